@@ -1,0 +1,157 @@
+// Parsing, validation, derived widths and hashing of AttentionConfig (docs/config.md).
+#include "core/config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/hash.h"
+
+namespace accelgen::core {
+
+int clog2(uint64_t x) {
+  int bits = 0;
+  while ((uint64_t{1} << bits) < x) ++bits;
+  return bits;
+}
+
+int64_t signed_min(int bits) { return -(int64_t{1} << (bits - 1)); }
+int64_t signed_max(int bits) { return (int64_t{1} << (bits - 1)) - 1; }
+
+AttentionWidths widths(const AttentionConfig& c) {
+  AttentionWidths w{};
+  w.sw = c.wq + c.wk + clog2(static_cast<uint64_t>(c.d));
+  w.tw = w.sw + 2;
+  w.bw = w.sw + 3;
+  w.aw = c.alpha_int_bits + c.alpha_frac_bits;
+  w.cdw = std::max(w.tw, w.aw);
+  w.caw = c.dense_baseline ? 1 : clog2(static_cast<uint64_t>(c.threshold_slots) + 1);
+  w.kiw = std::max(1, clog2(static_cast<uint64_t>(c.max_keys)));
+  w.kcw = clog2(static_cast<uint64_t>(c.max_keys) + 1);
+  w.stw = clog2(static_cast<uint64_t>(c.max_keys) * static_cast<uint64_t>(c.wk) + 1);
+  w.slw = std::max(1, clog2(static_cast<uint64_t>(c.threshold_slots)));
+  w.cyw = 32;
+  return w;
+}
+
+namespace {
+
+const std::set<std::string>& known_keys() {
+  static const std::set<std::string> keys = {
+      "kind",  "name",     "d",        "dv",   "wq", "wk", "wv", "lanes", "max_keys",
+      "threshold_slots", "alpha_int_bits", "alpha_frac_bits", "dense_baseline"};
+  return keys;
+}
+
+int get_int(const nlohmann::json& j, const std::string& key, int lo, int hi, int fallback) {
+  if (!j.contains(key)) return fallback;
+  const auto& v = j.at(key);
+  const std::string where = "config." + key;
+  if (!v.is_number_integer()) {
+    throw InputError(where, fmt::format("must be an integer in [{}, {}], got {}", lo, hi, v.dump()));
+  }
+  const int64_t x = v.get<int64_t>();
+  if (x < lo || x > hi) {
+    throw InputError(where, fmt::format("{} is out of range; allowed [{}, {}]", x, lo, hi));
+  }
+  return static_cast<int>(x);
+}
+
+bool get_bool(const nlohmann::json& j, const std::string& key, bool fallback) {
+  if (!j.contains(key)) return fallback;
+  const auto& v = j.at(key);
+  if (!v.is_boolean()) {
+    throw InputError("config." + key, fmt::format("must be true or false, got {}", v.dump()));
+  }
+  return v.get<bool>();
+}
+
+std::string get_name(const nlohmann::json& j, const std::string& fallback) {
+  if (!j.contains("name")) return fallback;
+  const auto& v = j.at("name");
+  // The name prefixes every module and file name, so it must be a legal, portable identifier.
+  static const std::regex legal("[a-z][a-z0-9_]{0,23}");
+  if (!v.is_string() || !std::regex_match(v.get<std::string>(), legal)) {
+    throw InputError("config.name",
+                     fmt::format("must match [a-z][a-z0-9_]{{0,23}} (a module-name prefix), got {}",
+                                 v.dump()));
+  }
+  return v.get<std::string>();
+}
+
+}  // namespace
+
+AttentionConfig parse_attention_config(const nlohmann::json& j) {
+  if (!j.is_object()) throw InputError("config", "must be a JSON object");
+  for (const auto& [key, value] : j.items()) {
+    if (!known_keys().contains(key)) {
+      std::string allowed;
+      for (const auto& k : known_keys()) allowed += (allowed.empty() ? "" : ", ") + k;
+      throw InputError("config." + key, fmt::format("unknown key (allowed: {})", allowed));
+    }
+  }
+  if (j.contains("kind") && j.at("kind") != "attention") {
+    throw InputError("config.kind", fmt::format("must be \"attention\", got {}", j.at("kind").dump()));
+  }
+  AttentionConfig c;
+  c.name = get_name(j, c.name);
+  c.d = get_int(j, "d", 1, 256, c.d);
+  c.dv = get_int(j, "dv", 1, 256, c.dv);
+  c.wq = get_int(j, "wq", 2, 16, c.wq);
+  c.wk = get_int(j, "wk", 2, 16, c.wk);
+  c.wv = get_int(j, "wv", 2, 16, c.wv);
+  c.lanes = get_int(j, "lanes", 1, 64, c.lanes);
+  c.max_keys = get_int(j, "max_keys", 1, 4096, c.max_keys);
+  c.threshold_slots = get_int(j, "threshold_slots", 1, 256, c.threshold_slots);
+  c.alpha_int_bits = get_int(j, "alpha_int_bits", 0, 16, c.alpha_int_bits);
+  c.alpha_frac_bits = get_int(j, "alpha_frac_bits", 0, 24, c.alpha_frac_bits);
+  c.dense_baseline = get_bool(j, "dense_baseline", c.dense_baseline);
+  const int aw = c.alpha_int_bits + c.alpha_frac_bits;
+  if (aw < 1 || aw > 32) {
+    throw InputError("config.alpha_frac_bits",
+                     fmt::format("alpha_int_bits + alpha_frac_bits = {}; allowed [1, 32]", aw));
+  }
+  if (c.lanes > c.max_keys) {
+    throw InputError("config.lanes", fmt::format("{} lanes exceed max_keys = {}; allowed [1, {}]",
+                                                 c.lanes, c.max_keys, c.max_keys));
+  }
+  return c;
+}
+
+AttentionConfig load_attention_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "cannot open config file");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(path, fmt::format("not valid JSON ({})", e.what()));
+  }
+  return parse_attention_config(j);
+}
+
+nlohmann::json to_json(const AttentionConfig& c) {
+  // nlohmann::ordered_json would keep insertion order; plain json sorts keys, which is just as
+  // canonical and is what the hash is taken over.
+  return nlohmann::json{{"kind", "attention"},
+                        {"name", c.name},
+                        {"d", c.d},
+                        {"dv", c.dv},
+                        {"wq", c.wq},
+                        {"wk", c.wk},
+                        {"wv", c.wv},
+                        {"lanes", c.lanes},
+                        {"max_keys", c.max_keys},
+                        {"threshold_slots", c.threshold_slots},
+                        {"alpha_int_bits", c.alpha_int_bits},
+                        {"alpha_frac_bits", c.alpha_frac_bits},
+                        {"dense_baseline", c.dense_baseline}};
+}
+
+std::string config_hash(const AttentionConfig& c) { return hash_hex(to_json(c).dump()); }
+
+}  // namespace accelgen::core

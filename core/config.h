@@ -1,0 +1,65 @@
+// accelgen::core — validated configuration value types.
+//
+// A config JSON file is parsed and validated once into one of these value types; every other part of
+// the project (generator, golden model, testbench, CLI) reads only these. Field names, ranges and the
+// meaning of each parameter are documented in docs/config.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace accelgen::core {
+
+// Parameters of the bit-serial attention score engine (docs/microarchitecture.md).
+struct AttentionConfig {
+  std::string name = "ag";      // module-name prefix of the generated RTL
+  int d = 16;                   // head dimension
+  int dv = 16;                  // V row length
+  int wq = 8;                   // Q element width (signed)
+  int wk = 8;                   // K element width (signed)
+  int wv = 8;                   // V element width (signed)
+  int lanes = 4;                // parallel bit-serial score lanes
+  int max_keys = 64;            // keys held on chip
+  int threshold_slots = 4;      // (layer, head) threshold registers
+  int alpha_int_bits = 4;       // softmax scale register: integer bits
+  int alpha_frac_bits = 12;     // softmax scale register: fraction bits
+  bool dense_baseline = false;  // termination and pruning off
+
+  bool operator==(const AttentionConfig&) const = default;
+};
+
+// Widths derived from an AttentionConfig; the RTL computes the same values as localparams.
+struct AttentionWidths {
+  int sw;   // score
+  int tw;   // theta register
+  int bw;   // bound table entry
+  int aw;   // alpha register
+  int cdw;  // config data
+  int caw;  // config address
+  int kiw;  // key index
+  int kcw;  // key count
+  int stw;  // steps per query
+  int slw;  // slot index
+  int cyw;  // score-phase cycle counter (saturating)
+};
+
+// ceil(log2(x)) for x >= 1 (clog2(1) == 0), as Verilog's $clog2.
+int clog2(uint64_t x);
+
+AttentionWidths widths(const AttentionConfig& c);
+
+// Inclusive range of a signed `bits`-wide integer.
+int64_t signed_min(int bits);
+int64_t signed_max(int bits);
+
+// Parse and validate; throws InputError naming the field ("config.<key>") and the allowed range.
+AttentionConfig parse_attention_config(const nlohmann::json& j);
+AttentionConfig load_attention_config(const std::string& path);
+
+// Canonical JSON (every field, fixed key order) and its hash: same config, same hash.
+nlohmann::json to_json(const AttentionConfig& c);
+std::string config_hash(const AttentionConfig& c);
+
+}  // namespace accelgen::core

@@ -1,0 +1,231 @@
+#include "core/workload.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_dir.h"
+#include "core/error.h"
+#include "core/npy.h"
+
+namespace accelgen::core {
+
+namespace fs = std::filesystem;
+
+uint64_t quantize_alpha(double softmax_scale, const AttentionConfig& c) {
+  const int aw = widths(c).aw;
+  const double max_bits = std::ldexp(1.0, aw) - 1.0;
+  if (!std::isfinite(softmax_scale) || softmax_scale <= 0) {
+    throw InputError("params.json: softmax_scale",
+                     fmt::format("must be a finite number > 0, got {}", softmax_scale));
+  }
+  const double scaled = std::round(softmax_scale * M_LOG2E * std::ldexp(1.0, c.alpha_frac_bits));
+  if (scaled < 1.0 || scaled > max_bits) {
+    throw InputError(
+        "params.json: softmax_scale",
+        fmt::format("{} quantizes to alpha = {} * 2^-{}, outside the alpha register range [1, {}] "
+                    "(alpha_int_bits = {}, alpha_frac_bits = {}); allowed softmax_scale about "
+                    "[{:.3g}, {:.3g}]",
+                    softmax_scale, scaled, c.alpha_frac_bits, max_bits, c.alpha_int_bits,
+                    c.alpha_frac_bits, 0.5 * std::ldexp(1.0, -c.alpha_frac_bits) / M_LOG2E,
+                    max_bits * std::ldexp(1.0, -c.alpha_frac_bits) / M_LOG2E));
+  }
+  return static_cast<uint64_t>(scaled);
+}
+
+double alpha_value(uint64_t alpha_bits, const AttentionConfig& c) {
+  return std::ldexp(static_cast<double>(alpha_bits), -c.alpha_frac_bits);
+}
+
+namespace {
+
+void check_shape(const IntMatrix& m, const std::string& file, Eigen::Index rows_lo,
+                 Eigen::Index rows_hi, Eigen::Index cols, const std::string& shape_text) {
+  if (m.cols() != cols || m.rows() < rows_lo || m.rows() > rows_hi) {
+    throw InputError(file, fmt::format("shape [{}, {}] does not match the config; expected {}",
+                                       m.rows(), m.cols(), shape_text));
+  }
+}
+
+void check_range(const IntMatrix& m, const std::string& file, int bits, const std::string& field) {
+  const int64_t lo = signed_min(bits);
+  const int64_t hi = signed_max(bits);
+  for (Eigen::Index i = 0; i < m.rows(); ++i) {
+    for (Eigen::Index j = 0; j < m.cols(); ++j) {
+      if (m(i, j) < lo || m(i, j) > hi) {
+        throw InputError(file, fmt::format("element [{}][{}] = {} is out of range for {} = {}; "
+                                           "allowed [{}, {}]",
+                                           i, j, m(i, j), field, bits, lo, hi));
+      }
+    }
+  }
+}
+
+AttentionParams parse_params(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "missing or unreadable (a workload needs params.json)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(path, fmt::format("not valid JSON ({})", e.what()));
+  }
+  if (!j.is_object()) throw InputError(path, "must be a JSON object");
+  static const std::set<std::string> known = {"theta", "softmax_scale", "slot", "generator"};
+  for (const auto& [key, value] : j.items()) {
+    if (!known.contains(key)) {
+      throw InputError(path + ": " + key,
+                       "unknown key (allowed: theta, softmax_scale, slot, generator)");
+    }
+  }
+  AttentionParams p;
+  if (!j.contains("theta") || !j["theta"].is_number_integer()) {
+    throw InputError(path + ": theta", "required, an integer in score units");
+  }
+  p.theta = j["theta"].get<int64_t>();
+  if (!j.contains("softmax_scale") || !j["softmax_scale"].is_number()) {
+    throw InputError(path + ": softmax_scale", "required, a number > 0");
+  }
+  p.softmax_scale = j["softmax_scale"].get<double>();
+  if (j.contains("slot")) {
+    if (!j["slot"].is_number_integer()) throw InputError(path + ": slot", "must be an integer");
+    const int64_t slot = j["slot"].get<int64_t>();
+    if (slot < 0 || slot > 1'000'000) throw InputError(path + ": slot", "must be >= 0");
+    p.slot = static_cast<int>(slot);
+  }
+  return p;
+}
+
+}  // namespace
+
+void validate_workload(const AttentionWorkload& w, const AttentionConfig& c, const std::string& dir) {
+  const fs::path d(dir);
+  const std::string qf = (d / "q.npy").string();
+  const std::string kf = (d / "k.npy").string();
+  const std::string vf = (d / "v.npy").string();
+  const std::string pf = (d / "params.json").string();
+  check_shape(w.q, qf, 1, Eigen::Index{1} << 40, c.d, fmt::format("[Lq >= 1, d = {}]", c.d));
+  check_shape(w.k, kf, 1, c.max_keys, c.d,
+              fmt::format("[Lk in [1, max_keys = {}], d = {}]", c.max_keys, c.d));
+  check_shape(w.v, vf, w.k.rows(), w.k.rows(), c.dv,
+              fmt::format("[Lk = {} (rows of k.npy), dv = {}]", w.k.rows(), c.dv));
+  check_range(w.q, qf, c.wq, "wq");
+  check_range(w.k, kf, c.wk, "wk");
+  check_range(w.v, vf, c.wv, "wv");
+  const int tw = widths(c).tw;
+  if (w.params.theta < signed_min(tw) || w.params.theta > signed_max(tw)) {
+    throw InputError(pf + ": theta",
+                     fmt::format("{} does not fit the {}-bit threshold register; allowed [{}, {}]",
+                                 w.params.theta, tw, signed_min(tw), signed_max(tw)));
+  }
+  if (w.params.slot < 0 || w.params.slot >= c.threshold_slots) {
+    throw InputError(pf + ": slot", fmt::format("{} is out of range; allowed [0, {}]",
+                                                w.params.slot, c.threshold_slots - 1));
+  }
+  try {
+    quantize_alpha(w.params.softmax_scale, c);
+  } catch (const InputError& e) {
+    throw InputError(pf + ": softmax_scale", e.what());
+  }
+}
+
+AttentionWorkload load_attention_workload(const std::string& dir, const AttentionConfig& c) {
+  const fs::path d(dir);
+  if (!fs::is_directory(d)) throw InputError(dir, "workload directory does not exist");
+  AttentionWorkload w;
+  w.q = read_npy((d / "q.npy").string());
+  w.k = read_npy((d / "k.npy").string());
+  w.v = read_npy((d / "v.npy").string());
+  w.params = parse_params((d / "params.json").string());
+  validate_workload(w, c, dir);
+  return w;
+}
+
+namespace {
+
+IntMatrix gaussian_matrix(std::mt19937_64& rng, Eigen::Index rows, Eigen::Index cols, int bits,
+                          double sigma_fraction) {
+  const double sigma = std::ldexp(1.0, bits - 1) * sigma_fraction;
+  std::normal_distribution<double> normal(0.0, sigma);
+  IntMatrix m(rows, cols);
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      const double x = std::round(normal(rng));
+      m(i, j) = std::clamp<int64_t>(static_cast<int64_t>(x), signed_min(bits), signed_max(bits));
+    }
+  }
+  return m;
+}
+
+int64_t percentile(const IntMatrix& scores, double p) {
+  std::vector<int64_t> all(scores.data(), scores.data() + scores.size());
+  const size_t k = std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())));
+  std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(k), all.end());
+  return all[k];
+}
+
+}  // namespace
+
+AttentionWorkload make_workload(const AttentionConfig& c, const std::string& kind, int lq, int lk,
+                                uint64_t seed) {
+  if (kind != "gaussian" && kind != "peaky") {
+    throw InputError("--kind", fmt::format("'{}' is not a workload kind (allowed: gaussian, peaky)", kind));
+  }
+  if (lq < 1) throw InputError("--lq", fmt::format("{} queries; allowed >= 1", lq));
+  if (lk < 1 || lk > c.max_keys) {
+    throw InputError("--lk", fmt::format("{} keys; allowed [1, max_keys = {}]", lk, c.max_keys));
+  }
+  std::mt19937_64 rng(seed);
+  AttentionWorkload w;
+  w.k = gaussian_matrix(rng, lk, c.d, c.wk, 0.3);
+  w.v = gaussian_matrix(rng, lk, c.dv, c.wv, 0.3);
+  double keep_quantile = 0.75;
+  if (kind == "gaussian") {
+    w.q = gaussian_matrix(rng, lq, c.d, c.wq, 0.3);
+  } else {
+    // Each query points at one random key (rescaled to Q's range) plus noise: few large scores.
+    keep_quantile = 0.9;
+    const IntMatrix noise = gaussian_matrix(rng, lq, c.d, c.wq, 0.1);
+    std::uniform_int_distribution<int> pick(0, lk - 1);
+    const double rescale = std::ldexp(1.0, c.wq - c.wk) * 0.6;
+    w.q.resize(lq, c.d);
+    for (int i = 0; i < lq; ++i) {
+      const int j = pick(rng);
+      for (int t = 0; t < c.d; ++t) {
+        const double x = std::round(static_cast<double>(w.k(j, t)) * rescale) +
+                         static_cast<double>(noise(i, t));
+        w.q(i, t) = std::clamp<int64_t>(static_cast<int64_t>(x), signed_min(c.wq), signed_max(c.wq));
+      }
+    }
+  }
+  const IntMatrix scores = w.q * w.k.transpose();
+  w.params.theta = percentile(scores, keep_quantile);
+  // Spread of the scores sets the softmax temperature: exp(sigma * s) spans a few e-folds.
+  const double spread = std::max<double>(1.0, static_cast<double>(percentile(scores, 0.99) -
+                                                                  percentile(scores, 0.01)));
+  w.params.softmax_scale = 8.0 / spread;
+  w.params.slot = 0;
+  return w;
+}
+
+void write_workload(const AttentionWorkload& w, const std::string& dir) {
+  write_dir_atomically(dir, "params.json", [&](const fs::path& tmp) {
+    write_npy((tmp / "q.npy").string(), w.q);
+    write_npy((tmp / "k.npy").string(), w.k);
+    write_npy((tmp / "v.npy").string(), w.v);
+    std::ofstream p(tmp / "params.json");
+    const nlohmann::json j = {{"theta", w.params.theta},
+                              {"softmax_scale", w.params.softmax_scale},
+                              {"slot", w.params.slot}};
+    p << j.dump(2) << "\n";
+    if (!p.good()) throw InputError((fs::path(dir) / "params.json").string(), "cannot write");
+  });
+}
+
+}  // namespace accelgen::core

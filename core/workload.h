@@ -1,0 +1,45 @@
+// accelgen::core — attention workloads: a directory with q.npy, k.npy, v.npy and params.json.
+//
+// Loading validates everything against the config (shapes, element ranges for the configured bit
+// widths, theta range, slot, softmax scale) and throws InputError naming the file and field, so no
+// later stage ever sees a workload the hardware cannot represent. docs/workload.md has the format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/config.h"
+#include "core/tensor.h"
+
+namespace accelgen::core {
+
+struct AttentionParams {
+  int64_t theta = 0;           // pruning threshold in score units
+  double softmax_scale = 1.0;  // sigma: probabilities proportional to exp(sigma * s)
+  int slot = 0;                // threshold slot (layer, head) the head uses
+};
+
+struct AttentionWorkload {
+  IntMatrix q;  // [Lq, d]
+  IntMatrix k;  // [Lk, d]
+  IntMatrix v;  // [Lk, dv]
+  AttentionParams params;
+};
+
+// The quantized softmax scale alpha = round(sigma * log2(e) * 2^alpha_frac_bits), as the register
+// value. Throws InputError("params.json: softmax_scale") when it does not fit in [1, 2^AW - 1].
+uint64_t quantize_alpha(double softmax_scale, const AttentionConfig& c);
+double alpha_value(uint64_t alpha_bits, const AttentionConfig& c);
+
+AttentionWorkload load_attention_workload(const std::string& dir, const AttentionConfig& c);
+void validate_workload(const AttentionWorkload& w, const AttentionConfig& c, const std::string& dir);
+
+// Synthetic workloads. "gaussian": i.i.d. rounded normals, theta at the 75th percentile of the scores.
+// "peaky": each query is a noisy copy of a few keys, so few scores are large; theta at the 90th.
+AttentionWorkload make_workload(const AttentionConfig& c, const std::string& kind, int lq, int lk,
+                                uint64_t seed);
+
+// Writes q.npy, k.npy, v.npy, params.json through a temporary directory renamed into place.
+void write_workload(const AttentionWorkload& w, const std::string& dir);
+
+}  // namespace accelgen::core

@@ -1,0 +1,200 @@
+#include "gen/cli/commands.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/workload.h"
+#include "gen/cli/simbuild.h"
+#include "gen/cli/subprocess.h"
+#include "gen/generator.h"
+#include "tb/report.h"
+#include "tb/run.h"
+
+namespace accelgen::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A failure that is not the user's input (a mismatch, a failed tool): exit status 1.
+struct RunFailure {  // NOLINT: thrown by value, caught in run_main
+  int status;
+};
+
+void write_text_atomically(const fs::path& path, const std::string& text) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream os(tmp);
+    os << text;
+    if (!os.good()) throw core::InputError(path.string(), "cannot write");
+  }
+  fs::rename(tmp, path);
+}
+
+struct StimulusArgs {
+  tb::StimulusOptions opts;
+  void add(CLI::App* cmd) {
+    cmd->add_option("--seed", opts.seed, "stimulus seed (valid gaps, back-pressure, garbage data)");
+    cmd->add_option("--valid-prob", opts.valid_prob, "chance an idle input stream sends its next beat")
+        ->check(CLI::Range(0.01, 1.0));
+    cmd->add_option("--ready-prob", opts.ready_prob, "chance the result stream is ready in a cycle")
+        ->check(CLI::Range(0.01, 1.0));
+    cmd->add_option("--reset-at", opts.reset_at, "assert reset again at this cycle and start over");
+  }
+};
+
+void cmd_generate(const std::string& config, const std::string& out) {
+  const core::AttentionConfig c = core::load_attention_config(config);
+  const gen::Outputs o = gen::generate(c);
+  gen::write_outputs(o, out);
+  std::cout << fmt::format("wrote {} files for {} (config hash {}) to {}\n", o.files.size(), o.top,
+                           core::config_hash(c), out);
+}
+
+void cmd_workload(const std::string& config, const std::string& kind, int lq, int lk, uint64_t seed,
+                  const std::string& out) {
+  const core::AttentionConfig c = core::load_attention_config(config);
+  const core::AttentionWorkload w = core::make_workload(c, kind, lq, lk, seed);
+  core::validate_workload(w, c, out);
+  core::write_workload(w, out);
+  std::cout << fmt::format("wrote {} workload {}x{} (theta {}, softmax_scale {:.6g}) to {}\n", kind, lq,
+                           lk, w.params.theta, w.params.softmax_scale, out);
+}
+
+void cmd_model(const std::string& config, const std::string& workload, const std::string& report,
+               const tb::StimulusOptions& stim) {
+  const core::AttentionConfig c = core::load_attention_config(config);
+  const core::AttentionWorkload w = core::load_attention_workload(workload, c);
+  const tb::RunResult r = tb::run_attention(c, w, stim, nullptr);
+  if (r.timed_out || !r.functional_error.empty()) {
+    std::cerr << fmt::format("model run failed: {}\n",
+                             r.timed_out ? "timed out" : r.functional_error);
+    throw RunFailure{1};
+  }
+  const nlohmann::json j =
+      tb::make_report(c, w, r, {"golden-cycle-model", gen::tool_version(), workload, stim});
+  if (!report.empty()) write_text_atomically(report, j.dump(2) + "\n");
+  std::cout << tb::summary(j);
+}
+
+void cmd_sim(const std::string& config, const std::string& workload, const std::string& report,
+             const tb::StimulusOptions& stim, std::string cache, std::string fst) {
+  const core::AttentionConfig c = core::load_attention_config(config);
+  core::load_attention_workload(workload, c);  // bad input fails here, before any build
+  if (cache.empty()) cache = default_cache_dir().string();
+  const SimBuild b = ensure_simulator(c, cache);
+  if (!b.from_cache) std::cerr << fmt::format("built simulator {} in {:.1f} s\n", b.exe.string(), b.build_seconds);
+  if (fst.empty()) {
+    const fs::path base = report.empty() ? fs::path(".") : fs::path(report).parent_path();
+    fst = (base.empty() ? fs::path(c.name + "_mismatch.fst") : base / (c.name + "_mismatch.fst")).string();
+  }
+  std::vector<std::string> argv = {b.exe.string(), "--config", config, "--workload", workload,
+                                   "--fst", fst, "--seed", std::to_string(stim.seed),
+                                   "--valid-prob", fmt::format("{}", stim.valid_prob),
+                                   "--ready-prob", fmt::format("{}", stim.ready_prob),
+                                   "--reset-at", std::to_string(stim.reset_at),
+                                   "--tool-version", gen::tool_version()};
+  if (!report.empty()) {
+    if (fs::path(report).has_parent_path()) fs::create_directories(fs::path(report).parent_path());
+    argv.insert(argv.end(), {"--report", report});
+  }
+  const ProcessResult r = run_process(argv, "", "", 0);
+  if (r.exit_code != 0) throw RunFailure{r.exit_code == 2 ? 2 : 1};
+}
+
+void cmd_lint(const std::string& config, const std::string& work) {
+  const core::AttentionConfig c = core::load_attention_config(config);
+  const fs::path dir = work.empty() ? fs::temp_directory_path() / ("accelgen-lint-" + core::config_hash(c)) : fs::path(work);
+  bool ok = true;
+  for (const CheckResult& r : portability_checks(c, dir)) {
+    std::cout << fmt::format("{:<15} {}\n", r.tool, r.passed ? "clean" : "FAILED");
+    if (!r.passed) {
+      std::cout << r.log;
+      ok = false;
+    }
+  }
+  if (!ok) throw RunFailure{1};
+}
+
+}  // namespace
+
+void add_commands(CLI::App& app) {
+  app.require_subcommand(1);
+
+  auto* g = app.add_subcommand("generate", "generate the RTL, filelist, manifest and C++ header");
+  auto gen_args = std::make_shared<std::pair<std::string, std::string>>();
+  g->add_option("--config", gen_args->first, "config JSON")->required();
+  g->add_option("--out", gen_args->second, "output directory (replaced atomically)")->required();
+  g->callback([gen_args] { cmd_generate(gen_args->first, gen_args->second); });
+
+  struct WorkloadArgs {
+    std::string config, kind = "gaussian", out;
+    int lq = 16, lk = 64;
+    uint64_t seed = 1;
+  };
+  auto wa = std::make_shared<WorkloadArgs>();
+  auto* w = app.add_subcommand("workload", "write a synthetic workload directory");
+  w->add_option("--config", wa->config, "config JSON")->required();
+  w->add_option("--kind", wa->kind, "gaussian or peaky");
+  w->add_option("--lq", wa->lq, "number of queries");
+  w->add_option("--lk", wa->lk, "number of keys");
+  w->add_option("--seed", wa->seed, "random seed");
+  w->add_option("--out", wa->out, "output directory")->required();
+  w->callback([wa] { cmd_workload(wa->config, wa->kind, wa->lq, wa->lk, wa->seed, wa->out); });
+
+  struct RunArgs {
+    std::string config, workload, report, cache, fst;
+    StimulusArgs stim;
+  };
+  auto sa = std::make_shared<RunArgs>();
+  auto* s = app.add_subcommand("sim", "run a workload on the Verilated RTL against the golden model");
+  s->add_option("--config", sa->config, "config JSON")->required();
+  s->add_option("--workload", sa->workload, "workload directory")->required();
+  s->add_option("--report", sa->report, "report JSON to write");
+  s->add_option("--cache", sa->cache, "simulator cache directory (default: $ACCELGEN_CACHE or ~/.cache/accelgen)");
+  s->add_option("--fst", sa->fst, "waveform written on a mismatch");
+  sa->stim.add(s);
+  s->callback([sa] { cmd_sim(sa->config, sa->workload, sa->report, sa->stim.opts, sa->cache, sa->fst); });
+
+  auto ma = std::make_shared<RunArgs>();
+  auto* m = app.add_subcommand("model", "run a workload on the golden cycle model alone");
+  m->add_option("--config", ma->config, "config JSON")->required();
+  m->add_option("--workload", ma->workload, "workload directory")->required();
+  m->add_option("--report", ma->report, "report JSON to write");
+  ma->stim.add(m);
+  m->callback([ma] { cmd_model(ma->config, ma->workload, ma->report, ma->stim.opts); });
+
+  auto la = std::make_shared<std::pair<std::string, std::string>>();
+  auto* l = app.add_subcommand("lint", "Verilator -Wall lint, Icarus -g2005 and Yosys latch check");
+  l->add_option("--config", la->first, "config JSON")->required();
+  l->add_option("--work", la->second, "directory for the generated RTL and logs");
+  l->callback([la] { cmd_lint(la->first, la->second); });
+}
+
+int run_main(int argc, char** argv) {
+  CLI::App app{"accelgen: sparse transformer accelerator generator"};
+  app.set_version_flag("--version", gen::tool_version());
+  add_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const core::InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const RunFailure& f) {
+    return f.status;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace accelgen::cli

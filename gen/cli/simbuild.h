@@ -1,0 +1,40 @@
+// accelgen::cli — builds (or finds in the cache) the per-config Verilator simulator, and runs the
+// portability checks (lint, Icarus, Yosys) on generated RTL.
+//
+// The simulator of a config is keyed by a hash of the generated RTL and of the testbench toolkit
+// (the project's archives and tb sources), so it is rebuilt exactly when the config or the
+// generator/testbench changes. Builds happen in a temporary directory renamed into place, so
+// concurrent runs (ctest -j) and interrupted builds never leave a broken cache entry.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace accelgen::cli {
+
+// $ACCELGEN_CACHE, else $XDG_CACHE_HOME/accelgen, else ~/.cache/accelgen.
+std::filesystem::path default_cache_dir();
+
+struct SimBuild {
+  std::filesystem::path exe;
+  bool from_cache = false;
+  double build_seconds = 0;
+};
+
+// Throws std::runtime_error with the tail of the failing tool's log if a build step fails.
+SimBuild ensure_simulator(const core::AttentionConfig& c, const std::filesystem::path& cache_root);
+
+struct CheckResult {
+  std::string tool;  // "verilator-lint", "iverilog", "yosys"
+  bool passed = false;
+  std::string log;   // tool output (empty when clean)
+};
+
+// Generates the config's RTL into `work` and runs the three portability checks.
+std::vector<CheckResult> portability_checks(const core::AttentionConfig& c,
+                                            const std::filesystem::path& work);
+
+}  // namespace accelgen::cli

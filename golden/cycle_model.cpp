@@ -1,0 +1,277 @@
+// accelgen::golden — cycle-accurate model of docs/microarchitecture.md, see cycle_model.h.
+// May include: core/ and Eigen only.
+#include "golden/cycle_model.h"
+
+#include <algorithm>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include "core/error.h"
+
+namespace accelgen::golden {
+namespace {
+
+constexpr uint64_t kCyclesMax = 0xFFFF'FFFFull;  // CYW = 32, saturating
+
+uint64_t mask(int bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
+
+// The low `bits` of v read as a two's-complement number.
+int64_t sign_extend(uint64_t v, int bits) {
+  v &= mask(bits);
+  if (bits < 64 && ((v >> (bits - 1)) & 1) != 0) return static_cast<int64_t>(v) - static_cast<int64_t>(1ull << bits);
+  return static_cast<int64_t>(v);
+}
+
+void check_range(const char* field, int v, int lo, int hi) {
+  if (v < lo || v > hi) {
+    throw core::InputError(std::string("config.") + field,
+                           std::to_string(v) + " outside " + std::to_string(lo) + ".." + std::to_string(hi));
+  }
+}
+
+void check_config(const core::AttentionConfig& c) {
+  check_range("d", c.d, 1, 256);
+  check_range("wq", c.wq, 2, 16);
+  check_range("wk", c.wk, 2, 16);
+  check_range("lanes", c.lanes, 1, 64);
+  check_range("max_keys", c.max_keys, 1, 4096);
+  check_range("threshold_slots", c.threshold_slots, 1, 256);
+  check_range("alpha_int_bits + alpha_frac_bits", c.alpha_int_bits + c.alpha_frac_bits, 1, 32);
+}
+
+}  // namespace
+
+std::ostream& operator<<(std::ostream& os, const AttnOutputs& o) {
+  return os << "{cfg_rdata=" << o.cfg_rdata << " k_ready=" << o.k_ready << " q_ready=" << o.q_ready
+            << " s_valid=" << o.s_valid << " s_eoq=" << o.s_eoq << " s_key=" << o.s_key << " s_score=" << o.s_score
+            << " s_count=" << o.s_count << " s_empty=" << o.s_empty << " s_steps=" << o.s_steps
+            << " s_cycles=" << o.s_cycles << "}";
+}
+
+AttnCycleModel::AttnCycleModel(const core::AttentionConfig& cfg) : cfg_(cfg) {
+  check_config(cfg_);
+  w_ = core::widths(cfg_);  // dense baseline: CAW = 1, only address 0 is mapped
+  s_.theta.assign(cfg_.dense_baseline ? 0 : cfg_.threshold_slots, 0);
+  s_.k_mem = core::IntMatrix::Zero(cfg_.max_keys, cfg_.d);
+  s_.qb_data.assign(cfg_.d, 0);
+  s_.lanes.resize(cfg_.lanes);
+  s_.slots.resize(cfg_.lanes);
+  reset(s_);
+}
+
+// Clears every reset register; data registers (k_mem, qb_data, lane key/step, slot data) keep their value.
+void AttnCycleModel::reset(State& s) {
+  s.alpha = 0;
+  std::fill(s.theta.begin(), s.theta.end(), 0);
+  s.k_count = 0;
+  s.kset_valid = false;
+  s.qb_valid = false;
+  s.ctx_busy = false;
+  s.next_key = 0;
+  s.kept = s.steps = s.cycles = 0;
+  for (Lane& l : s.lanes) l.act = false;
+  for (Slot& sl : s.slots) sl.valid = false;
+  s.out = AttnOutputs{};
+}
+
+AttnOutputs AttnCycleModel::eval(const AttnInputs& in) const {
+  if (in.rst_n) return outputs(s_, in);
+  State r = s_;
+  reset(r);
+  return outputs(r, in);
+}
+
+void AttnCycleModel::tick(const AttnInputs& in) {
+  if (!in.rst_n) {
+    reset(s_);
+    return;
+  }
+  const Comb c = comb(s_, in);
+  State n = s_;
+  cfg_write(n, in);
+  if (c.k_fire) key_beat(n, in);
+  if (c.q_fire) {
+    query_beat(n, in);
+  } else if (c.start) {
+    n.qb_valid = false;
+  }
+  output_register(n, c);  // before the lanes: a granted slot may be refilled at the same edge
+  if (c.start) {
+    start_query(n);
+  } else if (s_.ctx_busy) {
+    step_lanes(n, c);
+  }
+  s_ = std::move(n);
+}
+
+int AttnCycleModel::active_lanes() const {
+  return static_cast<int>(std::count_if(s_.lanes.begin(), s_.lanes.end(), [](const Lane& l) { return l.act; }));
+}
+
+int AttnCycleModel::stalled_lanes(const AttnInputs& in) const {
+  if (!in.rst_n) return 0;
+  const Comb c = comb(s_, in);
+  int n = 0;
+  for (size_t l = 0; l < s_.lanes.size(); ++l) n += (s_.lanes[l].act && !c.commit[l]) ? 1 : 0;
+  return n;
+}
+
+bool AttnCycleModel::context_busy() const { return s_.ctx_busy; }
+
+// "One cycle", items 1-7.
+AttnCycleModel::Comb AttnCycleModel::comb(const State& s, const AttnInputs& in) const {
+  const size_t nl = s.lanes.size();
+  Comb c;
+  const bool k_ready = !s.ctx_busy && !s.qb_valid;
+  const bool q_ready = s.kset_valid && !s.qb_valid && !in.k_valid;
+  c.k_fire = in.k_valid && k_ready;
+  c.q_fire = in.q_valid && q_ready;
+
+  c.done.assign(nl, false);
+  c.kept.assign(nl, false);
+  bool any_act = false;
+  for (size_t l = 0; l < nl; ++l) {
+    const Lane& lane = s.lanes[l];
+    if (!lane.act) continue;
+    any_act = true;
+    const KeyResult& r = s.results.at(lane.key);
+    c.done[l] = lane.step + 1 == r.steps;
+    c.kept[l] = c.done[l] && r.kept;
+  }
+
+  c.out_load = !s.out.s_valid || in.s_ready;
+  bool any_sv = false;
+  for (size_t l = 0; l < nl; ++l) {
+    if (!s.slots[l].valid) continue;
+    any_sv = true;
+    if (c.out_load && c.grant < 0) c.grant = static_cast<int>(l);
+  }
+  const bool eoq_cond = s.ctx_busy && s.next_key == s.k_count && !any_act && !any_sv;
+  c.eoq_fire = c.out_load && c.grant < 0 && eoq_cond;
+
+  c.commit.assign(nl, false);
+  c.free.assign(nl, false);
+  for (size_t l = 0; l < nl; ++l) {
+    const bool slot_free = !s.slots[l].valid || c.grant == static_cast<int>(l);
+    c.commit[l] = s.lanes[l].act && !(c.kept[l] && !slot_free);
+    c.free[l] = !s.lanes[l].act || (c.commit[l] && c.done[l]);
+  }
+  c.start = s.qb_valid && (!s.ctx_busy || c.eoq_fire);
+  return c;
+}
+
+AttnOutputs AttnCycleModel::outputs(const State& s, const AttnInputs& in) const {
+  AttnOutputs o = s.out;
+  o.k_ready = !s.ctx_busy && !s.qb_valid;
+  o.q_ready = s.kset_valid && !s.qb_valid && !in.k_valid;
+  o.cfg_rdata = cfg_read(s, in.cfg_addr);
+  return o;
+}
+
+uint64_t AttnCycleModel::cfg_read(const State& s, uint32_t addr_in) const {
+  const uint64_t addr = addr_in & mask(w_.caw);
+  if (addr == 0) return s.alpha;
+  if (addr - 1 < s.theta.size()) return static_cast<uint64_t>(s.theta[addr - 1]) & mask(w_.cdw);
+  return 0;
+}
+
+void AttnCycleModel::cfg_write(State& n, const AttnInputs& in) const {
+  if (!in.cfg_we) return;
+  const uint64_t addr = in.cfg_addr & mask(w_.caw);
+  const uint64_t data = in.cfg_wdata & mask(w_.cdw);
+  if (addr == 0) {
+    n.alpha = data & mask(w_.aw);
+  } else if (addr - 1 < n.theta.size()) {
+    n.theta[addr - 1] = sign_extend(data, w_.tw);
+  }
+}
+
+std::vector<int64_t> AttnCycleModel::port_row(const std::vector<int64_t>& v, int width, const char* field) const {
+  if (v.size() != static_cast<size_t>(cfg_.d)) {
+    throw core::InputError(field, std::to_string(v.size()) + " elements on a beat, expected d = " +
+                                      std::to_string(cfg_.d));
+  }
+  std::vector<int64_t> row(v.size());
+  for (size_t t = 0; t < v.size(); ++t) row[t] = sign_extend(static_cast<uint64_t>(v[t]), width);
+  return row;
+}
+
+void AttnCycleModel::key_beat(State& n, const AttnInputs& in) const {
+  const uint32_t i = n.kset_valid ? 0 : n.k_count;
+  if (i >= static_cast<uint32_t>(cfg_.max_keys)) throw std::logic_error("AttnCycleModel: key store overrun");
+  const std::vector<int64_t> row = port_row(in.k_data, cfg_.wk, "k_data");
+  for (int t = 0; t < cfg_.d; ++t) n.k_mem(i, t) = row[t];
+  n.k_count = i + 1;
+  n.kset_valid = in.k_last || i + 1 == static_cast<uint32_t>(cfg_.max_keys);
+}
+
+void AttnCycleModel::query_beat(State& n, const AttnInputs& in) const {
+  n.qb_valid = true;
+  n.qb_data = port_row(in.q_data, cfg_.wq, "q_data");
+  const uint64_t slot = in.q_slot & mask(w_.slw);
+  n.qb_theta = slot < n.theta.size() ? s_.theta[slot] : 0;  // value before this edge's cfg write
+}
+
+void AttnCycleModel::output_register(State& n, const Comb& c) const {
+  if (!c.out_load) return;  // hold the beat while s_valid && !s_ready
+  AttnOutputs beat;
+  if (c.grant >= 0) {
+    const Slot& sl = s_.slots[c.grant];
+    beat.s_valid = true;
+    beat.s_key = sl.key;
+    beat.s_score = sl.score;
+    n.slots[c.grant].valid = false;  // refilled by step_lanes if its lane commits a kept score now
+  } else if (c.eoq_fire) {
+    beat.s_valid = true;
+    beat.s_eoq = true;
+    beat.s_count = static_cast<uint32_t>(s_.kept);
+    beat.s_empty = s_.kept == 0;
+    beat.s_steps = s_.steps;
+    beat.s_cycles = s_.cycles;
+    n.ctx_busy = false;  // start_query sets it again
+  }
+  n.out = beat;
+}
+
+void AttnCycleModel::start_query(State& n) const {
+  const uint32_t lk = s_.k_count;
+  core::IntMatrix q(1, cfg_.d);
+  for (int t = 0; t < cfg_.d; ++t) q(0, t) = s_.qb_data[t];
+  n.results.clear();
+  for (uint32_t j = 0; j < lk; ++j) {
+    n.results.push_back(score_key(q, 0, s_.k_mem, j, cfg_.wk, s_.qb_theta, cfg_.dense_baseline));
+  }
+  n.ctx_busy = true;
+  n.kept = n.steps = n.cycles = 0;
+  const uint32_t first = std::min(static_cast<uint32_t>(cfg_.lanes), lk);
+  for (uint32_t l = 0; l < n.lanes.size(); ++l) n.lanes[l] = Lane{l < first, l, 0};
+  n.next_key = first;
+}
+
+void AttnCycleModel::step_lanes(State& n, const Comb& c) const {
+  uint32_t next = s_.next_key;
+  bool any_act = false;
+  for (size_t l = 0; l < n.lanes.size(); ++l) {
+    const Lane& cur = s_.lanes[l];
+    Lane& lane = n.lanes[l];
+    any_act = any_act || cur.act;
+    if (cur.act && c.commit[l]) {
+      ++n.steps;
+      if (!c.done[l]) {
+        ++lane.step;
+      } else {
+        lane.act = false;
+        if (c.kept[l]) {
+          n.slots[l] = Slot{true, cur.key, s_.results.at(cur.key).score};
+          ++n.kept;
+        }
+      }
+    }
+    if (c.free[l] && next < s_.k_count) lane = Lane{true, next++, 0};
+  }
+  n.next_key = next;
+  if (any_act && n.cycles < kCyclesMax) ++n.cycles;
+}
+
+}  // namespace accelgen::golden

@@ -1,0 +1,129 @@
+// accelgen::golden — cycle-accurate, pin-level model of the bit-serial attention score engine.
+//
+// Owns: the cycle contract of docs/microarchitecture.md ("One cycle", "Reset") for `<name>_score_top`: config
+// registers, key store, query buffer, query context, lanes, per-lane result slots, output register and the
+// end-of-query statistics. A testbench drives this model and the Verilated RTL with the same AttnInputs every
+// cycle and compares AttnOutputs. The arithmetic of each score (s_ij, n_ij, kept) comes from the functional model
+// (golden/functional.h), not from the microarchitecture's shared bound table, so the two formulations are checked
+// against each other; this model only schedules lanes, each spending exactly n_ij committing cycles on a key.
+//
+// Cycle protocol: eval(in) gives the outputs of the current cycle (registers + this cycle's inputs), tick(in) is
+// the rising edge at the end of that cycle. A cycle with in.rst_n == false shows the reset state's outputs and
+// leaves the reset state (asynchronous reset). The model is constructed in the reset state; like the RTL it
+// should be reset before use.
+//
+// Input fields are interpreted as the port bits the RTL sees: cfg_addr is truncated to CAW bits, cfg_wdata to CDW
+// bits, q_slot to SLW bits, and each k_data / q_data element to its low wk / wq bits, sign-extended.
+// May include: core/ and Eigen only.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <vector>
+
+#include "core/config.h"
+#include "core/tensor.h"
+#include "golden/functional.h"
+
+namespace accelgen::golden {
+
+// Input ports of one cycle (clock excluded).
+struct AttnInputs {
+  bool rst_n = true;
+  bool cfg_we = false;
+  uint32_t cfg_addr = 0;
+  uint64_t cfg_wdata = 0;  // raw bit pattern, CDW bits used
+  bool k_valid = false;
+  std::vector<int64_t> k_data;  // d signed elements (read only on a key beat)
+  bool k_last = false;
+  bool q_valid = false;
+  std::vector<int64_t> q_data;  // d signed elements (read only on a query beat)
+  uint32_t q_slot = 0;
+  bool s_ready = false;
+};
+
+// Output ports of one cycle. When s_valid is false every s_* data field is 0.
+struct AttnOutputs {
+  uint64_t cfg_rdata = 0;  // raw CDW-bit pattern (theta sign-extended to CDW bits)
+  bool k_ready = false, q_ready = false;
+  bool s_valid = false, s_eoq = false;
+  uint32_t s_key = 0;
+  int64_t s_score = 0;
+  uint32_t s_count = 0;
+  bool s_empty = false;
+  uint64_t s_steps = 0;
+  uint64_t s_cycles = 0;
+
+  bool operator==(const AttnOutputs&) const = default;
+};
+
+// One line, every field; used by test failure messages.
+std::ostream& operator<<(std::ostream& os, const AttnOutputs& o);
+
+class AttnCycleModel {
+ public:
+  explicit AttnCycleModel(const core::AttentionConfig& cfg);
+
+  AttnOutputs eval(const AttnInputs& in) const;  // combinational outputs this cycle (before the edge)
+  void tick(const AttnInputs& in);               // the rising edge; in.rst_n == false: reset state
+
+  // Observability for reports and tests (not ports), all about the current cycle.
+  int active_lanes() const;                       // lanes holding a key (act_q)
+  int stalled_lanes(const AttnInputs& in) const;  // active lanes that do not commit this cycle
+  bool context_busy() const;                      // a query is being scored (ctx_busy_q)
+  const core::AttentionConfig& config() const { return cfg_; }
+
+ private:
+  struct Lane {
+    bool act = false;
+    uint32_t key = 0;
+    int step = 0;  // steps already done for this key
+  };
+  struct Slot {
+    bool valid = false;
+    uint32_t key = 0;
+    int64_t score = 0;
+  };
+  struct State {
+    uint64_t alpha = 0;
+    std::vector<int64_t> theta;  // per slot, already sign-extended
+    core::IntMatrix k_mem;       // max_keys x d
+    uint32_t k_count = 0;
+    bool kset_valid = false;
+    bool qb_valid = false;
+    std::vector<int64_t> qb_data;
+    int64_t qb_theta = 0;
+    bool ctx_busy = false;
+    std::vector<KeyResult> results;  // per key of the set, for the query in the context
+    uint32_t next_key = 0;
+    uint64_t kept = 0, steps = 0, cycles = 0;
+    std::vector<Lane> lanes;
+    std::vector<Slot> slots;
+    AttnOutputs out;  // output register: s_* fields only (s_valid == ov_q)
+  };
+  // Combinational signals of one cycle (docs/microarchitecture.md "One cycle", items 1-7).
+  struct Comb {
+    bool k_fire = false, q_fire = false;
+    bool out_load = false, eoq_fire = false, start = false;
+    int grant = -1;  // lane whose slot is sent, or -1
+    std::vector<bool> done, kept, commit, free;
+  };
+
+  static void reset(State& s);
+  Comb comb(const State& s, const AttnInputs& in) const;
+  AttnOutputs outputs(const State& s, const AttnInputs& in) const;
+  uint64_t cfg_read(const State& s, uint32_t addr) const;
+  void cfg_write(State& n, const AttnInputs& in) const;
+  void key_beat(State& n, const AttnInputs& in) const;
+  void query_beat(State& n, const AttnInputs& in) const;
+  void output_register(State& n, const Comb& c) const;
+  void start_query(State& n) const;
+  void step_lanes(State& n, const Comb& c) const;
+  std::vector<int64_t> port_row(const std::vector<int64_t>& v, int width, const char* field) const;
+
+  core::AttentionConfig cfg_;
+  core::AttentionWidths w_;
+  State s_;
+};
+
+}  // namespace accelgen::golden

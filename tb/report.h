@@ -1,0 +1,31 @@
+// accelgen::tb — the run report of SPEC section 3 as JSON, identical for `sim` and `model` except
+// for the "simulator" field. docs/reports.md lists every field.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "core/workload.h"
+#include "tb/run.h"
+
+namespace accelgen::tb {
+
+struct ReportContext {
+  std::string simulator;     // "verilator" or "golden-cycle-model"
+  std::string tool_version;
+  std::string workload_dir;
+  StimulusOptions stimulus;
+};
+
+nlohmann::json make_report(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+                           const RunResult& r, const ReportContext& ctx);
+
+// The numbers of a report that must agree between simulators (everything but provenance).
+nlohmann::json report_numbers(const nlohmann::json& report);
+
+// Short human summary (a few lines) for the terminal.
+std::string summary(const nlohmann::json& report);
+
+}  // namespace accelgen::tb

@@ -1,0 +1,60 @@
+// accelgen::tb — the cycle loop: drive the golden cycle model (and optionally a DUT) with the same
+// inputs, compare every output on every cycle, then check the results against the functional model.
+// May include: core/, golden/, tb/.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/workload.h"
+#include "golden/cycle_model.h"
+#include "tb/stimulus.h"
+
+namespace accelgen::tb {
+
+// A device under test seen through its pins: the Verilated RTL, behind tb/verilator_dut.h.
+class Dut {
+ public:
+  virtual ~Dut() = default;
+  // Applies this cycle's inputs with the clock low, settles, and returns the outputs.
+  virtual golden::AttnOutputs eval(const golden::AttnInputs& in) = 0;
+  // The rising edge at the end of the cycle (inputs as given to the last eval), then clock low.
+  virtual void tick() = 0;
+};
+
+struct Mismatch {
+  int64_t cycle = 0;
+  std::string signal;
+  std::string expected;
+  std::string got;
+};
+
+struct RunResult {
+  std::optional<Mismatch> mismatch;  // first cycle where DUT and model disagree
+  std::string functional_error;      // results differ from the functional model (empty: agree)
+  bool timed_out = false;
+  int64_t cycles_total = 0;          // from the last reset's release to the last end-of-query beat
+  int64_t cycles_simulated = 0;      // every cycle the loop ran
+  std::vector<QueryResult> queries;
+  uint64_t alpha_bits = 0;
+  bool ok() const { return !mismatch && functional_error.empty() && !timed_out; }
+};
+
+// Runs the workload. With dut == nullptr only the model runs (`accelgen model`). stop_after >= 0 ends
+// the loop after that cycle (used to re-run a failure with waveform tracing up to the mismatch).
+RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+                        const StimulusOptions& opts, Dut* dut, int64_t stop_after = -1);
+
+// First difference between two output sets, comparing the s_* data fields only while s_valid.
+std::optional<Mismatch> compare_outputs(const golden::AttnOutputs& expected,
+                                        const golden::AttnOutputs& got, int64_t cycle);
+
+// Checks the delivered results against the functional model (SPEC section 1): every query's kept
+// (key, score) set, kept count, empty flag and bit steps. Returns "" when they agree.
+std::string check_functional(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+                             const std::vector<QueryResult>& queries);
+
+}  // namespace accelgen::tb

@@ -1,0 +1,142 @@
+#include "tb/stimulus.h"
+
+#include <algorithm>
+
+namespace accelgen::tb {
+
+AttnDriver::AttnDriver(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+                       const StimulusOptions& opts)
+    : cfg_(cfg), wd_(core::widths(cfg)), w_(w), opts_(opts), rng_(opts.seed) {
+  alpha_ = core::quantize_alpha(w.params.softmax_scale, cfg);
+  cfg_writes_.push_back({0, alpha_});
+  if (!cfg.dense_baseline) {
+    // The workload's slot gets its theta; every other slot gets a decoy at the end of the range
+    // (keep everything / prune everything), so a wrong slot lookup cannot go unnoticed.
+    for (int s = 0; s < cfg.threshold_slots; ++s) {
+      const int64_t decoy = s % 2 ? core::signed_min(wd_.tw) : core::signed_max(wd_.tw);
+      const int64_t theta = s == w.params.slot ? w.params.theta : decoy;
+      cfg_writes_.push_back({static_cast<uint32_t>(1 + s), theta_bits(theta)});
+    }
+  }
+  // Write the workload's own slot last, so it is the most recent write before the run.
+  std::stable_partition(cfg_writes_.begin() + 1, cfg_writes_.end(), [&](const CfgWrite& c) {
+    return c.addr != static_cast<uint32_t>(1 + w.params.slot);
+  });
+}
+
+uint64_t AttnDriver::theta_bits(int64_t theta) const {
+  const uint64_t mask = wd_.cdw >= 64 ? ~uint64_t{0} : (uint64_t{1} << wd_.cdw) - 1;
+  return static_cast<uint64_t>(theta) & mask;
+}
+
+bool AttnDriver::chance(double p) {
+  if (p >= 1.0) return true;
+  // Own mapping from raw 64-bit draws: std::uniform_real_distribution is implementation-defined.
+  return static_cast<double>(rng_() >> 11) * 0x1.0p-53 < p;
+}
+
+std::vector<int64_t> AttnDriver::random_row(int width) {
+  std::vector<int64_t> v(static_cast<size_t>(cfg_.d));
+  for (auto& x : v) x = core::signed_min(width) + static_cast<int64_t>(rng_() % (uint64_t{1} << width));
+  return v;
+}
+
+std::vector<int64_t> AttnDriver::row(const core::IntMatrix& m, Eigen::Index i) const {
+  return std::vector<int64_t>(m.row(i).data(), m.row(i).data() + m.cols());
+}
+
+int64_t AttnDriver::cycle_limit() const {
+  const double lq = static_cast<double>(w_.q.rows());
+  const double lk = static_cast<double>(w_.k.rows());
+  const double work = lq * (lk * cfg_.wk / cfg_.lanes + lk + 8) + lk + cfg_.threshold_slots + 16;
+  const double slow = std::max(1.0, 1.0 / std::max(0.01, std::min(opts_.valid_prob, opts_.ready_prob)));
+  const int64_t reset_extra = opts_.reset_at >= 0 ? opts_.reset_at : 0;
+  return static_cast<int64_t>(work * 4 * slow) + 1000 + reset_extra;
+}
+
+void AttnDriver::restart(int64_t cycle) {
+  phase_ = Phase::kReset;
+  reset_cycles_left_ = 2;
+  run_start_ = cycle + 2;
+  next_cfg_ = 0;
+  next_key_ = next_query_ = 0;
+  k_presenting_ = q_presenting_ = false;
+  current_ = {};
+  results_.clear();
+}
+
+golden::AttnInputs AttnDriver::inputs(int64_t cycle) {
+  if (opts_.reset_at >= 0 && cycle == opts_.reset_at && !reset_done_again_) {
+    reset_done_again_ = true;
+    restart(cycle);
+  }
+  golden::AttnInputs in;
+  // Defaults: garbage on every data input, so the design must honour the valids.
+  in.cfg_addr = static_cast<uint32_t>(rng_() % (uint64_t{1} << wd_.caw));
+  in.cfg_wdata = rng_() & (wd_.cdw >= 64 ? ~uint64_t{0} : (uint64_t{1} << wd_.cdw) - 1);
+  in.k_data = random_row(cfg_.wk);
+  in.k_last = rng_() & 1;
+  in.q_data = random_row(cfg_.wq);
+  in.q_slot = static_cast<uint32_t>(rng_() % (uint64_t{1} << wd_.slw));
+  in.s_ready = chance(opts_.ready_prob);
+
+  switch (phase_) {
+    case Phase::kReset:
+      in.rst_n = false;
+      if (--reset_cycles_left_ == 0) phase_ = Phase::kConfig;
+      break;
+    case Phase::kConfig:
+      if (chance(opts_.valid_prob)) {
+        in.cfg_we = true;
+        in.cfg_addr = cfg_writes_[next_cfg_].addr;
+        in.cfg_wdata = cfg_writes_[next_cfg_].data;
+      }
+      break;
+    case Phase::kRun:
+      if (next_key_ < w_.k.rows() && (k_presenting_ || chance(opts_.valid_prob))) {
+        k_presenting_ = true;  // once valid, stays valid until accepted
+        in.k_valid = true;
+        in.k_data = row(w_.k, next_key_);
+        in.k_last = next_key_ + 1 == w_.k.rows();
+      }
+      if (next_query_ < w_.q.rows() && (q_presenting_ || chance(opts_.valid_prob))) {
+        q_presenting_ = true;
+        in.q_valid = true;
+        in.q_data = row(w_.q, next_query_);
+        in.q_slot = static_cast<uint32_t>(w_.params.slot);
+      }
+      break;
+  }
+  return in;
+}
+
+void AttnDriver::observe(const golden::AttnInputs& in, const golden::AttnOutputs& out,
+                         int64_t cycle) {
+  if (!in.rst_n) return;
+  if (phase_ == Phase::kConfig && in.cfg_we && ++next_cfg_ == cfg_writes_.size()) {
+    phase_ = Phase::kRun;
+  }
+  if (in.k_valid && out.k_ready) {
+    ++next_key_;
+    k_presenting_ = false;
+  }
+  if (in.q_valid && out.q_ready) {
+    ++next_query_;
+    q_presenting_ = false;
+  }
+  if (out.s_valid && in.s_ready) {
+    if (!out.s_eoq) {
+      current_.kept.emplace_back(out.s_key, out.s_score);
+    } else {
+      current_.count = out.s_count;
+      current_.empty = out.s_empty;
+      current_.steps = out.s_steps;
+      current_.cycles = out.s_cycles;
+      current_.end_cycle = cycle;
+      results_.push_back(std::move(current_));
+      current_ = {};
+    }
+  }
+}
+
+}  // namespace accelgen::tb

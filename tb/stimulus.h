@@ -1,0 +1,87 @@
+// accelgen::tb — pin-level stimulus for the attention score engine.
+//
+// The driver turns a workload into the inputs of every cycle: reset, configuration writes (alpha and
+// the thresholds), the key set, the queries, and the result stream's ready, with seeded random valid
+// gaps, back-pressure, garbage on data inputs whose valid is low, random config read-backs and an
+// optional reset in the middle of the run. The same driver feeds the Verilated RTL and the golden cycle
+// model, so both see identical inputs; it is deterministic for a given seed and config.
+// May include: core/, golden/ (for the pin types).
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/workload.h"
+#include "golden/cycle_model.h"
+
+namespace accelgen::tb {
+
+struct StimulusOptions {
+  uint64_t seed = 1;
+  double valid_prob = 1.0;  // chance per cycle that an idle input stream starts its next beat
+  double ready_prob = 1.0;  // chance per cycle that s_ready_i is 1
+  int64_t reset_at = -1;    // cycle at which reset is asserted again and the run starts over; -1: never
+};
+
+// What the result stream delivered for one query.
+struct QueryResult {
+  std::vector<std::pair<uint32_t, int64_t>> kept;  // (key, score) in arrival order
+  uint32_t count = 0;                              // end-of-query beat fields
+  bool empty = false;
+  uint64_t steps = 0;
+  uint64_t cycles = 0;
+  int64_t end_cycle = 0;  // cycle of the end-of-query handshake
+};
+
+class AttnDriver {
+ public:
+  AttnDriver(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+             const StimulusOptions& opts);
+
+  // Inputs for this cycle. Call once per cycle, then observe() with the outputs of the same cycle.
+  golden::AttnInputs inputs(int64_t cycle);
+  // Records the handshakes that happen at the end of this cycle.
+  void observe(const golden::AttnInputs& in, const golden::AttnOutputs& out, int64_t cycle);
+
+  bool finished() const { return results_.size() == static_cast<size_t>(w_.q.rows()); }
+  const std::vector<QueryResult>& results() const { return results_; }
+  int64_t run_start_cycle() const { return run_start_; }  // first cycle after the last reset
+  uint64_t alpha_bits() const { return alpha_; }
+  int64_t cycle_limit() const;
+
+ private:
+  enum class Phase { kReset, kConfig, kRun };
+  struct CfgWrite {
+    uint32_t addr;
+    uint64_t data;
+  };
+
+  void restart(int64_t cycle);
+  bool chance(double p);
+  std::vector<int64_t> random_row(int width);
+  std::vector<int64_t> row(const core::IntMatrix& m, Eigen::Index i) const;
+  uint64_t theta_bits(int64_t theta) const;
+
+  core::AttentionConfig cfg_;
+  core::AttentionWidths wd_;
+  core::AttentionWorkload w_;
+  StimulusOptions opts_;
+  std::mt19937_64 rng_;
+  uint64_t alpha_ = 0;
+  std::vector<CfgWrite> cfg_writes_;
+
+  Phase phase_ = Phase::kReset;
+  int reset_cycles_left_ = 2;
+  bool reset_done_again_ = false;
+  int64_t run_start_ = 0;
+  size_t next_cfg_ = 0;
+  Eigen::Index next_key_ = 0, next_query_ = 0;
+  bool k_presenting_ = false, q_presenting_ = false;
+  QueryResult current_;
+  std::vector<QueryResult> results_;
+};
+
+}  // namespace accelgen::tb

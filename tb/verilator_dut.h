@@ -1,0 +1,160 @@
+// accelgen::tb — the Verilated score engine behind the Dut interface.
+//
+// Compiled once per config (by `accelgen sim`, gen/cli/simbuild.cpp) together with the generated
+// params header, which is the only place the testbench learns port widths from. Verilator's port
+// types change with width (CData/SData/IData/QData/VlWide); pack()/unpack() hide that.
+// May include: tb/, golden/, Verilator's runtime, the generated params header.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "tb/run.h"
+#include "verilated.h"
+#include "verilated_fst_c.h"
+
+namespace accelgen::tb {
+
+// Writes `width` bits of `value` at bit `lsb` of a Verilator port of any width.
+template <class Port>
+void put_bits(Port& port, int lsb, int width, uint64_t value) {
+  for (int done = 0; done < width;) {
+    if constexpr (std::is_integral_v<Port>) {
+      using U = std::make_unsigned_t<Port>;
+      const int n = width;  // integral ports are at most 64 bits: one chunk
+      const uint64_t mask = n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+      U p = static_cast<U>(port);
+      p = static_cast<U>((p & ~static_cast<U>(mask << lsb)) | static_cast<U>((value & mask) << lsb));
+      port = static_cast<Port>(p);
+      done = width;
+    } else {
+      const int bit = lsb + done;
+      const int n = std::min(width - done, 32 - bit % 32);
+      const uint32_t mask = n >= 32 ? ~uint32_t{0} : (uint32_t{1} << n) - 1;
+      const uint32_t chunk = static_cast<uint32_t>(value >> done) & mask;
+      uint32_t& word = port.at(static_cast<size_t>(bit / 32));
+      word = (word & ~(mask << (bit % 32))) | (chunk << (bit % 32));
+      done += n;
+    }
+  }
+}
+
+template <class Port>
+uint64_t get_bits(const Port& port, int lsb, int width) {
+  uint64_t value = 0;
+  for (int done = 0; done < width;) {
+    if constexpr (std::is_integral_v<Port>) {
+      using U = std::make_unsigned_t<Port>;
+      const uint64_t mask = width >= 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+      value = (static_cast<uint64_t>(static_cast<U>(port)) >> lsb) & mask;
+      done = width;
+    } else {
+      const int bit = lsb + done;
+      const int n = std::min(width - done, 32 - bit % 32);
+      const uint32_t mask = n >= 32 ? ~uint32_t{0} : (uint32_t{1} << n) - 1;
+      value |= static_cast<uint64_t>((port.at(static_cast<size_t>(bit / 32)) >> (bit % 32)) & mask) << done;
+      done += n;
+    }
+  }
+  return value;
+}
+
+template <class Port>
+void pack_row(Port& port, const std::vector<int64_t>& row, int width) {
+  for (size_t t = 0; t < row.size(); ++t) {
+    put_bits(port, static_cast<int>(t) * width, width, static_cast<uint64_t>(row[t]));
+  }
+}
+
+inline int64_t sign_extend(uint64_t bits, int width) {
+  const uint64_t sign = uint64_t{1} << (width - 1);
+  return static_cast<int64_t>((bits ^ sign) - sign);
+}
+
+// Port widths come from the generated params header (namespace accelgen_params), which the
+// simulator build force-includes.
+template <class Top>
+class VerilatorDut : public Dut {
+ public:
+  VerilatorDut(uint64_t seed, const std::string& fst_path) : ctx_(std::make_unique<VerilatedContext>()) {
+    // Random power-up state and random X resolution, reproducible from the run's seed.
+    ctx_->randReset(2);
+    ctx_->randSeed(static_cast<int>(seed & 0x7fffffff));
+    ctx_->traceEverOn(!fst_path.empty());
+    top_ = std::make_unique<Top>(ctx_.get());
+    if (!fst_path.empty()) {
+      fst_ = std::make_unique<VerilatedFstC>();
+      top_->trace(fst_.get(), 99);
+      fst_->open(fst_path.c_str());
+    }
+    // Every input driven and settled before the first edge; reset released, so that the
+    // testbench's first reset cycle is a real falling edge of rst_ni.
+    top_->clk_i = 0;
+    top_->rst_ni = 1;
+    top_->cfg_we_i = 0;
+    top_->k_valid_i = 0;
+    top_->q_valid_i = 0;
+    top_->s_ready_i = 0;
+    top_->eval();
+  }
+  ~VerilatorDut() override {
+    if (fst_) fst_->close();
+    top_->final();
+  }
+
+  golden::AttnOutputs eval(const golden::AttnInputs& in) override {
+    Top& t = *top_;
+    t.clk_i = 0;
+    t.rst_ni = in.rst_n;
+    t.cfg_we_i = in.cfg_we;
+    put_bits(t.cfg_addr_i, 0, accelgen_params::kCfgAddrWidth, in.cfg_addr);
+    put_bits(t.cfg_wdata_i, 0, accelgen_params::kCfgDataWidth, in.cfg_wdata);
+    t.k_valid_i = in.k_valid;
+    pack_row(t.k_data_i, in.k_data, accelgen_params::kKWidth);
+    t.k_last_i = in.k_last;
+    t.q_valid_i = in.q_valid;
+    pack_row(t.q_data_i, in.q_data, accelgen_params::kQWidth);
+    if constexpr (requires { t.q_slot_i; }) put_bits(t.q_slot_i, 0, accelgen_params::kSlotWidth, in.q_slot);
+    t.s_ready_i = in.s_ready;
+    t.eval();
+    dump(2 * cycle_);
+
+    golden::AttnOutputs o;
+    o.cfg_rdata = get_bits(t.cfg_rdata_o, 0, accelgen_params::kCfgDataWidth);
+    o.k_ready = t.k_ready_o;
+    o.q_ready = t.q_ready_o;
+    o.s_valid = t.s_valid_o;
+    if (o.s_valid) {
+      o.s_eoq = t.s_eoq_o;
+      o.s_key = static_cast<uint32_t>(get_bits(t.s_key_o, 0, accelgen_params::kKeyIndexWidth));
+      o.s_score = sign_extend(get_bits(t.s_score_o, 0, accelgen_params::kScoreWidth), accelgen_params::kScoreWidth);
+      o.s_count = static_cast<uint32_t>(get_bits(t.s_count_o, 0, accelgen_params::kKeyCountWidth));
+      o.s_empty = t.s_empty_o;
+      o.s_steps = get_bits(t.s_steps_o, 0, accelgen_params::kStepsWidth);
+      o.s_cycles = get_bits(t.s_cycles_o, 0, accelgen_params::kCyclesWidth);
+    }
+    return o;
+  }
+
+  void tick() override {
+    top_->clk_i = 1;
+    top_->eval();
+    dump(2 * cycle_ + 1);
+    ++cycle_;
+  }
+
+ private:
+  void dump(uint64_t time) {
+    if (fst_) fst_->dump(time);
+  }
+
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Top> top_;
+  std::unique_ptr<VerilatedFstC> fst_;
+  uint64_t cycle_ = 0;
+};
+
+}  // namespace accelgen::tb

@@ -1,0 +1,653 @@
+// Tests of accelgen::golden cycle model (golden/cycle_model.h) against docs/microarchitecture.md.
+// Timelines are hand-derived from the cycle contract (the derivation is in the comments); cycle c means
+// "eval(in[c]) shows the outputs of cycle c, then tick(in[c]) is the edge that ends it". The random test checks
+// properties that hold for any correct implementation (functional kept sets, step totals, stream stability).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "core/config.h"
+#include "golden/cycle_model.h"
+#include "golden/functional.h"
+
+namespace accelgen::golden {
+namespace {
+
+// ---- stimulus helpers ----
+
+AttnInputs idle(bool s_ready = true) {
+  AttnInputs in;
+  in.s_ready = s_ready;
+  return in;
+}
+AttnInputs reset_in() {
+  AttnInputs in = idle();
+  in.rst_n = false;
+  return in;
+}
+AttnInputs cfg_write(uint32_t addr, uint64_t data) {
+  AttnInputs in = idle();
+  in.cfg_we = true;
+  in.cfg_addr = addr;
+  in.cfg_wdata = data;
+  return in;
+}
+AttnInputs key(std::vector<int64_t> k, bool last) {
+  AttnInputs in = idle();
+  in.k_valid = true;
+  in.k_data = std::move(k);
+  in.k_last = last;
+  return in;
+}
+AttnInputs query(std::vector<int64_t> q, uint32_t slot = 0) {
+  AttnInputs in = idle();
+  in.q_valid = true;
+  in.q_data = std::move(q);
+  in.q_slot = slot;
+  return in;
+}
+
+// ---- expected-output helpers ----
+
+AttnOutputs ports(bool k_ready, bool q_ready, uint64_t cfg_rdata = 0) {
+  AttnOutputs o;
+  o.k_ready = k_ready;
+  o.q_ready = q_ready;
+  o.cfg_rdata = cfg_rdata;
+  return o;
+}
+AttnOutputs score_beat(AttnOutputs o, uint32_t key, int64_t score) {
+  o.s_valid = true;
+  o.s_key = key;
+  o.s_score = score;
+  return o;
+}
+AttnOutputs eoq_beat(AttnOutputs o, uint32_t count, uint64_t steps, uint64_t cycles) {
+  o.s_valid = true;
+  o.s_eoq = true;
+  o.s_count = count;
+  o.s_empty = count == 0;
+  o.s_steps = steps;
+  o.s_cycles = cycles;
+  return o;
+}
+
+struct Trace {
+  std::vector<AttnOutputs> out;
+  std::vector<int> active;   // active_lanes() during each cycle
+  std::vector<int> stalled;  // stalled_lanes() during each cycle
+};
+
+Trace run(AttnCycleModel& m, const std::vector<AttnInputs>& ins) {
+  Trace t;
+  for (const AttnInputs& in : ins) {
+    t.out.push_back(m.eval(in));
+    t.active.push_back(m.active_lanes());
+    t.stalled.push_back(m.stalled_lanes(in));
+    m.tick(in);
+  }
+  return t;
+}
+
+void expect_trace(const Trace& t, const std::vector<AttnOutputs>& expected) {
+  ASSERT_EQ(t.out.size(), expected.size());
+  for (size_t c = 0; c < expected.size(); ++c) EXPECT_EQ(t.out[c], expected[c]) << "cycle " << c;
+}
+
+// d=1, wq=4, wk=2, 1 lane, 4 keys, 1 slot. SW = 4+2+0 = 6, TW = 8, AW = 8, CDW = 8, CAW = clog2(2) = 1.
+core::AttentionConfig tiny(int lanes = 1, int max_keys = 4, int slots = 1) {
+  core::AttentionConfig c;
+  c.d = 1;
+  c.dv = 1;
+  c.wq = 4;
+  c.wk = 2;
+  c.wv = 4;
+  c.lanes = lanes;
+  c.max_keys = max_keys;
+  c.threshold_slots = slots;
+  c.alpha_int_bits = 4;
+  c.alpha_frac_bits = 4;
+  return c;
+}
+
+// Arithmetic used by the timelines below (wk = 2: bit 1 is the sign bit, bound U1 = A*2 + 1*Qpos):
+//   q=[3] (Qpos 3), theta 1: key  1 = 01b: A1 = 0,  U1 = 3 >= 1; A2 = 3 = s      -> kept,   n = 2, s = 3
+//                            key -2 = 10b: A1 = -3, U1 = -3 < 1                   -> pruned, n = 1
+//                            key  0 = 00b: A1 = 0, U1 = 3; A2 = 0 < 1             -> pruned, n = 2
+//   q=[-1] (Qpos 0), theta 1: key 1: A1 = 0, U1 = 0 < 1                           -> pruned, n = 1
+//                             key -2: A1 = +1, U1 = 2; A2 = 2 = s                 -> kept,   n = 2, s = 2
+
+// Reset, theta = 1, keys {1, -2}, one query [3], s_ready = 1 throughout.
+//   c5 edge: start, lane0 <- key0.   c6: key0 step 1.   c7: key0 step 2, done kept -> slot0; lane0 <- key1.
+//   c8: key1 step 1, done pruned; lane idle; slot0 granted -> output register.   c9: beat (key0, 3); eoq_cond
+//   -> eoq beat loaded.   c10: eoq beat, count 1, steps 2+1 = 3, cycles = c6..c8 = 3; ctx no longer busy.
+TEST(CycleModelTimeline, OneLaneTwoKeysOneQuery) {
+  AttnCycleModel m(tiny());
+  AttnInputs read1 = key({1}, false);
+  read1.cfg_addr = 1;
+  const std::vector<AttnInputs> ins = {
+      reset_in(),        // c0
+      cfg_write(1, 1),   // c1 theta[0] = 1
+      read1,             // c2 key 0 = [1], read theta[0]
+      key({-2}, true),   // c3 key 1 = [-2], last
+      query({3}),        // c4
+      idle(), idle(), idle(), idle(), idle(), idle(), idle()};  // c5..c11
+  const Trace t = run(m, ins);
+  expect_trace(t, {
+                      ports(true, false),                           // c0 reset state
+                      ports(true, false, 0),                        // c1 the write lands at the edge
+                      ports(true, false, 1),                        // c2
+                      ports(true, false),                           // c3 set not complete yet
+                      ports(true, true),                            // c4 query accepted
+                      ports(false, false),                          // c5 buffered, start at this edge
+                      ports(false, true),                           // c6 next query may be buffered
+                      ports(false, true),                           // c7
+                      ports(false, true),                           // c8
+                      score_beat(ports(false, true), 0, 3),         // c9
+                      eoq_beat(ports(true, true), 1, 3, 3),         // c10
+                      ports(true, true),                            // c11
+                  });
+  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0}));
+}
+
+// As above, with a second query [-1] buffered at c6. It enters the context at the edge of c9, the same edge
+// that loads the first query's end-of-query beat.
+//   c10: key0 step 1 pruned (n=1), lane0 <- key1.  c11: key1 step 1.  c12: key1 step 2 kept -> slot0.
+//   c13: slot0 -> output.  c14: beat (key1, 2).  c15: eoq count 1, steps 1+2 = 3, cycles c10..c12 = 3.
+TEST(CycleModelTimeline, NextQueryStartsAtTheEdgeOfTheEndOfQueryBeat) {
+  AttnCycleModel m(tiny());
+  const std::vector<AttnInputs> ins = {
+      reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, true), query({3}),  // c0..c4
+      idle(),                                                                    // c5
+      query({-1}),                                                               // c6
+      idle(), idle(), idle(), idle(), idle(), idle(), idle(), idle(), idle(), idle()};  // c7..c16
+  const Trace t = run(m, ins);
+  expect_trace(t, {
+                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
+                      ports(true, true),                     // c4
+                      ports(false, false),                   // c5
+                      ports(false, true),                    // c6 second query accepted
+                      ports(false, false),                   // c7 buffer full
+                      ports(false, false),                   // c8
+                      score_beat(ports(false, false), 0, 3),  // c9 eoq fires and the buffered query starts
+                      eoq_beat(ports(false, true), 1, 3, 3),  // c10 still busy: second query in context
+                      ports(false, true),                    // c11
+                      ports(false, true),                    // c12
+                      ports(false, true),                    // c13
+                      score_beat(ports(false, true), 1, 2),  // c14
+                      eoq_beat(ports(true, true), 1, 3, 3),  // c15
+                      ports(true, true),                     // c16
+                  });
+  EXPECT_EQ(t.active[9], 0);
+  EXPECT_EQ(t.active[10], 1);
+}
+
+// 2 lanes, keys {-2, 1, 1}, query [3], theta 1: key0 n=1 pruned, key1 and key2 n=2 kept (s=3).
+//   c6 edge: start, lane0 <- key0, lane1 <- key1.
+//   c7: lane0 key0 done (pruned) and takes key2 at once; lane1 key1 step 1.      steps 2, cycles 1
+//   c8: lane0 key2 step 1; lane1 key1 done kept -> slot1; lane1 idle.             steps 4, kept 1, cycles 2
+//   c9: lane0 key2 done kept -> slot0; slot1 granted -> output.                   steps 5, kept 2, cycles 3
+//   c10: beat (1, 3); slot0 -> output.   c11: beat (2, 3); eoq.   c12: eoq count 2, steps 5, cycles 3.
+TEST(CycleModelTimeline, TwoLanesEarlyFinisherTakesNextKeyImmediately) {
+  AttnCycleModel m(tiny(2));
+  const std::vector<AttnInputs> ins = {
+      reset_in(), cfg_write(1, 1), key({-2}, false), key({1}, false), key({1}, true), query({3}),  // c0..c5
+      idle(), idle(), idle(), idle(), idle(), idle(), idle(), idle()};                            // c6..c13
+  const Trace t = run(m, ins);
+  expect_trace(t, {
+                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
+                      ports(true, false),                    // c4 last key
+                      ports(true, true),                     // c5 query accepted
+                      ports(false, false),                   // c6
+                      ports(false, true),                    // c7
+                      ports(false, true),                    // c8
+                      ports(false, true),                    // c9
+                      score_beat(ports(false, true), 1, 3),  // c10
+                      score_beat(ports(false, true), 2, 3),  // c11
+                      eoq_beat(ports(true, true), 2, 5, 3),  // c12
+                      ports(true, true),                     // c13
+                  });
+  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 2, 2, 1, 0, 0, 0, 0}));
+}
+
+// 2 lanes, keys {1, 1}, query [3], theta 1: both kept (n=2, s=3) at the same edge; lowest lane goes first.
+//   c5 edge start.  c6: both step 1.  c7: both kept -> slot0, slot1.  c8: slot0 granted; lane1 waits (its lane
+//   is idle, nothing stalls).  c9: beat (0, 3); slot1 granted.  c10: beat (1, 3); eoq.  c11: count 2, steps 4,
+//   cycles c6..c7 = 2.
+TEST(CycleModelTimeline, SimultaneousResultsLeaveLowestLaneFirst) {
+  AttnCycleModel m(tiny(2));
+  const std::vector<AttnInputs> ins = {reset_in(), cfg_write(1, 1), key({1}, false), key({1}, true), query({3}),
+                                       idle(),     idle(),          idle(),          idle(),         idle(),
+                                       idle(),     idle()};  // c0..c11
+  const Trace t = run(m, ins);
+  expect_trace(t, {
+                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
+                      ports(true, true),                     // c4
+                      ports(false, false),                   // c5
+                      ports(false, true), ports(false, true), ports(false, true),  // c6..c8
+                      score_beat(ports(false, true), 0, 3),  // c9
+                      score_beat(ports(false, true), 1, 3),  // c10
+                      eoq_beat(ports(true, true), 2, 4, 2),  // c11
+                  });
+}
+
+// 1 lane, keys {1, 1, 1} (all kept, n=2, s=3), query [3], theta 1; s_ready = 0 during c9..c13.
+//   c6 edge start.  c7: key0 step 1.  c8: key0 kept -> slot; lane <- key1.
+//   c9: output empty so it loads (slot -> output) even with s_ready = 0; key1 step 1.
+//   c10: beat key0 held; key1 kept into the now-empty slot; lane <- key2.   c11: key2 step 1.
+//   c12, c13: key2 kept but the slot is full and not granted: the lane stalls (no step, but a score cycle).
+//   c14: s_ready: key0 leaves, slot(key1) -> output, key2 commits into the slot.
+//   c15: beat key1; slot(key2) -> output.   c16: beat key2; eoq.   c17: eoq count 3, steps 6, cycles c7..c14 = 8.
+TEST(CycleModelTimeline, BackPressureStallsALaneWithAKeptScore) {
+  AttnCycleModel m(tiny());
+  std::vector<AttnInputs> ins = {reset_in(), cfg_write(1, 1), key({1}, false), key({1}, false), key({1}, true),
+                                 query({3})};  // c0..c5
+  for (int c = 6; c <= 18; ++c) ins.push_back(idle(c < 9 || c > 13));
+  const Trace t = run(m, ins);
+  std::vector<AttnOutputs> expected = {ports(true, false), ports(true, false), ports(true, false),
+                                       ports(true, false), ports(true, false), ports(true, true),
+                                       ports(false, false)};  // c0..c6
+  for (int c = 7; c <= 9; ++c) expected.push_back(ports(false, true));
+  for (int c = 10; c <= 14; ++c) expected.push_back(score_beat(ports(false, true), 0, 3));
+  expected.push_back(score_beat(ports(false, true), 1, 3));  // c15
+  expected.push_back(score_beat(ports(false, true), 2, 3));  // c16
+  expected.push_back(eoq_beat(ports(true, true), 3, 6, 8));  // c17
+  expected.push_back(ports(true, true));                     // c18
+  expect_trace(t, expected);
+  EXPECT_EQ(t.stalled, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0}));
+}
+
+// Reset in the middle of a query, while a score beat is valid (c9 of OneLaneTwoKeysOneQuery).
+// The reset cycle already shows the reset state; afterwards theta is 0 and no key set is loaded.
+// Then key [1] (last) at c10, query [3] at c11 with theta 0: U1 = 3, U2 = 3 -> kept, n = 2.
+//   c12 edge start.  c13 step 1.  c14 kept -> slot.  c15 slot -> output.  c16 beat (0, 3).  c17 eoq 1, 2, 2.
+TEST(CycleModelTimeline, ResetInTheMiddleReturnsToTheResetState) {
+  AttnCycleModel m(tiny());
+  std::vector<AttnInputs> ins = {reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, true), query({3}),
+                                 idle(),     idle(),          idle(),          idle()};  // c0..c8
+  AttnInputs rst = key({1}, true);  // a key offered during reset is not loaded
+  rst.rst_n = false;
+  rst.cfg_addr = 1;
+  ins.push_back(rst);  // c9
+  AttnInputs read1 = key({1}, true);
+  read1.cfg_addr = 1;
+  ins.push_back(read1);        // c10
+  ins.push_back(query({3}));   // c11
+  for (int c = 12; c <= 18; ++c) ins.push_back(idle());
+  const Trace t = run(m, ins);
+  EXPECT_EQ(t.out[8], ports(false, true));
+  EXPECT_EQ(t.active[8], 1);
+  EXPECT_EQ(t.out[9], ports(true, false, 0));   // reset state: theta reads 0, nothing valid
+  EXPECT_EQ(t.out[10], ports(true, false, 0));  // theta was reset; no key set
+  EXPECT_EQ(t.out[11], ports(true, true));
+  EXPECT_EQ(t.out[12], ports(false, false));
+  for (int c = 13; c <= 15; ++c) EXPECT_EQ(t.out[c], ports(false, true)) << c;
+  EXPECT_EQ(t.out[16], score_beat(ports(false, true), 0, 3));
+  EXPECT_EQ(t.out[17], eoq_beat(ports(true, true), 1, 2, 2));
+  EXPECT_EQ(t.out[18], ports(true, true));
+}
+
+// q_ready = kset_valid && !qb_valid && !k_valid: a key beat offered in the same cycle wins and starts a new set.
+TEST(CycleModelHandshake, QueryReadyIsLowWhileAKeyIsOffered) {
+  AttnCycleModel m(tiny());
+  for (const AttnInputs& in : {reset_in(), key({1}, true)}) m.tick(in);
+  EXPECT_EQ(m.eval(idle()), ports(true, true));
+  AttnInputs both = key({-2}, false);
+  both.q_valid = true;
+  both.q_data = {3};
+  EXPECT_EQ(m.eval(both), ports(true, false));
+  m.tick(both);  // key beat after a complete set: new set {-2}, incomplete
+  EXPECT_EQ(m.eval(idle()), ports(true, false));
+  m.tick(key({1}, true));  // set {-2, 1}
+  m.tick(query({3}));      // accepted
+  m.tick(idle());          // start
+  EXPECT_EQ(m.eval(idle()), ports(false, true));
+  EXPECT_EQ(m.eval(key({1}, true)), ports(false, false));  // k_ready is 0 (busy) but k_valid still blocks
+}
+
+// Runs until the end-of-query beat, s_ready = 1; returns every beat of the query, eoq last.
+std::vector<AttnOutputs> drain(AttnCycleModel& m, int limit = 200) {
+  std::vector<AttnOutputs> beats;
+  for (int c = 0; c < limit; ++c) {
+    const AttnOutputs o = m.eval(idle());
+    m.tick(idle());
+    if (!o.s_valid) continue;
+    beats.push_back(o);
+    if (o.s_eoq) return beats;
+  }
+  ADD_FAILURE() << "no end-of-query beat within " << limit << " cycles";
+  return beats;
+}
+
+AttnOutputs no_ports(AttnOutputs o) {
+  o.k_ready = o.q_ready = false;
+  o.cfg_rdata = 0;
+  return o;
+}
+
+// max_keys = 2: the second beat ends the set without k_last; a third beat starts a new set.
+//   set {1, 1}, q [3], theta 1: both kept (n=2) -> count 2, steps 4.
+//   set {-2, 1}: key0 n=1 pruned, key1 kept -> beat (1, 3), count 1, steps 3.
+TEST(CycleModelKeySet, BeatNumberMaxKeysEndsTheSetAndTheNextBeatStartsANewOne) {
+  AttnCycleModel m(tiny(1, 2));
+  for (const AttnInputs& in : {reset_in(), cfg_write(1, 1), key({1}, false), key({1}, false)}) m.tick(in);
+  EXPECT_TRUE(m.eval(idle()).q_ready);
+  m.tick(query({3}));
+  std::vector<AttnOutputs> b = drain(m);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(no_ports(b[2]), eoq_beat({}, 2, 4, 4));  // one lane: 4 committing cycles, no stall
+
+  m.tick(key({-2}, false));
+  EXPECT_FALSE(m.eval(idle()).q_ready);  // new set incomplete
+  m.tick(key({1}, true));
+  m.tick(query({3}));
+  b = drain(m);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(no_ports(b[0]), score_beat({}, 1, 3));
+  EXPECT_EQ(no_ports(b[1]), eoq_beat({}, 1, 3, 3));
+}
+
+// threshold_slots = 2: CAW = clog2(3) = 2 (address 3 unmapped), TW = 8, AW = 4+8 = 12, CDW = 12, SLW = 1.
+TEST(CycleModelConfig, ReadBackMasksAndSignExtends) {
+  core::AttentionConfig c = tiny(1, 4, 2);
+  c.alpha_frac_bits = 8;
+  AttnCycleModel m(c);
+  m.tick(reset_in());
+  auto read = [&m](uint32_t addr) {
+    AttnInputs in = idle();
+    in.cfg_addr = addr;
+    return m.eval(in).cfg_rdata;
+  };
+  const AttnInputs w_alpha = cfg_write(0, 0xFFFF);
+  EXPECT_EQ(m.eval(w_alpha).cfg_rdata, 0u);  // combinational read shows the old value during the write cycle
+  m.tick(w_alpha);
+  m.tick(cfg_write(1, 0x80));    // theta[0] = 1000_0000b = -128
+  m.tick(cfg_write(2, 0xF7F));   // bits above TW ignored: theta[1] = 0111_1111b = 127
+  m.tick(cfg_write(3, 0x123));   // unmapped: ignored
+  EXPECT_EQ(read(0), 0xFFFu);    // alpha = low AW = 12 bits, zero-extended
+  EXPECT_EQ(read(1), 0xF80u);    // -128 sign-extended to CDW = 12 bits
+  EXPECT_EQ(read(2), 0x07Fu);
+  EXPECT_EQ(read(3), 0u);
+  EXPECT_EQ(read(4), 0xFFFu);    // address port is CAW = 2 bits wide: 4 is address 0
+  m.tick(cfg_write(1, 0x1F81));  // CDW = 12 bits used: 0xF81 -> TW bits 0x81 = -127
+  EXPECT_EQ(read(1), 0xF81u);
+  m.tick(reset_in());
+  for (uint32_t a = 0; a < 4; ++a) EXPECT_EQ(read(a), 0u) << a;
+}
+
+// threshold_slots = 3 (SLW = 2): slot 3 does not exist and reads theta 0.
+//   key [1], q [3] (s = 3): theta 100 -> U1 = 3 < 100: n = 1, pruned, empty; theta 0 -> kept, n = 2.
+TEST(CycleModelConfig, QuerySlotSelectsThetaAndMissingSlotIsZero) {
+  AttnCycleModel m(tiny(1, 4, 3));
+  for (const AttnInputs& in : {reset_in(), cfg_write(1, 100), cfg_write(2, 100), cfg_write(3, 100),
+                               key({1}, true)}) {
+    m.tick(in);
+  }
+  m.tick(query({3}, 2));
+  std::vector<AttnOutputs> b = drain(m);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(no_ports(b[0]), eoq_beat({}, 0, 1, 1));
+  EXPECT_TRUE(b[0].s_empty);
+  m.tick(query({3}, 3));
+  b = drain(m);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(no_ports(b[0]), score_beat({}, 0, 3));
+  EXPECT_EQ(no_ports(b[1]), eoq_beat({}, 1, 2, 2));
+}
+
+// A query accepted at the edge that also writes its slot's theta gets the old theta (registers are read before
+// the edge updates them). key [1], q [3] (s = 3): old theta 0 -> kept; new theta 100 would prune it.
+TEST(CycleModelConfig, QueryAcceptedDuringAThetaWriteUsesTheOldTheta) {
+  AttnCycleModel m(tiny());
+  for (const AttnInputs& in : {reset_in(), key({1}, true)}) m.tick(in);
+  AttnInputs both = query({3});
+  both.cfg_we = true;
+  both.cfg_addr = 1;
+  both.cfg_wdata = 100;
+  m.tick(both);
+  std::vector<AttnOutputs> b = drain(m);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(no_ports(b[1]), eoq_beat({}, 1, 2, 2));
+  m.tick(query({3}));  // now theta 100: U1 = 3 < 100, pruned after 1 step
+  b = drain(m);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(no_ports(b[0]), eoq_beat({}, 0, 1, 1));
+}
+
+// Dense baseline: only address 0 exists; keys {1, -2}, q [3]: both kept with wk = 2 steps (s = 3, -6).
+//   1 lane: c+1 key0 step 1, key0 done -> slot, key1 step 1, key1 done -> slot (after key0 is granted) ...
+TEST(CycleModelDense, KeepsEveryKeyWithFullStepsAndMapsOnlyAlpha) {
+  core::AttentionConfig c = tiny();
+  c.dense_baseline = true;
+  AttnCycleModel m(c);
+  for (const AttnInputs& in : {reset_in(), cfg_write(0, 5), cfg_write(1, 7), key({1}, false), key({-2}, true)}) {
+    m.tick(in);
+  }
+  AttnInputs r = idle();
+  r.cfg_addr = 1;
+  EXPECT_EQ(m.eval(r).cfg_rdata, 0u);
+  r.cfg_addr = 0;
+  EXPECT_EQ(m.eval(r).cfg_rdata, 5u);
+  m.tick(query({3}, 1));
+  const std::vector<AttnOutputs> b = drain(m);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(no_ports(b[0]), score_beat({}, 0, 3));
+  EXPECT_EQ(no_ports(b[1]), score_beat({}, 1, -6));
+  EXPECT_EQ(no_ports(b[2]), eoq_beat({}, 2, 4, 4));
+}
+
+// ---- invariants over random stimulus ----
+
+int64_t sext(uint64_t v, int bits) {
+  v &= (uint64_t{1} << bits) - 1;
+  return (v >> (bits - 1)) & 1 ? static_cast<int64_t>(v) - (int64_t{1} << bits) : static_cast<int64_t>(v);
+}
+
+struct Pending {            // a query the engine accepted, with what it must be scored against
+  core::IntMatrix q;        // 1 x d
+  core::IntMatrix k;        // the key set at acceptance
+  int64_t theta = 0;
+};
+
+class RandomBench {
+ public:
+  RandomBench(const core::AttentionConfig& c, uint64_t seed) : c_(c), w_(core::widths(c)), m_(c), rng_(seed) {
+    theta_.assign(c.threshold_slots, 0);
+  }
+
+  void run(int cycles) {
+    AttnInputs in = reset_in();
+    for (int cyc = 0; cyc < cycles; ++cyc) {
+      SCOPED_TRACE(testing::Message() << "cycle " << cyc);
+      const AttnOutputs o = m_.eval(in);
+      check_outputs(in, o);
+      observe_edge(in, o);
+      if (testing::Test::HasFatalFailure()) return;
+      m_.tick(in);
+      prev_ = o;
+      prev_in_ = in;
+      in = next_inputs(in, o);
+    }
+  }
+  int64_t queries_checked() const { return checked_; }
+
+ private:
+  int64_t uni(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  bool chance(int percent) { return uni(0, 99) < percent; }
+  std::vector<int64_t> row(int w) {
+    std::vector<int64_t> r(c_.d);
+    for (auto& v : r) v = uni(-(int64_t{1} << (w - 1)), (int64_t{1} << (w - 1)) - 1);
+    return r;
+  }
+
+  void check_outputs(const AttnInputs& in, const AttnOutputs& o) {
+    if (!in.rst_n) {
+      ASSERT_EQ(o, ports(true, false));
+      return;
+    }
+    ASSERT_EQ(o.cfg_rdata, expected_rdata(in.cfg_addr));
+    if (!o.s_valid) {
+      ASSERT_EQ(no_ports(o), AttnOutputs{});
+    }
+    if (prev_in_.rst_n && prev_.s_valid && !prev_in_.s_ready) {
+      ASSERT_EQ(no_ports(o), no_ports(prev_)) << "beat changed while s_valid && !s_ready";
+    }
+  }
+
+  uint64_t expected_rdata(uint32_t addr) const {
+    if (addr == 0) return alpha_;
+    if (!c_.dense_baseline && addr - 1 < theta_.size()) {
+      return static_cast<uint64_t>(theta_[addr - 1]) & ((uint64_t{1} << w_.cdw) - 1);
+    }
+    return 0;
+  }
+
+  // What the test knows happens at this edge, from the handshakes it can see.
+  void observe_edge(const AttnInputs& in, const AttnOutputs& o) {
+    if (!in.rst_n) {
+      alpha_ = 0;
+      std::fill(theta_.begin(), theta_.end(), 0);
+      pending_.clear();
+      set_.clear();
+      partial_.clear();
+      beats_.clear();
+      set_done_ = false;
+      return;
+    }
+    const std::vector<int64_t> theta_before = theta_;
+    if (o.q_ready && in.q_valid) {
+      ASSERT_TRUE(set_done_) << "query accepted without a complete key set";
+      Pending p{core::IntMatrix(1, c_.d), to_matrix(set_), 0};
+      for (int t = 0; t < c_.d; ++t) p.q(0, t) = in.q_data[t];
+      p.theta = in.q_slot < theta_before.size() ? theta_before[in.q_slot] : 0;
+      pending_.push_back(std::move(p));
+    }
+    if (o.k_ready && in.k_valid) {
+      if (set_done_) partial_.clear();
+      partial_.push_back(in.k_data);
+      set_done_ = in.k_last || partial_.size() == static_cast<size_t>(c_.max_keys);
+      if (set_done_) set_ = partial_;
+    }
+    if (in.cfg_we) {
+      if (in.cfg_addr == 0) alpha_ = in.cfg_wdata & ((uint64_t{1} << w_.aw) - 1);
+      if (!c_.dense_baseline && in.cfg_addr >= 1 && in.cfg_addr - 1 < theta_.size()) {
+        theta_[in.cfg_addr - 1] = sext(in.cfg_wdata, w_.tw);
+      }
+    }
+    if (o.s_valid && in.s_ready) take_beat(o);
+  }
+
+  core::IntMatrix to_matrix(const std::vector<std::vector<int64_t>>& rows) const {
+    core::IntMatrix k(static_cast<Eigen::Index>(rows.size()), c_.d);
+    for (size_t j = 0; j < rows.size(); ++j) {
+      for (int t = 0; t < c_.d; ++t) k(static_cast<Eigen::Index>(j), t) = rows[j][t];
+    }
+    return k;
+  }
+
+  void take_beat(const AttnOutputs& o) {
+    ASSERT_FALSE(pending_.empty()) << "beat without an outstanding query";
+    if (!o.s_eoq) {
+      ASSERT_TRUE(beats_.emplace(o.s_key, o.s_score).second) << "key " << o.s_key << " sent twice";
+      return;
+    }
+    const Pending& p = pending_.front();
+    const ScoreResults r = score_all(p.q, p.k, c_.wk, p.theta, c_.dense_baseline);
+    std::set<std::pair<uint32_t, int64_t>> expected;
+    for (Eigen::Index j = 0; j < p.k.rows(); ++j) {
+      if (r.kept(0, j)) expected.emplace(static_cast<uint32_t>(j), r.score(0, j));
+    }
+    ASSERT_EQ(beats_, expected) << "kept set, theta " << p.theta;
+    ASSERT_EQ(o.s_count, r.kept_count());
+    ASSERT_EQ(o.s_empty, r.kept_count() == 0);
+    ASSERT_EQ(static_cast<int64_t>(o.s_steps), r.total_steps());
+    // lane utilization = steps / (lanes * cycles) <= 1
+    ASSERT_LE(o.s_steps, o.s_cycles * static_cast<uint64_t>(c_.lanes));
+    beats_.clear();
+    pending_.pop_front();
+    ++checked_;
+  }
+
+  AttnInputs next_inputs(const AttnInputs& in, const AttnOutputs& o) {
+    AttnInputs n = idle(chance(70));
+    if (chance(1)) {
+      n.rst_n = false;
+      return n;
+    }
+    // A stream holds its beat until it is taken (reset aborts everything offered).
+    const bool k_taken = !in.rst_n || !in.k_valid || o.k_ready;
+    const bool q_taken = !in.rst_n || !in.q_valid || o.q_ready;
+    if (!k_taken) {
+      n.k_valid = true, n.k_data = in.k_data, n.k_last = in.k_last;
+    } else if (chance(3)) {
+      n.k_valid = true;
+      n.k_data = row(c_.wk);
+      n.k_last = chance(40);
+    }
+    if (!q_taken) {
+      n.q_valid = true, n.q_data = in.q_data, n.q_slot = in.q_slot;
+    } else if (chance(15)) {
+      n.q_valid = true;
+      n.q_data = row(c_.wq);
+      n.q_slot = static_cast<uint32_t>(uni(0, (int64_t{1} << w_.slw) - 1));
+    }
+    n.cfg_addr = static_cast<uint32_t>(uni(0, (int64_t{1} << w_.caw) - 1));
+    if (chance(4)) {
+      n.cfg_we = true;
+      const int64_t span = int64_t{c_.d} << (c_.wq + c_.wk - 3);
+      n.cfg_wdata = static_cast<uint64_t>(uni(-span, span)) & ((uint64_t{1} << w_.cdw) - 1);
+    }
+    return n;
+  }
+
+  core::AttentionConfig c_;
+  core::AttentionWidths w_;
+  AttnCycleModel m_;
+  std::mt19937_64 rng_;
+  uint64_t alpha_ = 0;
+  std::vector<int64_t> theta_;
+  std::vector<std::vector<int64_t>> set_, partial_;
+  bool set_done_ = false;
+  std::deque<Pending> pending_;
+  std::set<std::pair<uint32_t, int64_t>> beats_;
+  AttnOutputs prev_;
+  AttnInputs prev_in_ = reset_in();
+  int64_t checked_ = 0;
+};
+
+TEST(CycleModelRandom, BeatsMatchTheFunctionalModelAndStreamsStayStable) {
+  const uint64_t seed = 0xacce'1000;
+  std::mt19937_64 cfg_rng(seed);
+  auto uni = [&cfg_rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(cfg_rng); };
+  int64_t checked = 0;
+  for (int run = 0; run < 120; ++run) {
+    core::AttentionConfig c;
+    c.d = uni(1, 4);
+    c.wq = uni(2, 6);
+    c.wk = uni(2, 5);
+    c.lanes = uni(1, 5);
+    c.max_keys = uni(1, 9);
+    c.threshold_slots = uni(1, 3);
+    c.alpha_int_bits = uni(0, 4);
+    c.alpha_frac_bits = uni(1, 8);
+    c.dense_baseline = uni(0, 4) == 0;
+    const uint64_t run_seed = seed + static_cast<uint64_t>(run);
+    SCOPED_TRACE(testing::Message() << "seed=" << run_seed << " d=" << c.d << " wq=" << c.wq << " wk=" << c.wk
+                                    << " lanes=" << c.lanes << " max_keys=" << c.max_keys
+                                    << " slots=" << c.threshold_slots << " dense=" << c.dense_baseline);
+    RandomBench bench(c, run_seed);
+    bench.run(3000);
+    if (testing::Test::HasFatalFailure()) return;
+    checked += bench.queries_checked();
+  }
+  EXPECT_GT(checked, 1000);  // the stimulus really exercises queries
+}
+
+}  // namespace
+}  // namespace accelgen::golden
