@@ -24,7 +24,7 @@ struct AttentionConfig {
   int max_keys = 64;            // keys held on chip
   int threshold_slots = 4;      // (layer, head) threshold registers
   int alpha_int_bits = 4;       // softmax scale register: integer bits
-  int alpha_frac_bits = 12;     // softmax scale register: fraction bits
+  int alpha_frac_bits = 20;     // softmax scale register: fraction bits
   bool dense_baseline = false;  // termination and pruning off
 
   bool operator==(const AttentionConfig&) const = default;

@@ -210,6 +210,10 @@ AttentionWorkload make_workload(const AttentionConfig& c, const std::string& kin
   const double spread = std::max<double>(1.0, static_cast<double>(percentile(scores, 0.99) -
                                                                   percentile(scores, 0.01)));
   w.params.softmax_scale = 8.0 / spread;
+  // Keep at least 4 significant bits in the quantized alpha register, so the synthetic workload
+  // fits every config (a trained model's scale is the user's to choose).
+  const double min_scale = 16.0 * std::ldexp(1.0, -c.alpha_frac_bits) / M_LOG2E;
+  w.params.softmax_scale = std::max(w.params.softmax_scale, min_scale);
   w.params.slot = 0;
   return w;
 }

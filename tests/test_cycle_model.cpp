@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <iostream>
 #include <map>
 #include <random>
 #include <set>
@@ -264,9 +265,9 @@ TEST(CycleModelTimeline, BackPressureStallsALaneWithAKeptScore) {
 }
 
 // Reset in the middle of a query, while a score beat is valid (c9 of OneLaneTwoKeysOneQuery).
-// The reset cycle already shows the reset state; afterwards theta is 0 and no key set is loaded.
-// Then key [1] (last) at c10, query [3] at c11 with theta 0: U1 = 3, U2 = 3 -> kept, n = 2.
-//   c12 edge start.  c13 step 1.  c14 kept -> slot.  c15 slot -> output.  c16 beat (0, 3).  c17 eoq 1, 2, 2.
+// The reset cycle already shows the reset state; afterwards theta is 0 and no key set is loaded (q_ready = 0).
+// Then key [1] (last) at c11, query [3] at c12 with theta 0: U1 = 3, U2 = 3 -> kept, n = 2.
+//   c13 edge start.  c14 step 1.  c15 kept -> slot.  c16 slot -> output.  c17 beat (0, 3).  c18 eoq 1, 2, 2.
 TEST(CycleModelTimeline, ResetInTheMiddleReturnsToTheResetState) {
   AttnCycleModel m(tiny());
   std::vector<AttnInputs> ins = {reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, true), query({3}),
@@ -275,22 +276,25 @@ TEST(CycleModelTimeline, ResetInTheMiddleReturnsToTheResetState) {
   rst.rst_n = false;
   rst.cfg_addr = 1;
   ins.push_back(rst);  // c9
-  AttnInputs read1 = key({1}, true);
+  AttnInputs read1 = idle();
   read1.cfg_addr = 1;
-  ins.push_back(read1);        // c10
-  ins.push_back(query({3}));   // c11
-  for (int c = 12; c <= 18; ++c) ins.push_back(idle());
+  ins.push_back(read1);            // c10
+  ins.push_back(key({1}, true));   // c11
+  ins.push_back(query({3}));       // c12
+  for (int c = 13; c <= 19; ++c) ins.push_back(idle());
   const Trace t = run(m, ins);
   EXPECT_EQ(t.out[8], ports(false, true));
   EXPECT_EQ(t.active[8], 1);
   EXPECT_EQ(t.out[9], ports(true, false, 0));   // reset state: theta reads 0, nothing valid
   EXPECT_EQ(t.out[10], ports(true, false, 0));  // theta was reset; no key set
-  EXPECT_EQ(t.out[11], ports(true, true));
-  EXPECT_EQ(t.out[12], ports(false, false));
-  for (int c = 13; c <= 15; ++c) EXPECT_EQ(t.out[c], ports(false, true)) << c;
-  EXPECT_EQ(t.out[16], score_beat(ports(false, true), 0, 3));
-  EXPECT_EQ(t.out[17], eoq_beat(ports(true, true), 1, 2, 2));
-  EXPECT_EQ(t.out[18], ports(true, true));
+  EXPECT_EQ(t.active[10], 0);
+  EXPECT_EQ(t.out[11], ports(true, false));
+  EXPECT_EQ(t.out[12], ports(true, true));
+  EXPECT_EQ(t.out[13], ports(false, false));
+  for (int c = 14; c <= 16; ++c) EXPECT_EQ(t.out[c], ports(false, true)) << c;
+  EXPECT_EQ(t.out[17], score_beat(ports(false, true), 0, 3));
+  EXPECT_EQ(t.out[18], eoq_beat(ports(true, true), 1, 2, 2));
+  EXPECT_EQ(t.out[19], ports(true, true));
 }
 
 // q_ready = kset_valid && !qb_valid && !k_valid: a key beat offered in the same cycle wins and starts a new set.
@@ -459,6 +463,7 @@ class RandomBench {
  public:
   RandomBench(const core::AttentionConfig& c, uint64_t seed) : c_(c), w_(core::widths(c)), m_(c), rng_(seed) {
     theta_.assign(c.threshold_slots, 0);
+    ready_percent_ = static_cast<int>(uni(1, 4)) * 25;  // output back-pressure differs per run
   }
 
   void run(int cycles) {
@@ -469,13 +474,18 @@ class RandomBench {
       check_outputs(in, o);
       observe_edge(in, o);
       if (testing::Test::HasFatalFailure()) return;
+      cov_.stalled_cycles += m_.stalled_lanes(in) > 0 ? 1 : 0;
+      cov_.resets_while_busy += (!in.rst_n && m_.context_busy()) ? 1 : 0;
       m_.tick(in);
       prev_ = o;
       prev_in_ = in;
       in = next_inputs(in, o);
     }
   }
-  int64_t queries_checked() const { return checked_; }
+  struct Coverage {
+    int64_t queries = 0, empty = 0, partly_pruned = 0, stalled_cycles = 0, resets_while_busy = 0;
+  };
+  const Coverage& coverage() const { return cov_; }
 
  private:
   int64_t uni(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
@@ -571,12 +581,14 @@ class RandomBench {
     ASSERT_LE(o.s_steps, o.s_cycles * static_cast<uint64_t>(c_.lanes));
     beats_.clear();
     pending_.pop_front();
-    ++checked_;
+    ++cov_.queries;
+    cov_.empty += r.kept_count() == 0 ? 1 : 0;
+    cov_.partly_pruned += (r.kept_count() > 0 && r.kept_count() < p.k.rows()) ? 1 : 0;
   }
 
   AttnInputs next_inputs(const AttnInputs& in, const AttnOutputs& o) {
-    AttnInputs n = idle(chance(70));
-    if (chance(1)) {
+    AttnInputs n = idle(chance(ready_percent_));
+    if (uni(0, 999) < 3) {
       n.rst_n = false;
       return n;
     }
@@ -601,7 +613,7 @@ class RandomBench {
     if (chance(4)) {
       n.cfg_we = true;
       const int64_t span = int64_t{c_.d} << (c_.wq + c_.wk - 3);
-      n.cfg_wdata = static_cast<uint64_t>(uni(-span, span)) & ((uint64_t{1} << w_.cdw) - 1);
+      n.cfg_wdata = static_cast<uint64_t>(uni(-span, span / 4)) & ((uint64_t{1} << w_.cdw) - 1);
     }
     return n;
   }
@@ -610,6 +622,7 @@ class RandomBench {
   core::AttentionWidths w_;
   AttnCycleModel m_;
   std::mt19937_64 rng_;
+  int ready_percent_ = 100;
   uint64_t alpha_ = 0;
   std::vector<int64_t> theta_;
   std::vector<std::vector<int64_t>> set_, partial_;
@@ -618,14 +631,14 @@ class RandomBench {
   std::set<std::pair<uint32_t, int64_t>> beats_;
   AttnOutputs prev_;
   AttnInputs prev_in_ = reset_in();
-  int64_t checked_ = 0;
+  Coverage cov_;
 };
 
 TEST(CycleModelRandom, BeatsMatchTheFunctionalModelAndStreamsStayStable) {
   const uint64_t seed = 0xacce'1000;
   std::mt19937_64 cfg_rng(seed);
   auto uni = [&cfg_rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(cfg_rng); };
-  int64_t checked = 0;
+  RandomBench::Coverage total;
   for (int run = 0; run < 120; ++run) {
     core::AttentionConfig c;
     c.d = uni(1, 4);
@@ -644,9 +657,22 @@ TEST(CycleModelRandom, BeatsMatchTheFunctionalModelAndStreamsStayStable) {
     RandomBench bench(c, run_seed);
     bench.run(3000);
     if (testing::Test::HasFatalFailure()) return;
-    checked += bench.queries_checked();
+    const RandomBench::Coverage& cv = bench.coverage();
+    total.queries += cv.queries;
+    total.empty += cv.empty;
+    total.partly_pruned += cv.partly_pruned;
+    total.stalled_cycles += cv.stalled_cycles;
+    total.resets_while_busy += cv.resets_while_busy;
   }
-  EXPECT_GT(checked, 1000);  // the stimulus really exercises queries
+  // the stimulus really exercises what the invariants are about
+  EXPECT_GT(total.queries, 1000);
+  EXPECT_GT(total.empty, 50);
+  EXPECT_GT(total.partly_pruned, 50);
+  EXPECT_GT(total.stalled_cycles, 50);
+  EXPECT_GT(total.resets_while_busy, 20);
+  std::cout << "random coverage: queries " << total.queries << ", empty " << total.empty << ", partly pruned "
+            << total.partly_pruned << ", stalled cycles " << total.stalled_cycles << ", resets while busy "
+            << total.resets_while_busy << "\n";
 }
 
 }  // namespace

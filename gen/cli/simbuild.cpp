@@ -68,7 +68,7 @@ void run_step(const std::vector<std::string>& argv, const fs::path& cwd, const f
   }
 }
 
-void build_into(const core::AttentionConfig& c, const gen::Outputs& o, const fs::path& dir) {
+void build_into(const gen::Outputs& o, const fs::path& dir) {
   const fs::path rtl = dir / "rtl";
   const fs::path obj = dir / "obj";
   fs::create_directories(rtl);
@@ -97,7 +97,6 @@ void build_into(const core::AttentionConfig& c, const gen::Outputs& o, const fs:
   for (const char* lib : {"-lfmt", "-lz", "-lpthread"}) compile.emplace_back(lib);
   compile.insert(compile.end(), {"-o", (dir / "simv").string()});
   run_step(compile, dir, dir / "compile.log", "Compiling the testbench");
-  (void)c;
 }
 
 }  // namespace
@@ -110,8 +109,11 @@ fs::path default_cache_dir() {
 }
 
 SimBuild ensure_simulator(const core::AttentionConfig& c, const fs::path& cache_root) {
-  const gen::Outputs o = gen::generate(c);
-  const fs::path dir = cache_root / fmt::format("{}-{}", c.name, cache_key(o));
+  return ensure_simulator(gen::generate(c), c.name, cache_root);
+}
+
+SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const fs::path& cache_root) {
+  const fs::path dir = cache_root / fmt::format("{}-{}", name, cache_key(o));
   SimBuild b;
   b.exe = dir / "simv";
   if (fs::exists(b.exe)) {
@@ -123,7 +125,7 @@ SimBuild ensure_simulator(const core::AttentionConfig& c, const fs::path& cache_
   const fs::path tmp = cache_root / fmt::format(".build-{}-{}", dir.filename().string(), ::getpid());
   fs::remove_all(tmp);
   try {
-    build_into(c, o, tmp);
+    build_into(o, tmp);
   } catch (...) {
     // Keep the failed build's logs next to the cache for inspection; it is never used as a result.
     std::error_code ec;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "gen/generator.h"
 
 namespace accelgen::cli {
 
@@ -26,6 +27,10 @@ struct SimBuild {
 
 // Throws std::runtime_error with the tail of the failing tool's log if a build step fails.
 SimBuild ensure_simulator(const core::AttentionConfig& c, const std::filesystem::path& cache_root);
+// The same for already generated (possibly hand-modified) outputs: tests use it to prove that a
+// broken design is caught.
+SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name,
+                          const std::filesystem::path& cache_root);
 
 struct CheckResult {
   std::string tool;  // "verilator-lint", "iverilog", "yosys"
