@@ -8,8 +8,14 @@ namespace accelgen::core {
 
 namespace fs = std::filesystem;
 
-void write_dir_atomically(const fs::path& out, const std::string& marker,
+void write_dir_atomically(const fs::path& requested, const std::string& marker,
                           const std::function<void(const fs::path& tmp)>& fill) {
+  // "dir/" has an empty file name; normalize so the temporary is a sibling, never a child.
+  fs::path out = requested.lexically_normal();
+  if (out.filename().empty()) out = out.parent_path();
+  if (out.empty() || out == "." || out == "..") {
+    throw InputError(requested.string(), "not a usable output directory name");
+  }
   std::error_code ec;
   if (fs::exists(out) && (!fs::is_directory(out) ||
                           (!fs::is_empty(out, ec) && !fs::exists(out / marker)))) {

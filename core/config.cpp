@@ -2,6 +2,7 @@
 #include "core/config.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -15,7 +16,7 @@ namespace accelgen::core {
 
 int clog2(uint64_t x) {
   int bits = 0;
-  while ((uint64_t{1} << bits) < x) ++bits;
+  while (bits < 64 && (uint64_t{1} << bits) < x) ++bits;
   return bits;
 }
 
@@ -54,11 +55,12 @@ int get_int(const nlohmann::json& j, const std::string& key, int lo, int hi, int
   if (!v.is_number_integer()) {
     throw InputError(where, fmt::format("must be an integer in [{}, {}], got {}", lo, hi, v.dump()));
   }
-  const int64_t x = v.get<int64_t>();
-  if (x < lo || x > hi) {
-    throw InputError(where, fmt::format("{} is out of range; allowed [{}, {}]", x, lo, hi));
+  // A value above INT64_MAX is unsigned in nlohmann::json; reading it as int64 would wrap.
+  const bool huge = v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi);
+  if (huge || v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
+    throw InputError(where, fmt::format("{} is out of range; allowed [{}, {}]", v.dump(), lo, hi));
   }
-  return static_cast<int>(x);
+  return static_cast<int>(v.get<int64_t>());
 }
 
 bool get_bool(const nlohmann::json& j, const std::string& key, bool fallback) {
@@ -122,16 +124,19 @@ AttentionConfig parse_attention_config(const nlohmann::json& j) {
   return c;
 }
 
-AttentionConfig load_attention_config(const std::string& path) {
+nlohmann::json read_json_file(const std::string& path, const std::string& what) {
+  if (std::filesystem::is_directory(path)) throw InputError(path, "is a directory, expected a " + what);
   std::ifstream in(path);
-  if (!in) throw InputError(path, "cannot open config file");
-  nlohmann::json j;
+  if (!in) throw InputError(path, "cannot open " + what);
   try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+    return nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
     throw InputError(path, fmt::format("not valid JSON ({})", e.what()));
   }
-  return parse_attention_config(j);
+}
+
+AttentionConfig load_attention_config(const std::string& path) {
+  return parse_attention_config(read_json_file(path, "config file (JSON)"));
 }
 
 nlohmann::json to_json(const AttentionConfig& c) {

@@ -58,6 +58,9 @@ int64_t signed_max(int bits);
 AttentionConfig parse_attention_config(const nlohmann::json& j);
 AttentionConfig load_attention_config(const std::string& path);
 
+// Reads a JSON file; a missing file, a directory or invalid JSON is an InputError naming the path.
+nlohmann::json read_json_file(const std::string& path, const std::string& what);
+
 // Canonical JSON (every field, fixed key order) and its hash: same config, same hash.
 nlohmann::json to_json(const AttentionConfig& c);
 std::string config_hash(const AttentionConfig& c);

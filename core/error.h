@@ -14,11 +14,13 @@ class InputError : public std::runtime_error {
  public:
   // `where` names the field (e.g. "config.lanes") or file; `what` says what is wrong and what is allowed.
   InputError(std::string where, const std::string& what)
-      : std::runtime_error(where + ": " + what), where_(std::move(where)) {}
+      : std::runtime_error(where + ": " + what), where_(std::move(where)), detail_(what) {}
   const std::string& where() const { return where_; }
+  const std::string& detail() const { return detail_; }  // the message without `where`
 
  private:
   std::string where_;
+  std::string detail_;
 };
 
 }  // namespace accelgen::core

@@ -67,15 +67,11 @@ void check_range(const IntMatrix& m, const std::string& file, int bits, const st
   }
 }
 
-AttentionParams parse_params(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "missing or unreadable (a workload needs params.json)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path, fmt::format("not valid JSON ({})", e.what()));
+AttentionParams parse_params(const std::string& path, const AttentionConfig& c) {
+  if (!std::filesystem::exists(path)) {
+    throw InputError(path, "missing (a workload directory needs params.json)");
   }
+  const nlohmann::json j = read_json_file(path, "params.json (JSON)");
   if (!j.is_object()) throw InputError(path, "must be a JSON object");
   static const std::set<std::string> known = {"theta", "softmax_scale", "slot", "generator"};
   for (const auto& [key, value] : j.items()) {
@@ -88,6 +84,13 @@ AttentionParams parse_params(const std::string& path) {
   if (!j.contains("theta") || !j["theta"].is_number_integer()) {
     throw InputError(path + ": theta", "required, an integer in score units");
   }
+  const int tw = widths(c).tw;
+  if (j["theta"].is_number_unsigned() &&
+      j["theta"].get<uint64_t>() > static_cast<uint64_t>(signed_max(tw))) {
+    throw InputError(path + ": theta",
+                     fmt::format("{} does not fit the {}-bit threshold register; allowed [{}, {}]",
+                                 j["theta"].dump(), tw, signed_min(tw), signed_max(tw)));
+  }
   p.theta = j["theta"].get<int64_t>();
   if (!j.contains("softmax_scale") || !j["softmax_scale"].is_number()) {
     throw InputError(path + ": softmax_scale", "required, a number > 0");
@@ -95,8 +98,13 @@ AttentionParams parse_params(const std::string& path) {
   p.softmax_scale = j["softmax_scale"].get<double>();
   if (j.contains("slot")) {
     if (!j["slot"].is_number_integer()) throw InputError(path + ": slot", "must be an integer");
+    const bool huge = j["slot"].is_number_unsigned() &&
+                      j["slot"].get<uint64_t>() >= static_cast<uint64_t>(c.threshold_slots);
     const int64_t slot = j["slot"].get<int64_t>();
-    if (slot < 0 || slot > 1'000'000) throw InputError(path + ": slot", "must be >= 0");
+    if (huge || slot < 0 || slot >= c.threshold_slots) {
+      throw InputError(path + ": slot", fmt::format("{} is out of range; allowed [0, {}]",
+                                                    j["slot"].dump(), c.threshold_slots - 1));
+    }
     p.slot = static_cast<int>(slot);
   }
   return p;
@@ -131,7 +139,7 @@ void validate_workload(const AttentionWorkload& w, const AttentionConfig& c, con
   try {
     quantize_alpha(w.params.softmax_scale, c);
   } catch (const InputError& e) {
-    throw InputError(pf + ": softmax_scale", e.what());
+    throw InputError(pf + ": softmax_scale", e.detail());
   }
 }
 
@@ -142,7 +150,7 @@ AttentionWorkload load_attention_workload(const std::string& dir, const Attentio
   w.q = read_npy((d / "q.npy").string());
   w.k = read_npy((d / "k.npy").string());
   w.v = read_npy((d / "v.npy").string());
-  w.params = parse_params((d / "params.json").string());
+  w.params = parse_params((d / "params.json").string(), c);
   validate_workload(w, c, dir);
   return w;
 }
@@ -210,10 +218,13 @@ AttentionWorkload make_workload(const AttentionConfig& c, const std::string& kin
   const double spread = std::max<double>(1.0, static_cast<double>(percentile(scores, 0.99) -
                                                                   percentile(scores, 0.01)));
   w.params.softmax_scale = 8.0 / spread;
-  // Keep at least 4 significant bits in the quantized alpha register, so the synthetic workload
-  // fits every config (a trained model's scale is the user's to choose).
-  const double min_scale = 16.0 * std::ldexp(1.0, -c.alpha_frac_bits) / M_LOG2E;
-  w.params.softmax_scale = std::max(w.params.softmax_scale, min_scale);
+  // Keep the quantized alpha inside the register and, where the register allows, at least 4
+  // significant bits, so a synthetic workload fits every config (a trained model's scale is the
+  // user's to choose).
+  const double max_alpha = std::ldexp(1.0, widths(c).aw) - 1.0;
+  const double alpha_unit = std::ldexp(1.0, -c.alpha_frac_bits) / M_LOG2E;  // scale per alpha LSB
+  w.params.softmax_scale = std::clamp(w.params.softmax_scale, std::min(16.0, max_alpha) * alpha_unit,
+                                      max_alpha * alpha_unit);
   w.params.slot = 0;
   return w;
 }

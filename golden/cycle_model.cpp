@@ -19,7 +19,8 @@ uint64_t mask(int bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bit
 // The low `bits` of v read as a two's-complement number.
 int64_t sign_extend(uint64_t v, int bits) {
   v &= mask(bits);
-  if (bits < 64 && ((v >> (bits - 1)) & 1) != 0) return static_cast<int64_t>(v) - static_cast<int64_t>(1ull << bits);
+  if (bits < 64 && ((v >> (bits - 1)) & 1) != 0)
+    return static_cast<int64_t>(v) - static_cast<int64_t>(1ull << bits);
   return static_cast<int64_t>(v);
 }
 
@@ -44,32 +45,33 @@ void check_config(const core::AttentionConfig& c) {
 
 std::ostream& operator<<(std::ostream& os, const AttnOutputs& o) {
   return os << "{cfg_rdata=" << o.cfg_rdata << " k_ready=" << o.k_ready << " q_ready=" << o.q_ready
-            << " s_valid=" << o.s_valid << " s_eoq=" << o.s_eoq << " s_key=" << o.s_key << " s_score=" << o.s_score
-            << " s_count=" << o.s_count << " s_empty=" << o.s_empty << " s_steps=" << o.s_steps
-            << " s_cycles=" << o.s_cycles << "}";
+            << " s_valid=" << o.s_valid << " s_eoq=" << o.s_eoq << " s_key=" << o.s_key
+            << " s_score=" << o.s_score << " s_count=" << o.s_count << " s_empty=" << o.s_empty
+            << " s_steps=" << o.s_steps << " s_cycles=" << o.s_cycles << "}";
 }
 
 AttnCycleModel::AttnCycleModel(const core::AttentionConfig& cfg) : cfg_(cfg) {
   check_config(cfg_);
   w_ = core::widths(cfg_);  // dense baseline: CAW = 1, only address 0 is mapped
   s_.theta.assign(cfg_.dense_baseline ? 0 : cfg_.threshold_slots, 0);
-  s_.k_mem = core::IntMatrix::Zero(cfg_.max_keys, cfg_.d);
   s_.qb_data.assign(cfg_.d, 0);
   s_.lanes.resize(cfg_.lanes);
   s_.slots.resize(cfg_.lanes);
+  k_mem_ = core::IntMatrix::Zero(cfg_.max_keys, cfg_.d);
   reset(s_);
 }
 
-// Clears every reset register; data registers (k_mem, qb_data, lane key/step, slot data) keep their value.
+// Clears every reset, valid, busy, count and pointer register; data registers (qb_data, lane key/step, slot
+// data, and k_mem_ / results_ outside State) keep their value.
 void AttnCycleModel::reset(State& s) {
   s.alpha = 0;
   std::fill(s.theta.begin(), s.theta.end(), 0);
   s.k_count = 0;
   s.kset_valid = false;
   s.qb_valid = false;
-  s.ctx_busy = false;
-  s.next_key = 0;
-  s.kept = s.steps = s.cycles = 0;
+  for (Context& x : s.ctx) x = Context{};
+  s.head = 0;
+  s.cycles = 0;
   for (Lane& l : s.lanes) l.act = false;
   for (Slot& sl : s.slots) sl.valid = false;
   s.out = AttnOutputs{};
@@ -90,23 +92,21 @@ void AttnCycleModel::tick(const AttnInputs& in) {
   const Comb c = comb(s_, in);
   State n = s_;
   cfg_write(n, in);
-  if (c.k_fire) key_beat(n, in);
   if (c.q_fire) {
     query_beat(n, in);
   } else if (c.start) {
     n.qb_valid = false;
   }
-  output_register(n, c);  // before the lanes: a granted slot may be refilled at the same edge
-  if (c.start) {
-    start_query(n);
-  } else if (s_.ctx_busy) {
-    step_lanes(n, c);
-  }
+  output_register(n, c);                  // a granted slot may be refilled by its lane at this edge
+  step_lanes(n, c);                       // commits and key issue, from the registered contexts
+  if (c.start) start_query(n, c.target);  // last: wins over eoq_fire clearing busy_q[h] when target == h
+  if (c.k_fire) key_beat(n, in);
   s_ = std::move(n);
 }
 
 int AttnCycleModel::active_lanes() const {
-  return static_cast<int>(std::count_if(s_.lanes.begin(), s_.lanes.end(), [](const Lane& l) { return l.act; }));
+  return static_cast<int>(
+      std::count_if(s_.lanes.begin(), s_.lanes.end(), [](const Lane& l) { return l.act; }));
 }
 
 int AttnCycleModel::stalled_lanes(const AttnInputs& in) const {
@@ -117,37 +117,39 @@ int AttnCycleModel::stalled_lanes(const AttnInputs& in) const {
   return n;
 }
 
-bool AttnCycleModel::context_busy() const { return s_.ctx_busy; }
+int AttnCycleModel::busy_contexts() const { return (s_.ctx[0].busy ? 1 : 0) + (s_.ctx[1].busy ? 1 : 0); }
 
-// "One cycle", items 1-7.
+// "One cycle", items 1-7 (h = head, o = the other context).
 AttnCycleModel::Comb AttnCycleModel::comb(const State& s, const AttnInputs& in) const {
   const size_t nl = s.lanes.size();
+  const int h = s.head, o = h ^ 1;
   Comb c;
-  const bool k_ready = !s.ctx_busy && !s.qb_valid;
-  const bool q_ready = s.kset_valid && !s.qb_valid && !in.k_valid;
+  const bool k_ready = !s.ctx[0].busy && !s.ctx[1].busy && !s.qb_valid;
+  const bool q_ready = s.kset_valid && !s.qb_valid && !(in.k_valid && k_ready);
   c.k_fire = in.k_valid && k_ready;
   c.q_fire = in.q_valid && q_ready;
 
   c.done.assign(nl, false);
   c.kept.assign(nl, false);
-  bool any_act = false;
+  bool head_act = false;
   for (size_t l = 0; l < nl; ++l) {
     const Lane& lane = s.lanes[l];
     if (!lane.act) continue;
-    any_act = true;
-    const KeyResult& r = s.results.at(lane.key);
+    head_act = head_act || lane.ctx == h;
+    const KeyResult& r = results_[lane.ctx].at(lane.key);
     c.done[l] = lane.step + 1 == r.steps;
     c.kept[l] = c.done[l] && r.kept;
   }
 
   c.out_load = !s.out.s_valid || in.s_ready;
-  bool any_sv = false;
+  bool head_sv = false;
   for (size_t l = 0; l < nl; ++l) {
-    if (!s.slots[l].valid) continue;
-    any_sv = true;
+    if (!s.slots[l].valid || s.slots[l].ctx != h) continue;
+    head_sv = true;
     if (c.out_load && c.grant < 0) c.grant = static_cast<int>(l);
   }
-  const bool eoq_cond = s.ctx_busy && s.next_key == s.k_count && !any_act && !any_sv;
+  const Context& hc = s.ctx[h];
+  const bool eoq_cond = hc.busy && hc.next_key == s.k_count && !head_act && !head_sv;
   c.eoq_fire = c.out_load && c.grant < 0 && eoq_cond;
 
   c.commit.assign(nl, false);
@@ -157,14 +159,15 @@ AttnCycleModel::Comb AttnCycleModel::comb(const State& s, const AttnInputs& in) 
     c.commit[l] = s.lanes[l].act && !(c.kept[l] && !slot_free);
     c.free[l] = !s.lanes[l].act || (c.commit[l] && c.done[l]);
   }
-  c.start = s.qb_valid && (!s.ctx_busy || c.eoq_fire);
+  c.start = s.qb_valid && (!s.ctx[h].busy || !s.ctx[o].busy || c.eoq_fire);
+  c.target = !s.ctx[h].busy ? h : (!s.ctx[o].busy ? o : h);
   return c;
 }
 
 AttnOutputs AttnCycleModel::outputs(const State& s, const AttnInputs& in) const {
   AttnOutputs o = s.out;
-  o.k_ready = !s.ctx_busy && !s.qb_valid;
-  o.q_ready = s.kset_valid && !s.qb_valid && !in.k_valid;
+  o.k_ready = !s.ctx[0].busy && !s.ctx[1].busy && !s.qb_valid;
+  o.q_ready = s.kset_valid && !s.qb_valid && !(in.k_valid && o.k_ready);
   o.cfg_rdata = cfg_read(s, in.cfg_addr);
   return o;
 }
@@ -187,21 +190,22 @@ void AttnCycleModel::cfg_write(State& n, const AttnInputs& in) const {
   }
 }
 
-std::vector<int64_t> AttnCycleModel::port_row(const std::vector<int64_t>& v, int width, const char* field) const {
+std::vector<int64_t> AttnCycleModel::port_row(const std::vector<int64_t>& v, int width,
+                                              const char* field) const {
   if (v.size() != static_cast<size_t>(cfg_.d)) {
-    throw core::InputError(field, std::to_string(v.size()) + " elements on a beat, expected d = " +
-                                      std::to_string(cfg_.d));
+    throw core::InputError(
+        field, std::to_string(v.size()) + " elements on a beat, expected d = " + std::to_string(cfg_.d));
   }
   std::vector<int64_t> row(v.size());
   for (size_t t = 0; t < v.size(); ++t) row[t] = sign_extend(static_cast<uint64_t>(v[t]), width);
   return row;
 }
 
-void AttnCycleModel::key_beat(State& n, const AttnInputs& in) const {
-  const uint32_t i = n.kset_valid ? 0 : n.k_count;
+void AttnCycleModel::key_beat(State& n, const AttnInputs& in) {
+  const uint32_t i = s_.kset_valid ? 0 : s_.k_count;
   if (i >= static_cast<uint32_t>(cfg_.max_keys)) throw std::logic_error("AttnCycleModel: key store overrun");
   const std::vector<int64_t> row = port_row(in.k_data, cfg_.wk, "k_data");
-  for (int t = 0; t < cfg_.d; ++t) n.k_mem(i, t) = row[t];
+  for (int t = 0; t < cfg_.d; ++t) k_mem_(i, t) = row[t];
   n.k_count = i + 1;
   n.kset_valid = in.k_last || i + 1 == static_cast<uint32_t>(cfg_.max_keys);
 }
@@ -210,7 +214,7 @@ void AttnCycleModel::query_beat(State& n, const AttnInputs& in) const {
   n.qb_valid = true;
   n.qb_data = port_row(in.q_data, cfg_.wq, "q_data");
   const uint64_t slot = in.q_slot & mask(w_.slw);
-  n.qb_theta = slot < n.theta.size() ? s_.theta[slot] : 0;  // value before this edge's cfg write
+  n.qb_theta = slot < s_.theta.size() ? s_.theta[slot] : 0;  // value before this edge's cfg write
 }
 
 void AttnCycleModel::output_register(State& n, const Comb& c) const {
@@ -223,55 +227,67 @@ void AttnCycleModel::output_register(State& n, const Comb& c) const {
     beat.s_score = sl.score;
     n.slots[c.grant].valid = false;  // refilled by step_lanes if its lane commits a kept score now
   } else if (c.eoq_fire) {
+    const int h = s_.head;
+    const Context& hc = s_.ctx[h];
     beat.s_valid = true;
     beat.s_eoq = true;
-    beat.s_count = static_cast<uint32_t>(s_.kept);
-    beat.s_empty = s_.kept == 0;
-    beat.s_steps = s_.steps;
+    beat.s_count = static_cast<uint32_t>(hc.kept);
+    beat.s_empty = hc.kept == 0;
+    beat.s_steps = hc.steps;
     beat.s_cycles = s_.cycles;
-    n.ctx_busy = false;  // start_query sets it again
+    n.ctx[h].busy = false;
+    n.head = h ^ 1;
   }
   n.out = beat;
 }
 
-void AttnCycleModel::start_query(State& n) const {
-  const uint32_t lk = s_.k_count;
-  core::IntMatrix q(1, cfg_.d);
-  for (int t = 0; t < cfg_.d; ++t) q(0, t) = s_.qb_data[t];
-  n.results.clear();
-  for (uint32_t j = 0; j < lk; ++j) {
-    n.results.push_back(score_key(q, 0, s_.k_mem, j, cfg_.wk, s_.qb_theta, cfg_.dense_baseline));
-  }
-  n.ctx_busy = true;
-  n.kept = n.steps = n.cycles = 0;
-  const uint32_t first = std::min(static_cast<uint32_t>(cfg_.lanes), lk);
-  for (uint32_t l = 0; l < n.lanes.size(); ++l) n.lanes[l] = Lane{l < first, l, 0};
-  n.next_key = first;
-}
-
+// Commits, result slots, key issue (from the registered contexts: head first), per-context counters and
+// the score-phase cycle counter.
 void AttnCycleModel::step_lanes(State& n, const Comb& c) const {
-  uint32_t next = s_.next_key;
+  const int h = s_.head;
+  uint32_t next[2] = {s_.ctx[0].next_key, s_.ctx[1].next_key};
   bool any_act = false;
   for (size_t l = 0; l < n.lanes.size(); ++l) {
     const Lane& cur = s_.lanes[l];
     Lane& lane = n.lanes[l];
     any_act = any_act || cur.act;
     if (cur.act && c.commit[l]) {
-      ++n.steps;
+      ++n.ctx[cur.ctx].steps;
       if (!c.done[l]) {
         ++lane.step;
       } else {
         lane.act = false;
         if (c.kept[l]) {
-          n.slots[l] = Slot{true, cur.key, s_.results.at(cur.key).score};
-          ++n.kept;
+          n.slots[l] = Slot{true, cur.ctx, cur.key, results_[cur.ctx].at(cur.key).score};
+          ++n.ctx[cur.ctx].kept;
         }
       }
     }
-    if (c.free[l] && next < s_.k_count) lane = Lane{true, next++, 0};
+    if (!c.free[l]) continue;
+    for (const int x : {h, h ^ 1}) {
+      if (s_.ctx[x].busy && next[x] < s_.k_count) {
+        lane = Lane{true, x, next[x]++, 0};
+        break;
+      }
+    }
   }
-  n.next_key = next;
-  if (any_act && n.cycles < kCyclesMax) ++n.cycles;
+  for (int x = 0; x < 2; ++x) n.ctx[x].next_key = next[x];
+  if (c.eoq_fire) {
+    n.cycles = any_act ? 1 : 0;
+  } else if (any_act && n.cycles < kCyclesMax) {
+    ++n.cycles;
+  }
+}
+
+void AttnCycleModel::start_query(State& n, int target) {
+  core::IntMatrix q(1, cfg_.d);
+  for (int t = 0; t < cfg_.d; ++t) q(0, t) = s_.qb_data[t];
+  std::vector<KeyResult>& r = results_[target];
+  r.clear();
+  for (uint32_t j = 0; j < s_.k_count; ++j) {
+    r.push_back(score_key(q, 0, k_mem_, j, cfg_.wk, s_.qb_theta, cfg_.dense_baseline));
+  }
+  n.ctx[target] = Context{true, 0, 0, 0};
 }
 
 }  // namespace accelgen::golden

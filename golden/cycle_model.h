@@ -3,17 +3,19 @@
 // Owns: the cycle contract of docs/microarchitecture.md ("One cycle", "Reset") for `<name>_score_top`: config
 // registers, key store, query buffer, query context, lanes, per-lane result slots, output register and the
 // end-of-query statistics. A testbench drives this model and the Verilated RTL with the same AttnInputs every
-// cycle and compares AttnOutputs. The arithmetic of each score (s_ij, n_ij, kept) comes from the functional model
-// (golden/functional.h), not from the microarchitecture's shared bound table, so the two formulations are checked
-// against each other; this model only schedules lanes, each spending exactly n_ij committing cycles on a key.
+// cycle and compares AttnOutputs. The arithmetic of each score (s_ij, n_ij, kept) comes from the functional
+// model (golden/functional.h), not from the microarchitecture's shared bound table, so the two formulations
+// are checked against each other; this model only schedules lanes, each spending exactly n_ij committing
+// cycles on a key.
 //
-// Cycle protocol: eval(in) gives the outputs of the current cycle (registers + this cycle's inputs), tick(in) is
-// the rising edge at the end of that cycle. A cycle with in.rst_n == false shows the reset state's outputs and
-// leaves the reset state (asynchronous reset). The model is constructed in the reset state; like the RTL it
-// should be reset before use.
+// Cycle protocol: eval(in) gives the outputs of the current cycle (registers + this cycle's inputs), tick(in)
+// is the rising edge at the end of that cycle. A cycle with in.rst_n == false shows the reset state's outputs
+// and leaves the reset state (asynchronous reset). The model is constructed in the reset state; like the RTL
+// it should be reset before use.
 //
-// Input fields are interpreted as the port bits the RTL sees: cfg_addr is truncated to CAW bits, cfg_wdata to CDW
-// bits, q_slot to SLW bits, and each k_data / q_data element to its low wk / wq bits, sign-extended.
+// Input fields are interpreted as the port bits the RTL sees: cfg_addr is truncated to CAW bits, cfg_wdata to
+// CDW bits, q_slot to SLW bits, and each k_data / q_data element to its low wk / wq bits, sign-extended.
+//
 // May include: core/ and Eigen only.
 #pragma once
 
@@ -70,33 +72,42 @@ class AttnCycleModel {
   // Observability for reports and tests (not ports), all about the current cycle.
   int active_lanes() const;                       // lanes holding a key (act_q)
   int stalled_lanes(const AttnInputs& in) const;  // active lanes that do not commit this cycle
-  bool context_busy() const;                      // a query is being scored (ctx_busy_q)
+  int busy_contexts() const;                      // queries being scored (busy_q[0] + busy_q[1])
+  bool context_busy() const { return busy_contexts() > 0; }
   const core::AttentionConfig& config() const { return cfg_; }
 
  private:
   struct Lane {
     bool act = false;
+    int ctx = 0;  // context of its key
     uint32_t key = 0;
     int step = 0;  // steps already done for this key
   };
   struct Slot {
     bool valid = false;
+    int ctx = 0;
     uint32_t key = 0;
     int64_t score = 0;
   };
+  // A query context; its query row and bound table are represented by results_[x] (below).
+  struct Context {
+    bool busy = false;
+    uint32_t next_key = 0;
+    uint64_t kept = 0, steps = 0;
+  };
+  // Every register except the two arrays below; small, so tick() builds the next state from a copy and every
+  // read in the edge logic sees the values before the edge.
   struct State {
     uint64_t alpha = 0;
     std::vector<int64_t> theta;  // per slot, already sign-extended
-    core::IntMatrix k_mem;       // max_keys x d
     uint32_t k_count = 0;
     bool kset_valid = false;
     bool qb_valid = false;
     std::vector<int64_t> qb_data;
     int64_t qb_theta = 0;
-    bool ctx_busy = false;
-    std::vector<KeyResult> results;  // per key of the set, for the query in the context
-    uint32_t next_key = 0;
-    uint64_t kept = 0, steps = 0, cycles = 0;
+    Context ctx[2];
+    int head = 0;         // the older context, whose results the output may send
+    uint64_t cycles = 0;  // cycles with an active lane since the previous end-of-query beat
     std::vector<Lane> lanes;
     std::vector<Slot> slots;
     AttnOutputs out;  // output register: s_* fields only (s_valid == ov_q)
@@ -105,6 +116,7 @@ class AttnCycleModel {
   struct Comb {
     bool k_fire = false, q_fire = false;
     bool out_load = false, eoq_fire = false, start = false;
+    int target = 0;  // context the buffered query enters on start
     int grant = -1;  // lane whose slot is sent, or -1
     std::vector<bool> done, kept, commit, free;
   };
@@ -114,16 +126,22 @@ class AttnCycleModel {
   AttnOutputs outputs(const State& s, const AttnInputs& in) const;
   uint64_t cfg_read(const State& s, uint32_t addr) const;
   void cfg_write(State& n, const AttnInputs& in) const;
-  void key_beat(State& n, const AttnInputs& in) const;
+  void key_beat(State& n, const AttnInputs& in);
   void query_beat(State& n, const AttnInputs& in) const;
   void output_register(State& n, const Comb& c) const;
-  void start_query(State& n) const;
   void step_lanes(State& n, const Comb& c) const;
+  void start_query(State& n, int target);
   std::vector<int64_t> port_row(const std::vector<int64_t>& v, int width, const char* field) const;
 
   core::AttentionConfig cfg_;
   core::AttentionWidths w_;
   State s_;
+  // Updated in place at the edge. k_mem_ is written only by a key beat and read only on start (k_ready needs
+  // both contexts idle and an empty query buffer, so the two never share an edge). results_[x] stands for
+  // cq_data_q[x] and tc_q[x]: written when a query enters context x (which then has no active lane and no
+  // full slot), read only for lanes and slots of context x.
+  core::IntMatrix k_mem_;              // max_keys x d, not reset
+  std::vector<KeyResult> results_[2];  // (s_ij, n_ij, kept) per key of the set, per context
 };
 
 }  // namespace accelgen::golden

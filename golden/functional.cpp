@@ -12,8 +12,8 @@
 namespace accelgen::golden {
 namespace {
 
-// Bit b of the wk-bit two's-complement pattern of v (v already range-checked, b < wk): an arithmetic shift of the
-// sign-extended int64 reproduces every bit of the narrow pattern, including the sign bit.
+// Bit b of the wk-bit two's-complement pattern of v (v already range-checked, b < wk): an arithmetic shift of
+// the sign-extended int64 reproduces every bit of the narrow pattern, including the sign bit.
 int64_t bit_of(int64_t v, int b) { return (v >> b) & 1; }
 
 void check_key_row(const core::IntMatrix& k, Eigen::Index j, int wk) {
@@ -41,12 +41,10 @@ int64_t plane_sum(const core::IntMatrix& q, Eigen::Index i, const core::IntMatri
 
 }  // namespace
 
-int64_t qpos(const core::IntMatrix& q, Eigen::Index row) {
-  return q.row(row).cwiseMax(int64_t{0}).sum();
-}
+int64_t qpos(const core::IntMatrix& q, Eigen::Index row) { return q.row(row).cwiseMax(int64_t{0}).sum(); }
 
-KeyResult score_key(const core::IntMatrix& q, Eigen::Index i, const core::IntMatrix& k, Eigen::Index j, int wk,
-                    int64_t theta, bool dense) {
+KeyResult score_key(const core::IntMatrix& q, Eigen::Index i, const core::IntMatrix& k, Eigen::Index j,
+                    int wk, int64_t theta, bool dense) {
   if (q.cols() != k.cols()) {
     throw core::InputError("K", "row length " + std::to_string(k.cols()) + " differs from Q row length " +
                                     std::to_string(q.cols()));
@@ -79,7 +77,8 @@ int ScoreResults::empty_rows() const {
   return n;
 }
 
-ScoreResults score_all(const core::IntMatrix& q, const core::IntMatrix& k, int wk, int64_t theta, bool dense) {
+ScoreResults score_all(const core::IntMatrix& q, const core::IntMatrix& k, int wk, int64_t theta,
+                       bool dense) {
   if (q.cols() != k.cols()) {
     throw core::InputError("K", "row length " + std::to_string(k.cols()) + " differs from Q row length " +
                                     std::to_string(q.cols()));
@@ -91,7 +90,8 @@ ScoreResults score_all(const core::IntMatrix& q, const core::IntMatrix& k, int w
   for (Eigen::Index i = 0; i < q.rows(); ++i) {
     for (Eigen::Index j = 0; j < k.rows(); ++j) {
       const KeyResult kr = score_key(q, i, k, j, wk, theta, dense);
-      if (kr.score != r.score(i, j)) throw std::logic_error("golden::score_all: dot product != matrix product");
+      if (kr.score != r.score(i, j))
+        throw std::logic_error("golden::score_all: dot product != matrix product");
       r.steps(i, j) = kr.steps;
       r.kept(i, j) = kr.kept;
     }

@@ -3,9 +3,8 @@
 // Owns: SPEC.md section 1 "Scores and pruning" and "Bit-serial early termination" for one head: exact scores
 // s_ij, the per-score step count n_ij (first m with U_m < theta, else Wk) and the kept set. Written straight
 // from the SPEC formulas (accumulator A, bound U_m = A*2^b + (2^b-1)*Qpos, c_b = -1 on the sign bit); it
-// deliberately does NOT use the shared bound table (tc_b = ceil(T_b/2^b)) of docs/microarchitecture.md, so that
-// the RTL's table formulation is checked against an independent one.
-// May include: core/ and Eigen only.
+// deliberately does NOT use the shared bound table (tc_b = ceil(T_b/2^b)) of docs/microarchitecture.md, so
+// that the RTL's table formulation is checked against an independent one. May include: core/ and Eigen only.
 #pragma once
 
 #include <Eigen/Core>
@@ -27,11 +26,11 @@ struct KeyResult {
 // Qpos_i = sum_t max(Q[row][t], 0).
 int64_t qpos(const core::IntMatrix& q, Eigen::Index row);
 
-// Scores query row `i` of `q` against key row `j` of `k` (K elements `wk`-bit signed). With `dense`, termination
-// and pruning are off: kept, `wk` steps. Throws core::InputError when the rows differ in length or a K element
-// does not fit in `wk` bits.
-KeyResult score_key(const core::IntMatrix& q, Eigen::Index i, const core::IntMatrix& k, Eigen::Index j, int wk,
-                    int64_t theta, bool dense);
+// Scores query row `i` of `q` against key row `j` of `k` (K elements `wk`-bit signed). With `dense`,
+// termination and pruning are off: kept, `wk` steps. Throws core::InputError when the rows differ in length
+// or a K element does not fit in `wk` bits.
+KeyResult score_key(const core::IntMatrix& q, Eigen::Index i, const core::IntMatrix& k, Eigen::Index j,
+                    int wk, int64_t theta, bool dense);
 
 using IntGrid = Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using BoolGrid = Eigen::Matrix<bool, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

@@ -1,1 +1,659 @@
-// placeholder
+// Tests of the accelgen command-line tool as a user runs it: the built binary in a child process.
+//
+// Checked: exit statuses (0 ok, 1 run failure, 2 bad input), one-line error messages naming the
+// field or file, no partial outputs, deterministic generation, and the model report. Expected
+// values come from docs/microarchitecture.md worked out by hand (port list and widths of the
+// default config) or are recomputed here from the workload files (kept scores from q * k^T).
+// `sim` and `lint` are not run here: they need Verilator and minutes (tests/test_regression.cpp).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/npy.h"
+#include "core/tensor.h"
+#include "gen/cli/subprocess.h"
+
+namespace accelgen {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kBin = ACCELGEN_BIN;
+const fs::path kSource = ACCELGEN_SOURCE_DIR;
+const std::string kDefaultConfig = (kSource / "configs" / "default.json").string();
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream os(p, std::ios::binary);
+  os << text;
+  ASSERT_TRUE(os.good()) << p;
+}
+
+std::set<std::string> entries(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream is(text);
+  for (std::string line; std::getline(is, line);) lines.push_back(line);
+  return lines;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = fs::temp_directory_path() /
+            ("accelgen-test-cli-" + std::string(info->name()) + "-" + std::to_string(::getpid()) +
+             "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+struct CliRun {
+  int status;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `accelgen args...`; output is captured in a log file outside every directory under test.
+CliRun accelgen(const std::vector<std::string>& args) {
+  static int counter = 0;
+  const fs::path log = fs::temp_directory_path() / ("accelgen-test-cli-log-" +
+                                                    std::to_string(::getpid()) + "-" +
+                                                    std::to_string(counter++) + ".txt");
+  std::vector<std::string> argv = {kBin};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const cli::ProcessResult r = cli::run_process(argv, "", log, 120);
+  EXPECT_TRUE(r.started) << "could not run " << kBin;
+  EXPECT_FALSE(r.timed_out) << "accelgen timed out";
+  CliRun out{r.exit_code, read_bytes(log)};
+  std::error_code ec;
+  fs::remove(log, ec);
+  return out;
+}
+
+std::string describe(const CliRun& r) {
+  return "exit status " + std::to_string(r.status) + ", output:\n" + r.output;
+}
+
+// An input error: status 2 and exactly one line of output, which contains every `parts`.
+void expect_input_error(const CliRun& r, const std::vector<std::string>& parts) {
+  EXPECT_EQ(r.status, 2) << describe(r);
+  const std::vector<std::string> lines = lines_of(r.output);
+  EXPECT_EQ(lines.size(), 1u) << "expected a one-line message: " << describe(r);
+  for (const std::string& p : parts) EXPECT_TRUE(has(r.output, p)) << p << " not in: " << r.output;
+}
+
+fs::path write_config(const fs::path& dir, const std::string& name, const json& j) {
+  const fs::path p = dir / name;
+  write_text(p, j.dump(2));
+  return p;
+}
+
+// ----------------------------------------------------------------------------------- basics
+
+TEST(CliBasics, VersionPrintsTheProjectVersion) {
+  const CliRun r = accelgen({"--version"});
+  EXPECT_EQ(r.status, 0) << describe(r);
+  EXPECT_TRUE(has(r.output, "0.1.0")) << r.output;
+}
+
+TEST(CliBasics, HelpExitsZero) {
+  const CliRun r = accelgen({"--help"});
+  EXPECT_EQ(r.status, 0) << describe(r);
+  for (const char* sub : {"generate", "workload", "sim", "model", "lint"})
+    EXPECT_TRUE(has(r.output, sub)) << sub << " missing from --help: " << r.output;
+}
+
+TEST(CliBasics, NoSubcommandIsBadInput) {
+  EXPECT_EQ(accelgen({}).status, 2);
+}
+
+TEST(CliBasics, UnknownSubcommandIsBadInput) {
+  EXPECT_EQ(accelgen({"synthesize", "--config", kDefaultConfig}).status, 2);
+}
+
+TEST(CliBasics, MissingRequiredOptionIsBadInput) {
+  TempDir t;
+  {
+    const CliRun r = accelgen({"generate", "--config", kDefaultConfig});
+    EXPECT_EQ(r.status, 2) << describe(r);
+    EXPECT_TRUE(has(r.output, "--out")) << r.output;
+  }
+  {
+    const CliRun r = accelgen({"generate", "--out", (t.path() / "rtl").string()});
+    EXPECT_EQ(r.status, 2) << describe(r);
+    EXPECT_TRUE(has(r.output, "--config")) << r.output;
+    EXPECT_FALSE(fs::exists(t.path() / "rtl"));
+  }
+  {
+    const CliRun r = accelgen({"model", "--config", kDefaultConfig});
+    EXPECT_EQ(r.status, 2) << describe(r);
+    EXPECT_TRUE(has(r.output, "--workload")) << r.output;
+  }
+  {
+    const CliRun r = accelgen({"workload", "--config", kDefaultConfig});
+    EXPECT_EQ(r.status, 2) << describe(r);
+    EXPECT_TRUE(has(r.output, "--out")) << r.output;
+  }
+}
+
+TEST(CliBasics, UnknownOptionIsBadInput) {
+  TempDir t;
+  const CliRun r = accelgen({"generate", "--config", kDefaultConfig, "--out",
+                          (t.path() / "rtl").string(), "--fast"});
+  EXPECT_EQ(r.status, 2) << describe(r);
+  EXPECT_FALSE(fs::exists(t.path() / "rtl"));
+}
+
+TEST(CliBasics, NonNumericOptionValueIsBadInput) {
+  TempDir t;
+  const CliRun r = accelgen({"workload", "--config", kDefaultConfig, "--lq", "many", "--out",
+                          (t.path() / "w").string()});
+  EXPECT_EQ(r.status, 2) << describe(r);
+  EXPECT_TRUE(has(r.output, "--lq")) << r.output;
+  EXPECT_FALSE(fs::exists(t.path() / "w"));
+}
+
+// --------------------------------------------------------------------------------- generate
+
+// Ports of <name>_score_top for the default config (d=16, wq=wk=8, max_keys=64,
+// threshold_slots=4, alpha 4+20), from the port table of docs/microarchitecture.md:
+// SW = 8+8+4 = 20, TW = 22, AW = 24, CDW = 24, CAW = clog2(5) = 3, KIW = 6, KCW = clog2(65) = 7,
+// STW = clog2(513) = 10, SLW = 2, CYW = 32, d*wk = d*wq = 128.
+const std::vector<std::pair<std::string, int>> kDefaultPorts = {
+    {"clk_i", 1},      {"rst_ni", 1},      {"cfg_we_i", 1},   {"cfg_addr_i", 3},
+    {"cfg_wdata_i", 24}, {"cfg_rdata_o", 24}, {"k_valid_i", 1}, {"k_ready_o", 1},
+    {"k_data_i", 128}, {"k_last_i", 1},    {"q_valid_i", 1},  {"q_ready_o", 1},
+    {"q_data_i", 128}, {"q_slot_i", 2},    {"s_valid_o", 1},  {"s_ready_i", 1},
+    {"s_eoq_o", 1},    {"s_key_o", 6},     {"s_score_o", 20}, {"s_count_o", 7},
+    {"s_empty_o", 1},  {"s_steps_o", 10},  {"s_cycles_o", 32},
+};
+
+TEST(CliGenerate, WritesFilelistManifestRtlAndHeader) {
+  TempDir t;
+  const fs::path out = t.path() / "rtl";
+  const CliRun r = accelgen({"generate", "--config", kDefaultConfig, "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+
+  const std::set<std::string> names = entries(out);
+  EXPECT_TRUE(names.contains("files.f"));
+  EXPECT_TRUE(names.contains("manifest.json"));
+  EXPECT_TRUE(names.contains("ag_params.h"));
+
+  // files.f: one .v per line, every one present, the top module last; no other .v in the dir.
+  const std::vector<std::string> files = lines_of(read_bytes(out / "files.f"));
+  ASSERT_FALSE(files.empty());
+  EXPECT_EQ(files.back(), "ag_score_top.v");
+  std::set<std::string> listed;
+  for (const std::string& f : files) {
+    EXPECT_TRUE(f.ends_with(".v")) << f;
+    EXPECT_TRUE(fs::is_regular_file(out / f)) << f;
+    EXPECT_TRUE(listed.insert(f).second) << f << " listed twice";
+    const std::string module = f.substr(0, f.size() - 2);
+    EXPECT_TRUE(has(read_bytes(out / f), "module " + module)) << f << " does not define " << module;
+  }
+  for (const std::string& n : names) {
+    if (n.ends_with(".v")) {
+      EXPECT_TRUE(listed.contains(n)) << n << " not in files.f";
+    }
+  }
+  for (const char* m : {"ag_cfg_regs.v", "ag_key_store.v", "ag_bound_table.v", "ag_bs_lane.v"})
+    EXPECT_TRUE(listed.contains(m)) << m;
+
+  const json m = json::parse(read_bytes(out / "manifest.json"));
+  EXPECT_EQ(m.at("top"), "ag_score_top");
+  const std::string hash = m.at("config_hash").get<std::string>();
+  EXPECT_EQ(hash.size(), 16u) << hash;
+  EXPECT_EQ(m.at("files").get<std::vector<std::string>>(), files);
+  EXPECT_EQ(m.at("config"), json::parse(read_bytes(kDefaultConfig)));
+  EXPECT_EQ(m.at("params_header"), "ag_params.h");
+
+  // The same hash wherever the config is identified.
+  EXPECT_TRUE(has(read_bytes(out / "ag_params.h"), hash));
+  EXPECT_TRUE(has(read_bytes(out / "ag_score_top.v"), hash));
+  EXPECT_TRUE(has(r.output, hash)) << r.output;
+
+  const json& ports = m.at("ports");
+  ASSERT_TRUE(ports.is_array());
+  ASSERT_EQ(ports.size(), kDefaultPorts.size()) << ports.dump();
+  for (size_t i = 0; i < ports.size(); ++i) {
+    const std::string& name = kDefaultPorts[i].first;
+    SCOPED_TRACE(name);
+    EXPECT_EQ(ports[i].at("name"), name);
+    EXPECT_EQ(ports[i].at("width"), kDefaultPorts[i].second);
+    EXPECT_EQ(ports[i].at("direction"), name.ends_with("_o") ? "output" : "input");
+    EXPECT_EQ(ports[i].at("signed"), name == "s_score_o");
+  }
+
+  // Nothing next to the output: no temporary directory left behind.
+  EXPECT_EQ(entries(t.path()), (std::set<std::string>{"rtl"}));
+}
+
+TEST(CliGenerate, IsByteIdenticalAcrossRuns) {
+  TempDir t;
+  const fs::path a = t.path() / "a", b = t.path() / "b";
+  ASSERT_EQ(accelgen({"generate", "--config", kDefaultConfig, "--out", a.string()}).status, 0);
+  ASSERT_EQ(accelgen({"generate", "--config", kDefaultConfig, "--out", b.string()}).status, 0);
+  ASSERT_EQ(entries(a), entries(b));
+  std::map<std::string, std::string> first;
+  for (const std::string& n : entries(a)) {
+    first[n] = read_bytes(a / n);
+    EXPECT_EQ(first[n], read_bytes(b / n)) << n << " differs between two runs";
+  }
+  // Regenerating over a previous output replaces it with the same bytes.
+  ASSERT_EQ(accelgen({"generate", "--config", kDefaultConfig, "--out", a.string()}).status, 0);
+  ASSERT_EQ(entries(a).size(), first.size());
+  for (const auto& [n, bytes] : first) EXPECT_EQ(read_bytes(a / n), bytes) << n;
+  EXPECT_EQ(entries(t.path()), (std::set<std::string>{"a", "b"}));
+}
+
+TEST(CliGenerate, SameConfigWithReorderedKeysGivesIdenticalFiles) {
+  TempDir t;
+  const json j = json::parse(read_bytes(kDefaultConfig));
+  // Keys written in reverse order of the checked-in file.
+  std::string text = "{";
+  std::vector<std::string> keys;
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  for (auto k = keys.rbegin(); k != keys.rend(); ++k)
+    text += (text.size() > 1 ? ", " : "") + json(*k).dump() + ": " + j.at(*k).dump();
+  text += "}";
+  write_text(t.path() / "reordered.json", text);
+  const fs::path a = t.path() / "a", b = t.path() / "b";
+  ASSERT_EQ(accelgen({"generate", "--config", kDefaultConfig, "--out", a.string()}).status, 0);
+  ASSERT_EQ(accelgen({"generate", "--config", (t.path() / "reordered.json").string(), "--out",
+                      b.string()})
+                .status,
+            0);
+  for (const std::string& n : entries(a)) EXPECT_EQ(read_bytes(a / n), read_bytes(b / n)) << n;
+}
+
+TEST(CliGenerate, DenseBaselineHasNoSlotPortAndNoBoundTable) {
+  TempDir t;
+  json j = json::parse(read_bytes(kDefaultConfig));
+  j["name"] = "dn";
+  j["dense_baseline"] = true;
+  const fs::path cfg = write_config(t.path(), "dense.json", j);
+  const fs::path out = t.path() / "rtl";
+  const CliRun r = accelgen({"generate", "--config", cfg.string(), "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const json m = json::parse(read_bytes(out / "manifest.json"));
+  EXPECT_EQ(m.at("top"), "dn_score_top");
+  std::set<std::string> ports;
+  for (const json& p : m.at("ports")) ports.insert(p.at("name").get<std::string>());
+  EXPECT_FALSE(ports.contains("q_slot_i"));
+  EXPECT_TRUE(ports.contains("q_data_i"));
+  for (const json& p : m.at("ports")) {
+    if (p.at("name") == "cfg_addr_i") {
+      EXPECT_EQ(p.at("width"), 1);  // only address 0 is mapped
+    }
+  }
+  EXPECT_FALSE(fs::exists(out / "dn_bound_table.v"));
+  EXPECT_TRUE(fs::exists(out / "dn_params.h"));
+  EXPECT_TRUE(fs::exists(out / "dn_score_top.v"));
+}
+
+// A failing `generate` with a bad config: status 2, one line naming `parts`, no --out directory
+// and nothing at all in its (existing, empty) parent.
+void expect_generate_rejects(const json& config, const std::vector<std::string>& parts) {
+  TempDir t;
+  fs::create_directories(t.path() / "in");
+  fs::create_directories(t.path() / "outs");
+  const fs::path cfg = write_config(t.path() / "in", "bad.json", config);
+  const fs::path out = t.path() / "outs" / "rtl";
+  const CliRun r = accelgen({"generate", "--config", cfg.string(), "--out", out.string()});
+  expect_input_error(r, parts);
+  EXPECT_FALSE(fs::exists(out)) << "partial output left behind";
+  EXPECT_TRUE(entries(t.path() / "outs").empty()) << "something left in the output's parent";
+}
+
+TEST(CliGenerate, RejectsUnknownConfigKey) {
+  json j = json::parse(read_bytes(kDefaultConfig));
+  j["lane"] = 4;
+  expect_generate_rejects(j, {"config.lane", "unknown"});
+}
+
+TEST(CliGenerate, RejectsOutOfRangeValues) {
+  for (const auto& [key, value, range] :
+       std::vector<std::tuple<std::string, int, std::string>>{{"lanes", 65, "[1, 64]"},
+                                                              {"d", 0, "[1, 256]"},
+                                                              {"wk", 17, "[2, 16]"},
+                                                              {"max_keys", 4097, "[1, 4096]"}}) {
+    SCOPED_TRACE(key);
+    json j = json::parse(read_bytes(kDefaultConfig));
+    j[key] = value;
+    expect_generate_rejects(j, {"config." + key, range, std::to_string(value)});
+  }
+}
+
+TEST(CliGenerate, RejectsLanesAboveMaxKeys) {
+  json j = json::parse(read_bytes(kDefaultConfig));
+  j["lanes"] = 8;
+  j["max_keys"] = 5;
+  expect_generate_rejects(j, {"config.lanes", "[1, 5]"});
+}
+
+TEST(CliGenerate, RejectsIllegalName) {
+  json j = json::parse(read_bytes(kDefaultConfig));
+  j["name"] = "Bad-Name";
+  expect_generate_rejects(j, {"config.name"});
+}
+
+TEST(CliGenerate, RejectsMissingConfigFileNamingIt) {
+  TempDir t;
+  const fs::path cfg = t.path() / "nope.json";
+  const fs::path out = t.path() / "rtl";
+  const CliRun r = accelgen({"generate", "--config", cfg.string(), "--out", out.string()});
+  expect_input_error(r, {cfg.string()});
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CliGenerate, RejectsInvalidJsonNamingTheFile) {
+  TempDir t;
+  const fs::path cfg = t.path() / "broken.json";
+  write_text(cfg, "{\"d\": 16,");
+  const fs::path out = t.path() / "rtl";
+  const CliRun r = accelgen({"generate", "--config", cfg.string(), "--out", out.string()});
+  expect_input_error(r, {cfg.string()});
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CliGenerate, RejectsADirectoryAsConfigNamingIt) {
+  TempDir t;
+  fs::create_directories(t.path() / "cfgdir");
+  const fs::path out = t.path() / "rtl";
+  const CliRun r =
+      accelgen({"generate", "--config", (t.path() / "cfgdir").string(), "--out", out.string()});
+  expect_input_error(r, {(t.path() / "cfgdir").string()});
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CliGenerate, RefusesToOverwriteAnUnrelatedDirectory) {
+  TempDir t;
+  const fs::path out = t.path() / "mine";
+  fs::create_directories(out);
+  write_text(out / "thesis.tex", "\\documentclass{article}\n");
+  const CliRun r = accelgen({"generate", "--config", kDefaultConfig, "--out", out.string()});
+  expect_input_error(r, {out.string()});
+  EXPECT_EQ(entries(out), (std::set<std::string>{"thesis.tex"}));
+  EXPECT_EQ(read_bytes(out / "thesis.tex"), "\\documentclass{article}\n");
+  EXPECT_EQ(entries(t.path()), (std::set<std::string>{"mine"}));
+}
+
+TEST(CliGenerate, AcceptsOutWithTrailingSlash) {
+  TempDir t;
+  const std::string out = (t.path() / "rtl").string() + "/";
+  const CliRun r = accelgen({"generate", "--config", kDefaultConfig, "--out", out});
+  EXPECT_EQ(r.status, 0) << describe(r);
+  EXPECT_TRUE(fs::exists(t.path() / "rtl" / "manifest.json"));
+}
+
+TEST(CliGenerate, RegeneratingWithTrailingSlashKeepsThePreviousOutputOnFailure) {
+  // Whatever happens, an existing output must never end up deleted with nothing in its place.
+  TempDir t;
+  const fs::path out = t.path() / "rtl";
+  ASSERT_EQ(accelgen({"generate", "--config", kDefaultConfig, "--out", out.string()}).status, 0);
+  const CliRun r = accelgen({"generate", "--config", kDefaultConfig, "--out", out.string() + "/"});
+  EXPECT_TRUE(fs::exists(out / "manifest.json")) << describe(r);
+  EXPECT_EQ(r.status, 0) << describe(r);
+}
+
+// --------------------------------------------------------------------------------- workload
+
+TEST(CliWorkload, WritesAWorkloadDirectory) {
+  TempDir t;
+  const fs::path out = t.path() / "w";
+  const CliRun r = accelgen({"workload", "--config", kDefaultConfig, "--lq", "5", "--lk", "12",
+                          "--seed", "3", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  EXPECT_EQ(entries(out), (std::set<std::string>{"params.json", "q.npy", "k.npy", "v.npy"}));
+  const core::IntMatrix q = core::read_npy((out / "q.npy").string());
+  const core::IntMatrix k = core::read_npy((out / "k.npy").string());
+  const core::IntMatrix v = core::read_npy((out / "v.npy").string());
+  EXPECT_EQ(q.rows(), 5);
+  EXPECT_EQ(q.cols(), 16);
+  EXPECT_EQ(k.rows(), 12);
+  EXPECT_EQ(k.cols(), 16);
+  EXPECT_EQ(v.rows(), 12);
+  EXPECT_EQ(v.cols(), 16);
+  const json p = json::parse(read_bytes(out / "params.json"));
+  EXPECT_TRUE(p.at("theta").is_number_integer());
+  EXPECT_GT(p.at("softmax_scale").get<double>(), 0.0);
+  EXPECT_EQ(entries(t.path()), (std::set<std::string>{"w"}));
+}
+
+TEST(CliWorkload, SameSeedGivesIdenticalFiles) {
+  TempDir t;
+  for (const char* d : {"a", "b"}) {
+    ASSERT_EQ(accelgen({"workload", "--config", kDefaultConfig, "--kind", "peaky", "--seed", "9",
+                        "--out", (t.path() / d).string()})
+                  .status,
+              0);
+  }
+  for (const char* f : {"q.npy", "k.npy", "v.npy", "params.json"})
+    EXPECT_EQ(read_bytes(t.path() / "a" / f), read_bytes(t.path() / "b" / f)) << f;
+}
+
+TEST(CliWorkload, RejectsLkAboveMaxKeys) {
+  TempDir t;
+  const fs::path out = t.path() / "w";
+  const CliRun r = accelgen({"workload", "--config", kDefaultConfig, "--lk", "65", "--out",
+                          out.string()});
+  expect_input_error(r, {"--lk", "65", "64"});
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(entries(t.path()).empty());
+}
+
+TEST(CliWorkload, RejectsZeroQueries) {
+  TempDir t;
+  const fs::path out = t.path() / "w";
+  const CliRun r =
+      accelgen({"workload", "--config", kDefaultConfig, "--lq", "0", "--out", out.string()});
+  expect_input_error(r, {"--lq"});
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CliWorkload, RejectsUnknownKind) {
+  TempDir t;
+  const fs::path out = t.path() / "w";
+  const CliRun r = accelgen({"workload", "--config", kDefaultConfig, "--kind", "uniform", "--out",
+                          out.string()});
+  expect_input_error(r, {"--kind", "uniform", "gaussian", "peaky"});
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CliWorkload, RejectsBadConfig) {
+  TempDir t;
+  const fs::path cfg = write_config(t.path(), "bad.json", json{{"wq", 1}});
+  const fs::path out = t.path() / "w";
+  const CliRun r = accelgen({"workload", "--config", cfg.string(), "--out", out.string()});
+  expect_input_error(r, {"config.wq", "[2, 16]"});
+  EXPECT_FALSE(fs::exists(out));
+}
+
+// ------------------------------------------------------------------------------------ model
+
+// Writes a workload with the CLI; returns its directory.
+fs::path cli_workload(const fs::path& dir, const std::string& config, const std::string& kind,
+                      int lq, int lk, int seed) {
+  const fs::path out = dir / ("wl-" + kind + "-" + std::to_string(seed));
+  const CliRun r = accelgen({"workload", "--config", config, "--kind", kind, "--lq",
+                          std::to_string(lq), "--lk", std::to_string(lk), "--seed",
+                          std::to_string(seed), "--out", out.string()});
+  EXPECT_EQ(r.status, 0) << describe(r);
+  return out;
+}
+
+struct Expected {
+  uint64_t kept = 0;
+  int empty_rows = 0;
+};
+
+// Kept pairs (s_ij >= theta) and queries with none kept, recomputed from the files.
+Expected expected_from_files(const fs::path& wl) {
+  const core::IntMatrix q = core::read_npy((wl / "q.npy").string());
+  const core::IntMatrix k = core::read_npy((wl / "k.npy").string());
+  const int64_t theta = json::parse(read_bytes(wl / "params.json")).at("theta").get<int64_t>();
+  Expected e;
+  for (Eigen::Index i = 0; i < q.rows(); ++i) {
+    int kept_row = 0;
+    for (Eigen::Index j = 0; j < k.rows(); ++j) {
+      int64_t s = 0;
+      for (Eigen::Index t = 0; t < q.cols(); ++t) s += q(i, t) * k(j, t);
+      if (s >= theta) ++kept_row;
+    }
+    e.kept += static_cast<uint64_t>(kept_row);
+    if (kept_row == 0) ++e.empty_rows;
+  }
+  return e;
+}
+
+TEST(CliModel, WritesAReportForAGoodWorkload) {
+  TempDir t;
+  const int lq = 12, lk = 40, wk = 8, lanes = 4;  // default config: wk = 8, lanes = 4
+  const fs::path wl = cli_workload(t.path(), kDefaultConfig, "gaussian", lq, lk, 5);
+  const fs::path report = t.path() / "reports" / "model.json";
+  const CliRun r = accelgen({"model", "--config", kDefaultConfig, "--workload", wl.string(),
+                          "--report", report.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  ASSERT_TRUE(fs::exists(report));
+  const json j = json::parse(read_bytes(report));
+
+  for (const char* f : {"bit_steps", "kept", "pruned", "empty_rows", "lane_utilization",
+                        "config_hash"})
+    EXPECT_TRUE(j.contains(f)) << f << " missing from " << j.dump();
+  ASSERT_TRUE(j.contains("cycles") && j["cycles"].contains("total")) << j.dump();
+
+  const Expected e = expected_from_files(wl);
+  EXPECT_EQ(j.at("kept").get<uint64_t>(), e.kept);
+  EXPECT_EQ(j.at("pruned").get<uint64_t>(), uint64_t{lq} * lk - e.kept);
+  EXPECT_EQ(j.at("empty_rows").get<int>(), e.empty_rows);
+  // Every score costs between 1 and wk bit steps.
+  const uint64_t steps = j.at("bit_steps").get<uint64_t>();
+  EXPECT_GE(steps, uint64_t{lq} * lk);
+  EXPECT_LE(steps, uint64_t{lq} * lk * wk);
+  // The gaussian workload prunes about 75% of the scores, which must save bit steps.
+  EXPECT_LT(steps, uint64_t{lq} * lk * wk);
+  const double util = j.at("lane_utilization").get<double>();
+  EXPECT_GT(util, 0.0);
+  EXPECT_LE(util, 1.0);
+  // At least steps / lanes score-phase cycles are needed, and the total includes setup.
+  const int64_t total = j.at("cycles").at("total").get<int64_t>();
+  EXPECT_GE(total, static_cast<int64_t>(steps / lanes));
+
+  // The report's hash is the one `generate` puts in the manifest for the same config.
+  const fs::path rtl = t.path() / "rtl";
+  ASSERT_EQ(accelgen({"generate", "--config", kDefaultConfig, "--out", rtl.string()}).status, 0);
+  EXPECT_EQ(j.at("config_hash"), json::parse(read_bytes(rtl / "manifest.json")).at("config_hash"));
+}
+
+TEST(CliModel, DenseBaselineKeepsEveryScoreAtFullCost) {
+  TempDir t;
+  json c = json::parse(read_bytes(kDefaultConfig));
+  c["dense_baseline"] = true;
+  const fs::path cfg = write_config(t.path(), "dense.json", c);
+  const int lq = 4, lk = 10, wk = 8;
+  const fs::path wl = cli_workload(t.path(), cfg.string(), "peaky", lq, lk, 2);
+  const fs::path report = t.path() / "report.json";
+  const CliRun r = accelgen({"model", "--config", cfg.string(), "--workload", wl.string(),
+                          "--report", report.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const json j = json::parse(read_bytes(report));
+  EXPECT_EQ(j.at("kept").get<uint64_t>(), uint64_t{lq} * lk);
+  EXPECT_EQ(j.at("pruned").get<uint64_t>(), 0u);
+  EXPECT_EQ(j.at("empty_rows").get<int>(), 0);
+  EXPECT_EQ(j.at("bit_steps").get<uint64_t>(), uint64_t{lq} * lk * wk);
+}
+
+TEST(CliModel, RunsWithoutAReportFile) {
+  TempDir t;
+  const fs::path wl = cli_workload(t.path(), kDefaultConfig, "gaussian", 3, 7, 1);
+  const CliRun r = accelgen({"model", "--config", kDefaultConfig, "--workload", wl.string()});
+  EXPECT_EQ(r.status, 0) << describe(r);
+  EXPECT_FALSE(r.output.empty());
+}
+
+TEST(CliModel, RejectsShapeMismatchNamingTheFile) {
+  TempDir t;
+  const fs::path wl = cli_workload(t.path(), kDefaultConfig, "gaussian", 4, 10, 1);
+  // v.npy with 9 rows for 10 keys.
+  core::write_npy((wl / "v.npy").string(), core::IntMatrix::Zero(9, 16));
+  const fs::path report = t.path() / "report.json";
+  const CliRun r = accelgen({"model", "--config", kDefaultConfig, "--workload", wl.string(),
+                          "--report", report.string()});
+  expect_input_error(r, {(wl / "v.npy").string(), "9", "10"});
+  EXPECT_FALSE(fs::exists(report)) << "report written for a rejected workload";
+}
+
+TEST(CliModel, RejectsQWithWrongHeadDimension) {
+  TempDir t;
+  const fs::path wl = cli_workload(t.path(), kDefaultConfig, "gaussian", 4, 10, 1);
+  core::write_npy((wl / "q.npy").string(), core::IntMatrix::Zero(4, 15));
+  const CliRun r = accelgen({"model", "--config", kDefaultConfig, "--workload", wl.string()});
+  expect_input_error(r, {(wl / "q.npy").string(), "d = 16"});
+}
+
+TEST(CliModel, RejectsElementOutsideTheBitWidth) {
+  TempDir t;
+  const fs::path wl = cli_workload(t.path(), kDefaultConfig, "gaussian", 4, 10, 1);
+  core::IntMatrix k = core::read_npy((wl / "k.npy").string());
+  k(3, 5) = 128;  // wk = 8 allows [-128, 127]
+  core::write_npy((wl / "k.npy").string(), k);
+  const CliRun r = accelgen({"model", "--config", kDefaultConfig, "--workload", wl.string()});
+  expect_input_error(r, {(wl / "k.npy").string(), "[3][5]", "128", "[-128, 127]"});
+}
+
+TEST(CliModel, RejectsMissingWorkloadDirectory) {
+  TempDir t;
+  const fs::path wl = t.path() / "nowhere";
+  const CliRun r = accelgen({"model", "--config", kDefaultConfig, "--workload", wl.string()});
+  expect_input_error(r, {wl.string()});
+}
+
+TEST(CliModel, RejectsWorkloadForADifferentConfig) {
+  // A workload made for max_keys = 64 with 40 keys, run against a config with max_keys = 32.
+  TempDir t;
+  const fs::path wl = cli_workload(t.path(), kDefaultConfig, "gaussian", 2, 40, 1);
+  json c = json::parse(read_bytes(kDefaultConfig));
+  c["max_keys"] = 32;
+  const fs::path cfg = write_config(t.path(), "small.json", c);
+  const CliRun r = accelgen({"model", "--config", cfg.string(), "--workload", wl.string()});
+  expect_input_error(r, {(wl / "k.npy").string(), "max_keys = 32"});
+}
+
+}  // namespace
+}  // namespace accelgen

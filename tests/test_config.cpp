@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,13 @@ std::string parse_error(const json& j) {
 
 // True if `s` contains `part` (used with EXPECT_TRUE(...) << s for readable failures).
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// "[lo, hi]", the way every range message writes an allowed range.
+std::string range_text(int lo, int hi) {
+  std::ostringstream os;
+  os << '[' << lo << ", " << hi << ']';
+  return os.str();
+}
 
 // A unique, empty scratch directory removed at the end of the test.
 class TempDir {
@@ -203,7 +211,7 @@ TEST(ConfigValidation, RejectsOneAboveUpperBoundNamingFieldAndRange) {
     SCOPED_TRACE(r.key);
     const std::string msg = parse_error(with(r.key, r.hi + 1));
     EXPECT_TRUE(has(msg, std::string("config.") + r.key)) << msg;
-    EXPECT_TRUE(has(msg, "[" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]")) << msg;
+    EXPECT_TRUE(has(msg, range_text(r.lo, r.hi))) << msg;
     EXPECT_TRUE(has(msg, std::to_string(r.hi + 1))) << "message should show the bad value: " << msg;
   }
 }
@@ -229,7 +237,7 @@ TEST(ConfigValidation, RejectsNonIntegerNumbersAndWrongTypes) {
       j[r.key] = bad;
       const std::string msg = parse_error(j);
       EXPECT_TRUE(has(msg, std::string("config.") + r.key)) << bad.dump() << ": " << msg;
-      EXPECT_TRUE(has(msg, "[" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]"))
+      EXPECT_TRUE(has(msg, range_text(r.lo, r.hi)))
           << bad.dump() << ": " << msg;
     }
   }

@@ -1,7 +1,8 @@
 // Tests of accelgen::golden cycle model (golden/cycle_model.h) against docs/microarchitecture.md.
 // Timelines are hand-derived from the cycle contract (the derivation is in the comments); cycle c means
-// "eval(in[c]) shows the outputs of cycle c, then tick(in[c]) is the edge that ends it". The random test checks
-// properties that hold for any correct implementation (functional kept sets, step totals, stream stability).
+// "eval(in[c]) shows the outputs of cycle c, then tick(in[c]) is the edge that ends it". The random test
+// checks properties that hold for any correct implementation (functional kept sets, step totals, stream
+// stability).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -52,6 +53,12 @@ AttnInputs query(std::vector<int64_t> q, uint32_t slot = 0) {
   in.q_data = std::move(q);
   in.q_slot = slot;
   return in;
+}
+
+// `base` followed by `n` idle cycles (s_ready = 1).
+std::vector<AttnInputs> then_idle(std::vector<AttnInputs> base, int n) {
+  base.insert(base.end(), static_cast<size_t>(n), idle());
+  return base;
 }
 
 // ---- expected-output helpers ----
@@ -120,184 +127,226 @@ core::AttentionConfig tiny(int lanes = 1, int max_keys = 4, int slots = 1) {
 // Arithmetic used by the timelines below (wk = 2: bit 1 is the sign bit, bound U1 = A*2 + 1*Qpos):
 //   q=[3] (Qpos 3), theta 1: key  1 = 01b: A1 = 0,  U1 = 3 >= 1; A2 = 3 = s      -> kept,   n = 2, s = 3
 //                            key -2 = 10b: A1 = -3, U1 = -3 < 1                   -> pruned, n = 1
-//                            key  0 = 00b: A1 = 0, U1 = 3; A2 = 0 < 1             -> pruned, n = 2
 //   q=[-1] (Qpos 0), theta 1: key 1: A1 = 0, U1 = 0 < 1                           -> pruned, n = 1
 //                             key -2: A1 = +1, U1 = 2; A2 = 2 = s                 -> kept,   n = 2, s = 2
+// Contexts: the first query enters context 0 (the head after reset); keys are issued from registered
+// contexts only, so a query's first key is issued at the edge after the one where it enters its context.
 
 // Reset, theta = 1, keys {1, -2}, one query [3], s_ready = 1 throughout.
-//   c5 edge: start, lane0 <- key0.   c6: key0 step 1.   c7: key0 step 2, done kept -> slot0; lane0 <- key1.
-//   c8: key1 step 1, done pruned; lane idle; slot0 granted -> output register.   c9: beat (key0, 3); eoq_cond
-//   -> eoq beat loaded.   c10: eoq beat, count 1, steps 2+1 = 3, cycles = c6..c8 = 3; ctx no longer busy.
+//   c4 edge: query buffered.  c5 edge: start into context 0.  c6 edge: lane0 <- key0.
+//   c7: key0 step 1.  c8: key0 step 2, done kept -> slot0; lane0 <- key1.  c9: key1 step 1, done pruned;
+//   lane idle; slot0 granted -> output register.  c10: beat (key0, 3); eoq_cond -> end beat loaded.
+//   c11: end beat: count 1, steps 2+1 = 3, cycles = c7..c9 = 3; no context busy any more.
 TEST(CycleModelTimeline, OneLaneTwoKeysOneQuery) {
   AttnCycleModel m(tiny());
   AttnInputs read1 = key({1}, false);
   read1.cfg_addr = 1;
-  const std::vector<AttnInputs> ins = {
-      reset_in(),        // c0
-      cfg_write(1, 1),   // c1 theta[0] = 1
-      read1,             // c2 key 0 = [1], read theta[0]
-      key({-2}, true),   // c3 key 1 = [-2], last
-      query({3}),        // c4
-      idle(), idle(), idle(), idle(), idle(), idle(), idle()};  // c5..c11
+  const std::vector<AttnInputs> ins = then_idle({reset_in(),       // c0
+                                                 cfg_write(1, 1),  // c1 theta[0] = 1
+                                                 read1,            // c2 key 0 = [1], read theta[0]
+                                                 key({-2}, true),  // c3 key 1 = [-2], last
+                                                 query({3})},      // c4
+                                                8);                // c5..c12
   const Trace t = run(m, ins);
   expect_trace(t, {
-                      ports(true, false),                           // c0 reset state
-                      ports(true, false, 0),                        // c1 the write lands at the edge
-                      ports(true, false, 1),                        // c2
-                      ports(true, false),                           // c3 set not complete yet
-                      ports(true, true),                            // c4 query accepted
-                      ports(false, false),                          // c5 buffered, start at this edge
-                      ports(false, true),                           // c6 next query may be buffered
-                      ports(false, true),                           // c7
-                      ports(false, true),                           // c8
-                      score_beat(ports(false, true), 0, 3),         // c9
-                      eoq_beat(ports(true, true), 1, 3, 3),         // c10
-                      ports(true, true),                            // c11
-                  });
-  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0}));
-}
-
-// As above, with a second query [-1] buffered at c6. It enters the context at the edge of c9, the same edge
-// that loads the first query's end-of-query beat.
-//   c10: key0 step 1 pruned (n=1), lane0 <- key1.  c11: key1 step 1.  c12: key1 step 2 kept -> slot0.
-//   c13: slot0 -> output.  c14: beat (key1, 2).  c15: eoq count 1, steps 1+2 = 3, cycles c10..c12 = 3.
-TEST(CycleModelTimeline, NextQueryStartsAtTheEdgeOfTheEndOfQueryBeat) {
-  AttnCycleModel m(tiny());
-  const std::vector<AttnInputs> ins = {
-      reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, true), query({3}),  // c0..c4
-      idle(),                                                                    // c5
-      query({-1}),                                                               // c6
-      idle(), idle(), idle(), idle(), idle(), idle(), idle(), idle(), idle(), idle()};  // c7..c16
-  const Trace t = run(m, ins);
-  expect_trace(t, {
-                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
-                      ports(true, true),                     // c4
-                      ports(false, false),                   // c5
-                      ports(false, true),                    // c6 second query accepted
-                      ports(false, false),                   // c7 buffer full
-                      ports(false, false),                   // c8
-                      score_beat(ports(false, false), 0, 3),  // c9 eoq fires and the buffered query starts
-                      eoq_beat(ports(false, true), 1, 3, 3),  // c10 still busy: second query in context
-                      ports(false, true),                    // c11
-                      ports(false, true),                    // c12
-                      ports(false, true),                    // c13
-                      score_beat(ports(false, true), 1, 2),  // c14
-                      eoq_beat(ports(true, true), 1, 3, 3),  // c15
-                      ports(true, true),                     // c16
-                  });
-  EXPECT_EQ(t.active[9], 0);
-  EXPECT_EQ(t.active[10], 1);
-}
-
-// 2 lanes, keys {-2, 1, 1}, query [3], theta 1: key0 n=1 pruned, key1 and key2 n=2 kept (s=3).
-//   c6 edge: start, lane0 <- key0, lane1 <- key1.
-//   c7: lane0 key0 done (pruned) and takes key2 at once; lane1 key1 step 1.      steps 2, cycles 1
-//   c8: lane0 key2 step 1; lane1 key1 done kept -> slot1; lane1 idle.             steps 4, kept 1, cycles 2
-//   c9: lane0 key2 done kept -> slot0; slot1 granted -> output.                   steps 5, kept 2, cycles 3
-//   c10: beat (1, 3); slot0 -> output.   c11: beat (2, 3); eoq.   c12: eoq count 2, steps 5, cycles 3.
-TEST(CycleModelTimeline, TwoLanesEarlyFinisherTakesNextKeyImmediately) {
-  AttnCycleModel m(tiny(2));
-  const std::vector<AttnInputs> ins = {
-      reset_in(), cfg_write(1, 1), key({-2}, false), key({1}, false), key({1}, true), query({3}),  // c0..c5
-      idle(), idle(), idle(), idle(), idle(), idle(), idle(), idle()};                            // c6..c13
-  const Trace t = run(m, ins);
-  expect_trace(t, {
-                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
-                      ports(true, false),                    // c4 last key
-                      ports(true, true),                     // c5 query accepted
-                      ports(false, false),                   // c6
+                      ports(true, false),                    // c0 reset state
+                      ports(true, false, 0),                 // c1 the write lands at the edge
+                      ports(true, false, 1),                 // c2
+                      ports(true, false),                    // c3 set not complete yet
+                      ports(true, true),                     // c4 query accepted
+                      ports(false, false),                   // c5 buffered, start at this edge
+                      ports(false, true),                    // c6 next query may be buffered
                       ports(false, true),                    // c7
                       ports(false, true),                    // c8
                       ports(false, true),                    // c9
-                      score_beat(ports(false, true), 1, 3),  // c10
-                      score_beat(ports(false, true), 2, 3),  // c11
-                      eoq_beat(ports(true, true), 2, 5, 3),  // c12
-                      ports(true, true),                     // c13
+                      score_beat(ports(false, true), 0, 3),  // c10
+                      eoq_beat(ports(true, true), 1, 3, 3),  // c11
+                      ports(true, true),                     // c12
                   });
-  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 2, 2, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0}));
 }
 
-// 2 lanes, keys {1, 1}, query [3], theta 1: both kept (n=2, s=3) at the same edge; lowest lane goes first.
-//   c5 edge start.  c6: both step 1.  c7: both kept -> slot0, slot1.  c8: slot0 granted; lane1 waits (its lane
-//   is idle, nothing stalls).  c9: beat (0, 3); slot1 granted.  c10: beat (1, 3); eoq.  c11: count 2, steps 4,
-//   cycles c6..c7 = 2.
-TEST(CycleModelTimeline, SimultaneousResultsLeaveLowestLaneFirst) {
-  AttnCycleModel m(tiny(2));
-  const std::vector<AttnInputs> ins = {reset_in(), cfg_write(1, 1), key({1}, false), key({1}, true), query({3}),
-                                       idle(),     idle(),          idle(),          idle(),         idle(),
-                                       idle(),     idle()};  // c0..c11
+// As above, with a second query B = [-1] buffered at c6. Context 1 is free, so B enters it at the c7 edge;
+// its keys go to lanes once context 0 (the head) has issued all of its own.
+//   c7: A key0 step 1.  c8: A key0 kept -> slot0; lane0 <- A key1.
+//   c9: A key1 pruned (n=1); lane0 <- B key0 (context 1); slot0 (A) granted.
+//   c10: beat (0, 3). B key0 pruned (n=1); lane0 <- B key1. A's end condition holds -> end beat loaded,
+//        head -> context 1, cycle counter restarts at 1 (a lane is active in c10).
+//   c11: end beat of A: count 1, steps 3, cycles c7..c9 = 3.  B key1 step 1.
+//   c12: B key1 kept -> slot0.  c13: slot0 -> output.  c14: beat (1, 2); end beat loaded.
+//   c15: end beat of B: count 1, steps 1+2 = 3, cycles c10..c12 = 3.
+TEST(CycleModelTimeline, NextQueryUsesLanesTheCurrentQueryNoLongerNeeds) {
+  AttnCycleModel m(tiny());
+  const std::vector<AttnInputs> ins =
+      then_idle({reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, true), query({3}),  // c0..c4
+                 idle(),                                                                     // c5
+                 query({-1})},                                                               // c6
+                10);                                                                         // c7..c16
   const Trace t = run(m, ins);
   expect_trace(t, {
                       ports(true, false), ports(true, false), ports(true, false), ports(true, false),
-                      ports(true, true),                     // c4
-                      ports(false, false),                   // c5
+                      ports(true, true),                      // c4
+                      ports(false, false),                    // c5
+                      ports(false, true),                     // c6 B accepted
+                      ports(false, false),                    // c7 B buffered; enters context 1 at this edge
+                      ports(false, true),                     // c8
+                      ports(false, true),                     // c9
+                      score_beat(ports(false, true), 0, 3),   // c10
+                      eoq_beat(ports(false, true), 1, 3, 3),  // c11 B still busy: k_ready stays 0
+                      ports(false, true),                     // c12
+                      ports(false, true),                     // c13
+                      score_beat(ports(false, true), 1, 2),   // c14
+                      eoq_beat(ports(true, true), 1, 3, 3),   // c15
+                      ports(true, true),                      // c16
+                  });
+  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0}));
+}
+
+// 2 lanes, keys {-2, 1, 1}, query [3], theta 1: key0 n=1 pruned, key1 and key2 n=2 kept (s=3).
+//   c6 edge: start.  c7 edge: lane0 <- key0, lane1 <- key1.
+//   c8: lane0 key0 done (pruned) and takes key2 at once; lane1 key1 step 1.      steps 2, cycles 1
+//   c9: lane0 key2 step 1; lane1 key1 done kept -> slot1; lane1 idle.             steps 4, kept 1, cycles 2
+//   c10: lane0 key2 done kept -> slot0; slot1 granted -> output.                  steps 5, kept 2, cycles 3
+//   c11: beat (1, 3); slot0 -> output.   c12: beat (2, 3); end.   c13: end beat: count 2, steps 5, cycles 3.
+TEST(CycleModelTimeline, TwoLanesEarlyFinisherTakesNextKeyImmediately) {
+  AttnCycleModel m(tiny(2));
+  const std::vector<AttnInputs> ins = then_idle(
+      {reset_in(), cfg_write(1, 1), key({-2}, false), key({1}, false), key({1}, true), query({3})},  // c0..c5
+      9);  // c6..c14
+  const Trace t = run(m, ins);
+  expect_trace(t, {
+                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
+                      ports(true, false),                                          // c4 last key
+                      ports(true, true),                                           // c5 query accepted
+                      ports(false, false),                                         // c6
+                      ports(false, true), ports(false, true), ports(false, true),  // c7..c9
+                      ports(false, true),                                          // c10
+                      score_beat(ports(false, true), 1, 3),                        // c11
+                      score_beat(ports(false, true), 2, 3),                        // c12
+                      eoq_beat(ports(true, true), 2, 5, 3),                        // c13
+                      ports(true, true),                                           // c14
+                  });
+  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 1, 0, 0, 0, 0}));
+}
+
+// 2 lanes, keys {1, 1}, query [3], theta 1: both kept (n=2, s=3) at the same edge; lowest lane goes first.
+//   c5 edge start.  c6 edge: lane0 <- key0, lane1 <- key1.  c7: both step 1.  c8: both kept -> slot0, slot1.
+//   c9: slot0 granted; slot1 waits (its lane is idle, nothing stalls).  c10: beat (0, 3); slot1 granted.
+//   c11: beat (1, 3); end.  c12: end beat: count 2, steps 4, cycles c7..c8 = 2.
+TEST(CycleModelTimeline, SimultaneousResultsLeaveLowestLaneFirst) {
+  AttnCycleModel m(tiny(2));
+  const std::vector<AttnInputs> ins =
+      then_idle({reset_in(), cfg_write(1, 1), key({1}, false), key({1}, true), query({3})},  // c0..c4
+                9);                                                                          // c5..c13
+  const Trace t = run(m, ins);
+  expect_trace(t, {
+                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
+                      ports(true, true),                                           // c4
+                      ports(false, false),                                         // c5
                       ports(false, true), ports(false, true), ports(false, true),  // c6..c8
-                      score_beat(ports(false, true), 0, 3),  // c9
-                      score_beat(ports(false, true), 1, 3),  // c10
-                      eoq_beat(ports(true, true), 2, 4, 2),  // c11
+                      ports(false, true),                                          // c9
+                      score_beat(ports(false, true), 0, 3),                        // c10
+                      score_beat(ports(false, true), 1, 3),                        // c11
+                      eoq_beat(ports(true, true), 2, 4, 2),                        // c12
+                      ports(true, true),                                           // c13
                   });
 }
 
-// 1 lane, keys {1, 1, 1} (all kept, n=2, s=3), query [3], theta 1; s_ready = 0 during c9..c13.
-//   c6 edge start.  c7: key0 step 1.  c8: key0 kept -> slot; lane <- key1.
-//   c9: output empty so it loads (slot -> output) even with s_ready = 0; key1 step 1.
-//   c10: beat key0 held; key1 kept into the now-empty slot; lane <- key2.   c11: key2 step 1.
-//   c12, c13: key2 kept but the slot is full and not granted: the lane stalls (no step, but a score cycle).
-//   c14: s_ready: key0 leaves, slot(key1) -> output, key2 commits into the slot.
-//   c15: beat key1; slot(key2) -> output.   c16: beat key2; eoq.   c17: eoq count 3, steps 6, cycles c7..c14 = 8.
+// 1 lane, keys {1, 1, 1} (all kept, n=2, s=3), query [3], theta 1; s_ready = 0 during c10..c14.
+//   c6 edge start.  c7 edge: lane <- key0.  c8: key0 step 1.  c9: key0 kept -> slot; lane <- key1.
+//   c10: the output register is empty so it loads (slot -> output) even with s_ready = 0; key1 step 1.
+//   c11: beat key0 held; key1 kept into the now-empty slot; lane <- key2.   c12: key2 step 1.
+//   c13, c14: key2 kept but the slot is full and not granted: the lane stalls (no step, but a score cycle).
+//   c15: s_ready: key0 leaves, slot(key1) -> output, key2 commits into the slot.
+//   c16: beat key1; slot(key2) -> output.  c17: beat key2; end.  c18: end: count 3, steps 6, cycles c8..c15
+//   = 8.
 TEST(CycleModelTimeline, BackPressureStallsALaneWithAKeptScore) {
   AttnCycleModel m(tiny());
-  std::vector<AttnInputs> ins = {reset_in(), cfg_write(1, 1), key({1}, false), key({1}, false), key({1}, true),
-                                 query({3})};  // c0..c5
-  for (int c = 6; c <= 18; ++c) ins.push_back(idle(c < 9 || c > 13));
+  std::vector<AttnInputs> ins = {reset_in(),      cfg_write(1, 1), key({1}, false),
+                                 key({1}, false), key({1}, true),  query({3})};  // c0..c5
+  for (int c = 6; c <= 19; ++c) ins.push_back(idle(c < 10 || c > 14));
   const Trace t = run(m, ins);
   std::vector<AttnOutputs> expected = {ports(true, false), ports(true, false), ports(true, false),
                                        ports(true, false), ports(true, false), ports(true, true),
                                        ports(false, false)};  // c0..c6
-  for (int c = 7; c <= 9; ++c) expected.push_back(ports(false, true));
-  for (int c = 10; c <= 14; ++c) expected.push_back(score_beat(ports(false, true), 0, 3));
-  expected.push_back(score_beat(ports(false, true), 1, 3));  // c15
-  expected.push_back(score_beat(ports(false, true), 2, 3));  // c16
-  expected.push_back(eoq_beat(ports(true, true), 3, 6, 8));  // c17
-  expected.push_back(ports(true, true));                     // c18
+  for (int c = 7; c <= 10; ++c) expected.push_back(ports(false, true));
+  for (int c = 11; c <= 15; ++c) expected.push_back(score_beat(ports(false, true), 0, 3));
+  expected.push_back(score_beat(ports(false, true), 1, 3));  // c16
+  expected.push_back(score_beat(ports(false, true), 2, 3));  // c17
+  expected.push_back(eoq_beat(ports(true, true), 3, 6, 8));  // c18
+  expected.push_back(ports(true, true));                     // c19
   expect_trace(t, expected);
-  EXPECT_EQ(t.stalled, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(t.stalled, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0}));
 }
 
-// Reset in the middle of a query, while a score beat is valid (c9 of OneLaneTwoKeysOneQuery).
-// The reset cycle already shows the reset state; afterwards theta is 0 and no key set is loaded (q_ready = 0).
-// Then key [1] (last) at c11, query [3] at c12 with theta 0: U1 = 3, U2 = 3 -> kept, n = 2.
-//   c13 edge start.  c14 step 1.  c15 kept -> slot.  c16 slot -> output.  c17 beat (0, 3).  c18 eoq 1, 2, 2.
+// 1 lane, keys {1, 1}; queries A = B = [3] (every score kept, n=2, s=3); B buffered at c6, enters context 1
+// at c7. s_ready = 0 during c10..c12. B's results wait in the slot until A's end beat has been sent.
+//   c6 edge: lane <- A0.  c7: A0 step 1.  c8: A0 kept -> slot; lane <- A1.  c9: slot (A0) -> output; A1
+//   step 1. c10: beat A0 held; A1 kept into the empty slot; A has no key left: lane <- B0 (context 1). c11:
+//   B0 step 1.  c12: B0 kept, slot full (A1) -> stall. c13: s_ready: A0 leaves, slot (A1) -> output, B0
+//   commits into the slot (context 1); lane <- B1. c14: beat A1; slot holds B0 but only head results (A) may
+//   go: no grant. A's end condition holds: end beat
+//        loaded, head -> B, cycle counter restarts at 1. B1 step 1.
+//   c15: end beat of A: count 2, steps 4, cycles c7..c13 = 7. Slot (B0) -> output; B1 kept into it.
+//   c16: beat B0; slot (B1) -> output.  c17: beat B1; end beat.  c18: end of B: count 2, steps 4, cycles
+//   c14..c15 = 2.
+TEST(CycleModelTimeline, NextQueryResultsWaitForTheCurrentEndBeat) {
+  AttnCycleModel m(tiny());
+  std::vector<AttnInputs> ins = {reset_in(), cfg_write(1, 1), key({1}, false), key({1}, true),
+                                 query({3}), idle(),          query({3})};  // c0..c6
+  for (int c = 7; c <= 19; ++c) ins.push_back(idle(c < 10 || c > 12));
+  const Trace t = run(m, ins);
+  std::vector<AttnOutputs> expected = {
+      ports(true, false),  ports(true, false),  ports(true, false), ports(true, false),
+      ports(true, true),   ports(false, false), ports(false, true),   // c6 B accepted
+      ports(false, false), ports(false, true),  ports(false, true)};  // c7..c9
+  for (int c = 10; c <= 13; ++c) expected.push_back(score_beat(ports(false, true), 0, 3));
+  expected.push_back(score_beat(ports(false, true), 1, 3));   // c14
+  expected.push_back(eoq_beat(ports(false, true), 2, 4, 7));  // c15
+  expected.push_back(score_beat(ports(false, true), 0, 3));   // c16
+  expected.push_back(score_beat(ports(false, true), 1, 3));   // c17
+  expected.push_back(eoq_beat(ports(true, true), 2, 4, 2));   // c18
+  expected.push_back(ports(true, true));                      // c19
+  expect_trace(t, expected);
+  EXPECT_EQ(t.stalled, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}));
+}
+
+// Reset in the middle of a query, while a score beat is valid (c10 of OneLaneTwoKeysOneQuery).
+// The reset cycle already shows the reset state; afterwards theta is 0 and no key set is loaded (q_ready =
+// 0). Then key [1] (last) at c12, query [3] at c13 with theta 0: U1 = 3, U2 = 3 -> kept, n = 2.
+//   c14 edge start.  c15 edge issue.  c16 step 1.  c17 kept -> slot.  c18 slot -> output.  c19 beat (0, 3).
+//   c20 end: count 1, steps 2, cycles c16..c17 = 2 (the counter was reset).
 TEST(CycleModelTimeline, ResetInTheMiddleReturnsToTheResetState) {
   AttnCycleModel m(tiny());
-  std::vector<AttnInputs> ins = {reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, true), query({3}),
-                                 idle(),     idle(),          idle(),          idle()};  // c0..c8
+  std::vector<AttnInputs> ins =
+      then_idle({reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, true), query({3})}, 5);  // c0..c9
   AttnInputs rst = key({1}, true);  // a key offered during reset is not loaded
   rst.rst_n = false;
   rst.cfg_addr = 1;
-  ins.push_back(rst);  // c9
+  ins.push_back(rst);  // c10
   AttnInputs read1 = idle();
   read1.cfg_addr = 1;
-  ins.push_back(read1);            // c10
-  ins.push_back(key({1}, true));   // c11
-  ins.push_back(query({3}));       // c12
-  for (int c = 13; c <= 19; ++c) ins.push_back(idle());
+  ins.push_back(read1);           // c11
+  ins.push_back(key({1}, true));  // c12
+  ins.push_back(query({3}));      // c13
+  for (int c = 14; c <= 21; ++c) ins.push_back(idle());
   const Trace t = run(m, ins);
-  EXPECT_EQ(t.out[8], ports(false, true));
-  EXPECT_EQ(t.active[8], 1);
-  EXPECT_EQ(t.out[9], ports(true, false, 0));   // reset state: theta reads 0, nothing valid
-  EXPECT_EQ(t.out[10], ports(true, false, 0));  // theta was reset; no key set
-  EXPECT_EQ(t.active[10], 0);
-  EXPECT_EQ(t.out[11], ports(true, false));
-  EXPECT_EQ(t.out[12], ports(true, true));
-  EXPECT_EQ(t.out[13], ports(false, false));
-  for (int c = 14; c <= 16; ++c) EXPECT_EQ(t.out[c], ports(false, true)) << c;
-  EXPECT_EQ(t.out[17], score_beat(ports(false, true), 0, 3));
-  EXPECT_EQ(t.out[18], eoq_beat(ports(true, true), 1, 2, 2));
-  EXPECT_EQ(t.out[19], ports(true, true));
+  EXPECT_EQ(t.out[9], ports(false, true));
+  EXPECT_EQ(t.active[9], 1);
+  EXPECT_EQ(t.out[10], ports(true, false, 0));  // reset state: theta reads 0, nothing valid
+  EXPECT_EQ(t.out[11], ports(true, false, 0));  // theta was reset; no key set
+  EXPECT_EQ(t.active[11], 0);
+  EXPECT_EQ(t.out[12], ports(true, false));
+  EXPECT_EQ(t.out[13], ports(true, true));
+  EXPECT_EQ(t.out[14], ports(false, false));
+  for (int c = 15; c <= 18; ++c) EXPECT_EQ(t.out[c], ports(false, true)) << c;
+  EXPECT_EQ(t.out[19], score_beat(ports(false, true), 0, 3));
+  EXPECT_EQ(t.out[20], eoq_beat(ports(true, true), 1, 2, 2));
+  EXPECT_EQ(t.out[21], ports(true, true));
 }
 
-// q_ready = kset_valid && !qb_valid && !k_valid: a key beat offered in the same cycle wins and starts a new set.
+// q_ready = kset_valid && !qb_valid && !(k_valid && k_ready): a key beat that can be taken in the same
+// cycle wins and starts a new set; a key beat that must wait for the engine does not block queries.
 TEST(CycleModelHandshake, QueryReadyIsLowWhileAKeyIsOffered) {
   AttnCycleModel m(tiny());
   for (const AttnInputs& in : {reset_in(), key({1}, true)}) m.tick(in);
@@ -312,7 +361,7 @@ TEST(CycleModelHandshake, QueryReadyIsLowWhileAKeyIsOffered) {
   m.tick(query({3}));      // accepted
   m.tick(idle());          // start
   EXPECT_EQ(m.eval(idle()), ports(false, true));
-  EXPECT_EQ(m.eval(key({1}, true)), ports(false, false));  // k_ready is 0 (busy) but k_valid still blocks
+  EXPECT_EQ(m.eval(key({1}, true)), ports(false, true));  // k_ready is 0 (busy): the key waits, queries flow
 }
 
 // Runs until the end-of-query beat, s_ready = 1; returns every beat of the query, eoq last.
@@ -371,11 +420,11 @@ TEST(CycleModelConfig, ReadBackMasksAndSignExtends) {
   const AttnInputs w_alpha = cfg_write(0, 0xFFFF);
   EXPECT_EQ(m.eval(w_alpha).cfg_rdata, 0u);  // combinational read shows the old value during the write cycle
   m.tick(w_alpha);
-  m.tick(cfg_write(1, 0x80));    // theta[0] = 1000_0000b = -128
-  m.tick(cfg_write(2, 0xF7F));   // bits above TW ignored: theta[1] = 0111_1111b = 127
-  m.tick(cfg_write(3, 0x123));   // unmapped: ignored
-  EXPECT_EQ(read(0), 0xFFFu);    // alpha = low AW = 12 bits, zero-extended
-  EXPECT_EQ(read(1), 0xF80u);    // -128 sign-extended to CDW = 12 bits
+  m.tick(cfg_write(1, 0x80));   // theta[0] = 1000_0000b = -128
+  m.tick(cfg_write(2, 0xF7F));  // bits above TW ignored: theta[1] = 0111_1111b = 127
+  m.tick(cfg_write(3, 0x123));  // unmapped: ignored
+  EXPECT_EQ(read(0), 0xFFFu);   // alpha = low AW = 12 bits, zero-extended
+  EXPECT_EQ(read(1), 0xF80u);   // -128 sign-extended to CDW = 12 bits
   EXPECT_EQ(read(2), 0x07Fu);
   EXPECT_EQ(read(3), 0u);
   EXPECT_EQ(read(4), 0xFFFu);    // address port is CAW = 2 bits wide: 4 is address 0
@@ -389,8 +438,8 @@ TEST(CycleModelConfig, ReadBackMasksAndSignExtends) {
 //   key [1], q [3] (s = 3): theta 100 -> U1 = 3 < 100: n = 1, pruned, empty; theta 0 -> kept, n = 2.
 TEST(CycleModelConfig, QuerySlotSelectsThetaAndMissingSlotIsZero) {
   AttnCycleModel m(tiny(1, 4, 3));
-  for (const AttnInputs& in : {reset_in(), cfg_write(1, 100), cfg_write(2, 100), cfg_write(3, 100),
-                               key({1}, true)}) {
+  for (const AttnInputs& in :
+       {reset_in(), cfg_write(1, 100), cfg_write(2, 100), cfg_write(3, 100), key({1}, true)}) {
     m.tick(in);
   }
   m.tick(query({3}, 2));
@@ -403,10 +452,14 @@ TEST(CycleModelConfig, QuerySlotSelectsThetaAndMissingSlotIsZero) {
   ASSERT_EQ(b.size(), 2u);
   EXPECT_EQ(no_ports(b[0]), score_beat({}, 0, 3));
   EXPECT_EQ(no_ports(b[1]), eoq_beat({}, 1, 2, 2));
+  m.tick(query({3}, 4));  // the slot port is SLW = 2 bits wide: 4 is slot 0 (theta 100)
+  b = drain(m);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(no_ports(b[0]), eoq_beat({}, 0, 1, 1));
 }
 
-// A query accepted at the edge that also writes its slot's theta gets the old theta (registers are read before
-// the edge updates them). key [1], q [3] (s = 3): old theta 0 -> kept; new theta 100 would prune it.
+// A query accepted at the edge that also writes its slot's theta gets the old theta (registers are read
+// before the edge updates them). key [1], q [3] (s = 3): old theta 0 -> kept; new theta 100 would prune it.
 TEST(CycleModelConfig, QueryAcceptedDuringAThetaWriteUsesTheOldTheta) {
   AttnCycleModel m(tiny());
   for (const AttnInputs& in : {reset_in(), key({1}, true)}) m.tick(in);
@@ -430,7 +483,8 @@ TEST(CycleModelDense, KeepsEveryKeyWithFullStepsAndMapsOnlyAlpha) {
   core::AttentionConfig c = tiny();
   c.dense_baseline = true;
   AttnCycleModel m(c);
-  for (const AttnInputs& in : {reset_in(), cfg_write(0, 5), cfg_write(1, 7), key({1}, false), key({-2}, true)}) {
+  for (const AttnInputs& in :
+       {reset_in(), cfg_write(0, 5), cfg_write(1, 7), key({1}, false), key({-2}, true)}) {
     m.tick(in);
   }
   AttnInputs r = idle();
@@ -453,9 +507,9 @@ int64_t sext(uint64_t v, int bits) {
   return (v >> (bits - 1)) & 1 ? static_cast<int64_t>(v) - (int64_t{1} << bits) : static_cast<int64_t>(v);
 }
 
-struct Pending {            // a query the engine accepted, with what it must be scored against
-  core::IntMatrix q;        // 1 x d
-  core::IntMatrix k;        // the key set at acceptance
+struct Pending {      // a query the engine accepted, with what it must be scored against
+  core::IntMatrix q;  // 1 x d
+  core::IntMatrix k;  // the key set at acceptance
   int64_t theta = 0;
 };
 
@@ -476,6 +530,7 @@ class RandomBench {
       if (testing::Test::HasFatalFailure()) return;
       cov_.stalled_cycles += m_.stalled_lanes(in) > 0 ? 1 : 0;
       cov_.resets_while_busy += (!in.rst_n && m_.context_busy()) ? 1 : 0;
+      cov_.overlap_cycles += m_.busy_contexts() == 2 ? 1 : 0;
       m_.tick(in);
       prev_ = o;
       prev_in_ = in;
@@ -484,6 +539,7 @@ class RandomBench {
   }
   struct Coverage {
     int64_t queries = 0, empty = 0, partly_pruned = 0, stalled_cycles = 0, resets_while_busy = 0;
+    int64_t overlap_cycles = 0;  // both contexts busy
   };
   const Coverage& coverage() const { return cov_; }
 
@@ -524,6 +580,7 @@ class RandomBench {
       alpha_ = 0;
       std::fill(theta_.begin(), theta_.end(), 0);
       pending_.clear();
+      sum_steps_ = sum_cycles_ = 0;
       set_.clear();
       partial_.clear();
       beats_.clear();
@@ -577,13 +634,17 @@ class RandomBench {
     ASSERT_EQ(o.s_count, r.kept_count());
     ASSERT_EQ(o.s_empty, r.kept_count() == 0);
     ASSERT_EQ(static_cast<int64_t>(o.s_steps), r.total_steps());
-    // lane utilization = steps / (lanes * cycles) <= 1
-    ASSERT_LE(o.s_steps, o.s_cycles * static_cast<uint64_t>(c_.lanes));
-    beats_.clear();
-    pending_.pop_front();
+    // Lane utilization <= 1. s_cycles counts since the previous end beat and a query's steps may fall in the
+    // previous window (two queries overlap), so the bound holds for the sums since reset: every step of a
+    // finished query was done before its end beat fired, in a cycle some end beat has counted.
+    sum_steps_ += o.s_steps;
+    sum_cycles_ += o.s_cycles;
+    ASSERT_LE(sum_steps_, sum_cycles_ * static_cast<uint64_t>(c_.lanes));
     ++cov_.queries;
     cov_.empty += r.kept_count() == 0 ? 1 : 0;
     cov_.partly_pruned += (r.kept_count() > 0 && r.kept_count() < p.k.rows()) ? 1 : 0;
+    beats_.clear();
+    pending_.pop_front();  // last: `p` refers to it
   }
 
   AttnInputs next_inputs(const AttnInputs& in, const AttnOutputs& o) {
@@ -631,6 +692,7 @@ class RandomBench {
   std::set<std::pair<uint32_t, int64_t>> beats_;
   AttnOutputs prev_;
   AttnInputs prev_in_ = reset_in();
+  uint64_t sum_steps_ = 0, sum_cycles_ = 0;  // over end beats since reset
   Coverage cov_;
 };
 
@@ -663,6 +725,7 @@ TEST(CycleModelRandom, BeatsMatchTheFunctionalModelAndStreamsStayStable) {
     total.partly_pruned += cv.partly_pruned;
     total.stalled_cycles += cv.stalled_cycles;
     total.resets_while_busy += cv.resets_while_busy;
+    total.overlap_cycles += cv.overlap_cycles;
   }
   // the stimulus really exercises what the invariants are about
   EXPECT_GT(total.queries, 1000);
@@ -670,9 +733,10 @@ TEST(CycleModelRandom, BeatsMatchTheFunctionalModelAndStreamsStayStable) {
   EXPECT_GT(total.partly_pruned, 50);
   EXPECT_GT(total.stalled_cycles, 50);
   EXPECT_GT(total.resets_while_busy, 20);
+  EXPECT_GT(total.overlap_cycles, 1000);
   std::cout << "random coverage: queries " << total.queries << ", empty " << total.empty << ", partly pruned "
             << total.partly_pruned << ", stalled cycles " << total.stalled_cycles << ", resets while busy "
-            << total.resets_while_busy << "\n";
+            << total.resets_while_busy << ", both contexts busy " << total.overlap_cycles << "\n";
 }
 
 }  // namespace

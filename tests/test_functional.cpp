@@ -1,8 +1,8 @@
 // Tests of accelgen::golden functional model (golden/functional.h) against SPEC.md section 1.
-// Expected values are computed by hand in the comments, or are properties stated independently of the code under
-// test (the bound never underestimates, kept iff score >= theta, ...). Bounds in the property tests come from a
-// brute-force helper that maximizes over every completion of the unprocessed key bits, not from the SPEC
-// recurrence the model uses.
+// Expected values are computed by hand in the comments, or are properties stated independently of the code
+// under test (the bound never underestimates, kept iff score >= theta, ...). Bounds in the property tests
+// come from a brute-force helper that maximizes over every completion of the unprocessed key bits, not from
+// the SPEC recurrence the model uses.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -105,15 +105,17 @@ TEST(FunctionalScoreKey, DenseKeepsEverythingWithFullSteps) {
 }
 
 TEST(FunctionalScoreKey, RejectsKeyOutsideWidthAndMismatchedRows) {
-  EXPECT_THROW(one({1}, {8}, 4, 0), core::InputError);   // 4-bit signed is -8..7
+  EXPECT_THROW(one({1}, {8}, 4, 0), core::InputError);  // 4-bit signed is -8..7
   EXPECT_THROW(one({1}, {-9}, 4, 0), core::InputError);
   EXPECT_THROW(score_key(rows({{1, 2}}), 0, rows({{1}}), 0, 4, 0, false), core::InputError);
 }
 
 // Q = [[3],[2]], K = [[5],[-8]], wk = 4.
 //   theta = 16: (0,0) n=3 pruned (see above); (0,1) s=-24, U1 = -3*8 + 7*3 = -3 -> n=1;
-//               (1,0) s=10, U1 = 0 + 7*2 = 14 -> n=1; (1,1) s=-16, U1 = -2 -> n=1.   total 6, kept 0, 2 empty rows
-//   theta = 10: (0,0) kept n=4; (0,1) n=1; (1,0): U1 = 14, U2 = 2*4 + 3*2 = 14, U3 = 4*2 + 2 = 10, U4 = 10: kept
+//               (1,0) s=10, U1 = 0 + 7*2 = 14 -> n=1; (1,1) s=-16, U1 = -2 -> n=1.   total 6, kept 0, 2 empty
+//               rows
+//   theta = 10: (0,0) kept n=4; (0,1) n=1; (1,0): U1 = 14, U2 = 2*4 + 3*2 = 14, U3 = 4*2 + 2 = 10, U4 = 10:
+//   kept
 //               n=4; (1,1) n=1.   total 10, kept 2, 0 empty rows
 TEST(FunctionalScoreAll, SmallHeadTotals) {
   const auto q = rows({{3}, {2}});
@@ -139,8 +141,8 @@ TEST(FunctionalScoreAll, SmallHeadTotals) {
 
 // ---- properties over random inputs ----
 
-// Brute force: the largest score any completion of the unprocessed low `b` bits of every key element can give,
-// with the top (wk - b) bits fixed. U_m must equal this (the SPEC bound is exactly the best case).
+// Brute force: the largest score any completion of the unprocessed low `b` bits of every key element can
+// give, with the top (wk - b) bits fixed. U_m must equal this (the SPEC bound is exactly the best case).
 int64_t brute_bound(const core::IntMatrix& q, const core::IntMatrix& k, int b) {
   int64_t bound = 0;
   for (Eigen::Index t = 0; t < q.cols(); ++t) {
@@ -160,7 +162,8 @@ struct RandomCase {
 
 RandomCase random_case(std::mt19937_64& rng) {
   auto uni = [&rng](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
-  RandomCase c{static_cast<int>(uni(1, 6)), static_cast<int>(uni(2, 8)), static_cast<int>(uni(2, 8)), {}, {}, 0};
+  RandomCase c{
+      static_cast<int>(uni(1, 6)), static_cast<int>(uni(2, 8)), static_cast<int>(uni(2, 8)), {}, {}, 0};
   c.q.resize(1, c.d);
   c.k.resize(1, c.d);
   for (int t = 0; t < c.d; ++t) {
@@ -183,7 +186,8 @@ TEST(FunctionalProperties, BoundNeverUnderestimatesAndStepsAreFirstBelowTheta) {
   for (int iter = 0; iter < 20000; ++iter) {
     const RandomCase c = random_case(rng);
     SCOPED_TRACE(testing::Message() << "seed=" << seed << " iter=" << iter << " d=" << c.d << " wq=" << c.wq
-                                    << " wk=" << c.wk << " q=[" << c.q << "] k=[" << c.k << "] theta=" << c.theta);
+                                    << " wk=" << c.wk << " q=[" << c.q << "] k=[" << c.k
+                                    << "] theta=" << c.theta);
     const int64_t s = c.q.row(0).dot(c.k.row(0));
     int expected_steps = c.wk;
     for (int m = 1; m <= c.wk; ++m) {
@@ -211,7 +215,8 @@ TEST(FunctionalProperties, ScoreAllMatchesPerKeyResultsAndPlainDotProducts) {
   std::mt19937_64 rng(seed);
   auto uni = [&rng](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   for (int iter = 0; iter < 300; ++iter) {
-    const int d = static_cast<int>(uni(1, 8)), wq = static_cast<int>(uni(2, 10)), wk = static_cast<int>(uni(2, 10));
+    const int d = static_cast<int>(uni(1, 8)), wq = static_cast<int>(uni(2, 10)),
+              wk = static_cast<int>(uni(2, 10));
     const Eigen::Index lq = uni(0, 5), lk = uni(0, 7);
     core::IntMatrix q(lq, d), k(lk, d);
     for (auto& v : q.reshaped()) v = uni(-(int64_t{1} << (wq - 1)), (int64_t{1} << (wq - 1)) - 1);

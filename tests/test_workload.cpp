@@ -9,12 +9,16 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -609,6 +613,15 @@ TEST(WorkloadParams, RejectsParamsThatAreNotJson) {
     EXPECT_TRUE(has(msg, (dir / "params.json").string())) << text << ": " << msg;
     EXPECT_TRUE(has(msg, "JSON")) << msg;
   }
+}
+
+TEST(WorkloadParams, RejectsParamsThatIsADirectoryNamingIt) {
+  TempDir t;
+  const IntMatrix q = good_q(), k = good_k(), v = good_v();
+  const fs::path dir = make_dir(t.path() / "w", &q, &k, &v, nullptr);
+  fs::create_directory(dir / "params.json");
+  const std::string msg = load_error(dir);
+  EXPECT_TRUE(has(msg, (dir / "params.json").string())) << msg;
 }
 
 TEST(WorkloadParams, RejectsParamsThatAreNotAnObject) {

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/workload.h"
+#include "gen/cli/bench.h"
 #include "gen/cli/simbuild.h"
 #include "gen/cli/subprocess.h"
 #include "gen/generator.h"
@@ -169,6 +170,14 @@ void add_commands(CLI::App& app) {
   m->add_option("--report", ma->report, "report JSON to write");
   ma->stim.add(m);
   m->callback([ma] { cmd_model(ma->config, ma->workload, ma->report, ma->stim.opts); });
+
+  auto ba = std::make_shared<BenchOptions>();
+  auto* b = app.add_subcommand("bench", "cycles, lane utilization and sim speed of the reference configs");
+  b->add_option("--config", ba->configs, "config files (default: configs/bench/*.json)");
+  b->add_option("--json", ba->json_out, "write the figures as JSON");
+  b->add_option("--lq", ba->lq, "queries per workload")->check(CLI::Range(1, 100000));
+  b->add_flag("!--no-verilator", ba->verilator, "skip the Verilator timing");
+  b->callback([ba] { run_bench(*ba); });
 
   auto la = std::make_shared<std::pair<std::string, std::string>>();
   auto* l = app.add_subcommand("lint", "Verilator -Wall lint, Icarus -g2005 and Yosys latch check");

@@ -1,5 +1,7 @@
 #include "gen/cli/simbuild.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -99,6 +101,22 @@ void build_into(const gen::Outputs& o, const fs::path& dir) {
   run_step(compile, dir, dir / "compile.log", "Compiling the testbench");
 }
 
+// An exclusive flock(2) on a lock file, released when the object goes away.
+class BuildLock {
+ public:
+  explicit BuildLock(const fs::path& path) : fd_(::open(path.c_str(), O_CREAT | O_RDWR, 0644)) {
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~BuildLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+  BuildLock(const BuildLock&) = delete;
+  BuildLock& operator=(const BuildLock&) = delete;
+
+ private:
+  int fd_;
+};
+
 }  // namespace
 
 fs::path default_cache_dir() {
@@ -121,6 +139,13 @@ SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const 
     return b;
   }
   fs::create_directories(cache_root);
+  // One builder per key: a concurrent run of the same config (ctest -j) waits here and then finds
+  // the finished simulator instead of building it a second time.
+  const BuildLock lock(cache_root / (dir.filename().string() + ".lock"));
+  if (fs::exists(b.exe)) {
+    b.from_cache = true;
+    return b;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path tmp = cache_root / fmt::format(".build-{}-{}", dir.filename().string(), ::getpid());
   fs::remove_all(tmp);

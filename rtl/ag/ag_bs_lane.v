@@ -4,27 +4,33 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-// One bit-serial score lane. It takes a key, consumes its bit planes sign bit first, one per cycle,
-// and after each step compares the partial score A against the shared bound table: A < tc[b] proves
-// the final score is below theta (SPEC section 1), so the key is dropped at once and the lane is free
-// for the next key in the following cycle. A kept score waits in the lane's one-entry result slot
-// until the output arbiter takes it; only a kept score meeting a full slot stalls the lane.
+// One bit-serial score lane. It takes a key of one of the two query contexts, consumes the key's
+// bit planes sign bit first, one per cycle, and after each step compares the partial score A with
+// that context's shared bound table: A < tc[b] proves the final score is below theta (SPEC section
+// 1), so the key is dropped at once and the lane is free for the next key in the following cycle.
+// A kept score waits in the lane's one-entry result slot until the output arbiter takes it; only a
+// kept score meeting a full slot stalls the lane.
 module ag_bs_lane (
   input  wire                  clk_i,      // clock
   input  wire                  rst_ni,     // asynchronous reset, active low
   input  wire                  issue_i,    // take key issue_key_i at this edge
   input  wire [6-1:0]     issue_key_i,// key index to take
+  input  wire                  issue_ctx_i,// query context of that key
   input  wire [16-1:0]       plane_i,    // bit plane b of the current key, from the key store
-  input  wire [16*8-1:0] q_i,        // current query row, element t at [t*8 +: 8]
-  input  wire [8*23-1:0] tc_i,     // bound table: tc_b at [b*23 +: 23], signed
+  input  wire [16*8-1:0] q0_i,       // query row of context 0, element t at [t*8 +: 8]
+  input  wire [16*8-1:0] q1_i,       // query row of context 1
+  input  wire [8*23-1:0] tc0_i,    // bound table of context 0: tc_b at [b*23 +: 23]
+  input  wire [8*23-1:0] tc1_i,    // bound table of context 1
   input  wire                  grant_i,    // the output arbiter takes the result slot now
   output wire                  act_o,      // a key is in progress
+  output wire                  ctx_o,      // query context of the key in progress
   output wire [6-1:0]     key_o,      // key in progress (key store read address)
   output wire [3-1:0]     bit_o,      // bit plane index b of the current step
   output wire                  commit_o,   // this cycle is a step (active and not stalled)
   output wire                  kept_o,     // this step ends the key with a kept score
   output wire                  free_o,     // the lane can take a key at this edge
   output wire                  sv_o,       // result slot holds a kept score
+  output wire                  sctx_o,     // result slot: query context
   output wire [6-1:0]     skey_o,     // result slot: key index
   output wire [20-1:0]      sscore_o    // result slot: exact score (signed)
 );
@@ -33,14 +39,18 @@ module ag_bs_lane (
   localparam [3-1:0] SignBit = 3'd7;  // b of the first step
 
   reg               act_q;
+  reg               ctx_q;
   reg [6-1:0]  key_q;
   reg [3-1:0]  bit_q;    // b = wk - 1 - (steps done)
   reg [20-1:0]   acc_q;    // SPEC accumulator A, signed
   reg               sv_q;
+  reg               sctx_q;
   reg [6-1:0]  skey_q;
   reg [20-1:0]   sscore_q;
 
-  // Plane sum P = sum_t bit_b(K[t]) * Q[t], each element sign-extended to the score width.
+  // Plane sum P = sum_t bit_b(K[t]) * Q[t] over the query of the lane's context, each element
+  // sign-extended to the score width.
+  wire [16*8-1:0] q_i = ctx_q ? q1_i : q0_i;
   reg [20-1:0] plane_sum;
   reg [20-1:0] q_ext;
   integer t;
@@ -63,7 +73,8 @@ module ag_bs_lane (
   wire             last  = (bit_q == 3'd0);
 
   // Early termination: A < tc_b proves U_m < theta. Both sides signed, compared at the table width.
-  wire [23-1:0] tc_b = tc_i[bit_q*23 +: 23];
+  wire [8*23-1:0] tc = ctx_q ? tc1_i : tc0_i;
+  wire [23-1:0] tc_b = tc[bit_q*23 +: 23];
   reg  [23-1:0] acc_ext;
   always @* begin
     acc_ext = {23{acc_d[20-1]}};
@@ -99,6 +110,7 @@ module ag_bs_lane (
   // Data registers: meaningful only while act_q / sv_q, so they need no reset.
   always @(posedge clk_i) begin
     if (issue_i) begin
+      ctx_q <= issue_ctx_i;
       key_q <= issue_key_i;
       bit_q <= SignBit;
       acc_q <= {20{1'b0}};
@@ -107,15 +119,18 @@ module ag_bs_lane (
       acc_q <= acc_d;
     end
     if (kept_o) begin
+      sctx_q   <= ctx_q;
       skey_q   <= key_q;
       sscore_q <= acc_d;
     end
   end
 
   assign act_o    = act_q;
+  assign ctx_o    = ctx_q;
   assign key_o    = key_q;
   assign bit_o    = bit_q;
   assign sv_o     = sv_q;
+  assign sctx_o   = sctx_q;
   assign skey_o   = skey_q;
   assign sscore_o = sscore_q;
 endmodule

@@ -4,9 +4,9 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-// Configuration registers: the softmax scale alpha and one pruning threshold per (layer, head) slot,
-// written and read back through a small address/data port. Address 0 is alpha, address 1 + s is the
-// threshold of slot s; other addresses read as 0 and ignore writes.
+// Configuration registers: the softmax scale alpha and one pruning threshold per (layer, head)
+// slot, written and read back through a small address/data port. Address 0 is alpha, address
+// 1 + s is the threshold of slot s; other addresses read as 0 and ignore writes.
 module ag_cfg_regs (
   input  wire              clk_i,        // clock
   input  wire              rst_ni,       // asynchronous reset, active low

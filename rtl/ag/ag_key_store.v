@@ -25,7 +25,8 @@ module ag_key_store (
   localparam integer NumLanes = 4;
 
   reg  [HeadDim*KWidth-1:0] mem_q [0:MaxKeys-1];
-  wire [HeadDim*KWidth-1:0] row_planes;  // k_data_i transposed: bit b of element t at [b*HeadDim + t]
+  // k_data_i transposed: bit b of element t at [b*HeadDim + t]
+  wire [HeadDim*KWidth-1:0] row_planes;
 
   genvar t, b, l;
   generate

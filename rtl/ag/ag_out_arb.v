@@ -14,12 +14,12 @@ module ag_out_arb (
   input  wire [4-1:0]       sv_i,        // per lane: result slot full
   input  wire [4*6-1:0] skey_i,     // per lane: slot key index
   input  wire [4*20-1:0] sscore_i,    // per lane: slot score
-  input  wire                  eoq_cond_i,  // query finished: no key left, no lane active, no slot full
+  input  wire                  eoq_cond_i,  // query done: no key left, no lane active, no slot full
   input  wire [7-1:0]     kept_i,      // kept keys of the query
   input  wire [10-1:0]     steps_i,     // bit steps of the query
   input  wire [31:0]           cycles_i,    // score-phase cycles of the query
   output reg  [4-1:0]       grant_o,     // per lane: slot moves to the output register now
-  output wire                  eoq_fire_o,  // the end-of-query beat moves to the output register now
+  output wire                  eoq_fire_o,  // the end-of-query beat moves to the output register
   output reg                   s_valid_o,   // result stream
   input  wire                  s_ready_i,
   output reg                   s_eoq_o,

@@ -80,17 +80,25 @@ module ag_score_top (
     .plane_o     (lane_plane)
   );
 
-  // ---------------------------------------------------------------- query buffer and context
-  reg                   qb_valid_q;   // a query waits to enter the context
+  // ---------------------------------------------------------------- query buffer and contexts
+  // Two query contexts: while the older one (head) finishes its last keys, idle lanes already work
+  // on the next query, so lanes do not idle at the end of every query.
+  reg                   qb_valid_q;   // a query waits to enter a context
   reg [16*8-1:0]  qb_data_q;
-  reg                   ctx_busy_q;   // a query is being scored or its end beat is pending
-  reg [16*8-1:0]  cq_data_q;    // query in the context
-  reg [7-1:0]      next_key_q;   // next key to issue
-  reg [7-1:0]      kept_q;       // kept keys so far
-  reg [10-1:0]      steps_q;      // bit steps so far
-  reg [31:0]            cycles_q;     // score-phase cycles so far
+  reg [1:0]             busy_q;       // per context: a query is in it
+  reg                   head_q;       // the older busy context; only its results may leave
+  reg [16*8-1:0]  cq0_q;        // query rows of the contexts
+  reg [16*8-1:0]  cq1_q;
+  reg [7-1:0]      next0_q;      // next key to issue, per context
+  reg [7-1:0]      next1_q;
+  reg [7-1:0]      kept0_q;      // kept keys so far, per context
+  reg [7-1:0]      kept1_q;
+  reg [10-1:0]      steps0_q;     // bit steps so far, per context
+  reg [10-1:0]      steps1_q;
+  reg [31:0]            cycles_q;     // cycles with an active lane since the last end beat
   reg [22-1:0]       qb_theta_q;   // threshold read when the query was accepted
-  reg [8*23-1:0] tc_q;         // bound table of the query in the context
+  reg [8*23-1:0] tc0_q;        // bound tables of the contexts
+  reg [8*23-1:0] tc1_q;
   wire [8*23-1:0] table_d;
 
   ag_bound_table u_bound_table (
@@ -99,20 +107,29 @@ module ag_score_top (
     .tc_o    (table_d)
   );
 
+  wire busy_head  = head_q ? busy_q[1] : busy_q[0];
+  wire busy_other = head_q ? busy_q[0] : busy_q[1];
   wire eoq_fire;
-  wire start  = qb_valid_q & (~ctx_busy_q | eoq_fire);
+  // The buffered query enters a free context: the head if the engine is idle, else the other one,
+  // else the head's place at the edge where the head's end beat leaves.
+  wire start  = qb_valid_q & (~busy_head | ~busy_other | eoq_fire);
+  wire target = (~busy_head | (busy_other & eoq_fire)) ? head_q : ~head_q;
   wire q_fire = q_valid_i & q_ready_o;
 
-  assign k_ready_o = ~ctx_busy_q & ~qb_valid_q;
-  assign q_ready_o = key_set_valid & ~qb_valid_q & ~k_valid_i;
+  assign k_ready_o = ~busy_q[0] & ~busy_q[1] & ~qb_valid_q;
+  // A key beat that can be taken has priority; a key set merely waiting does not block queries.
+  assign q_ready_o = key_set_valid & ~qb_valid_q & ~(k_valid_i & k_ready_o);
 
   // ---------------------------------------------------------------- lanes
   wire [NumLanes-1:0]          lane_act;
+  wire [NumLanes-1:0]          lane_ctx;
   wire [NumLanes-1:0]          lane_commit;
   wire [NumLanes-1:0]          lane_kept;
   wire [NumLanes-1:0]          lane_free;
   wire [NumLanes-1:0]          lane_sv;
+  wire [NumLanes-1:0]          lane_sctx;
   wire [NumLanes-1:0]          lane_issue;
+  wire [NumLanes-1:0]          lane_issue_ctx;
   wire [NumLanes-1:0]          lane_grant;
   wire [NumLanes*6-1:0]   lane_issue_key;
   wire [NumLanes*6-1:0]   lane_skey;
@@ -126,47 +143,61 @@ module ag_score_top (
         .rst_ni      (rst_ni),
         .issue_i     (lane_issue[l]),
         .issue_key_i (lane_issue_key[l*6 +: 6]),
+        .issue_ctx_i (lane_issue_ctx[l]),
         .plane_i     (lane_plane[l*16 +: 16]),
-        .q_i         (cq_data_q),
-        .tc_i        (tc_q),
+        .q0_i        (cq0_q),
+        .q1_i        (cq1_q),
+        .tc0_i       (tc0_q),
+        .tc1_i       (tc1_q),
         .grant_i     (lane_grant[l]),
         .act_o       (lane_act[l]),
+        .ctx_o       (lane_ctx[l]),
         .key_o       (lane_key[l*6 +: 6]),
         .bit_o       (lane_bit[l*3 +: 3]),
         .commit_o    (lane_commit[l]),
         .kept_o      (lane_kept[l]),
         .free_o      (lane_free[l]),
         .sv_o        (lane_sv[l]),
+        .sctx_o      (lane_sctx[l]),
         .skey_o      (lane_skey[l*6 +: 6]),
         .sscore_o    (lane_sscore[l*20 +: 20])
       );
     end
   endgenerate
 
-  wire [7-1:0] next_key_d;
+  wire [7-1:0] next0_d;
+  wire [7-1:0] next1_d;
   ag_key_issue u_key_issue (
-    .start_i    (start),
-    .busy_i     (ctx_busy_q),
-    .free_i     (lane_free),
-    .next_key_i (next_key_q),
-    .count_i    (key_count),
-    .issue_o    (lane_issue),
-    .key_o      (lane_issue_key),
-    .next_key_o (next_key_d)
+    .head_i  (head_q),
+    .busy_i  (busy_q),
+    .free_i  (lane_free),
+    .next0_i (next0_q),
+    .next1_i (next1_q),
+    .count_i (key_count),
+    .issue_o (lane_issue),
+    .key_o   (lane_issue_key),
+    .ctx_o   (lane_issue_ctx),
+    .next0_o (next0_d),
+    .next1_o (next1_d)
   );
 
   // ---------------------------------------------------------------- result output
-  wire eoq_cond = ctx_busy_q & (next_key_q == key_count) & ~|lane_act & ~|lane_sv;
+  // Only the head context's results may leave; the other context's wait in their slots.
+  wire [NumLanes-1:0] head_mask = head_q ? lane_ctx : ~lane_ctx;
+  wire [NumLanes-1:0] slot_head = head_q ? lane_sctx : ~lane_sctx;
+  wire [7-1:0]   next_head = head_q ? next1_q : next0_q;
+  wire                eoq_cond  = busy_head & (next_head == key_count) & ~|(lane_act & head_mask) &
+                                  ~|(lane_sv & slot_head);
 
   ag_out_arb u_out_arb (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
-    .sv_i       (lane_sv),
+    .sv_i       (lane_sv & slot_head),
     .skey_i     (lane_skey),
     .sscore_i   (lane_sscore),
     .eoq_cond_i (eoq_cond),
-    .kept_i     (kept_q),
-    .steps_i    (steps_q),
+    .kept_i     (head_q ? kept1_q : kept0_q),
+    .steps_i    (head_q ? steps1_q : steps0_q),
     .cycles_i   (cycles_q),
     .grant_o    (lane_grant),
     .eoq_fire_o (eoq_fire),
@@ -181,30 +212,48 @@ module ag_score_top (
     .s_cycles_o (s_cycles_o)
   );
 
-  // ---------------------------------------------------------------- per-query counters
-  reg [10-1:0] steps_d;
-  reg [7-1:0] kept_d;
+  // ---------------------------------------------------------------- per-context counters
+  reg [10-1:0] steps0_d;
+  reg [10-1:0] steps1_d;
+  reg [7-1:0] kept0_d;
+  reg [7-1:0] kept1_d;
   integer c;
   always @* begin
-    steps_d = steps_q;
-    kept_d  = kept_q;
+    steps0_d = steps0_q;
+    steps1_d = steps1_q;
+    kept0_d  = kept0_q;
+    kept1_d  = kept1_q;
     for (c = 0; c < NumLanes; c = c + 1) begin
-      if (lane_commit[c]) begin
-        steps_d = steps_d + 10'd1;
+      if (lane_commit[c] && !lane_ctx[c]) begin
+        steps0_d = steps0_d + 10'd1;
       end
-      if (lane_kept[c]) begin
-        kept_d = kept_d + 7'd1;
+      if (lane_commit[c] && lane_ctx[c]) begin
+        steps1_d = steps1_d + 10'd1;
+      end
+      if (lane_kept[c] && !lane_ctx[c]) begin
+        kept0_d = kept0_d + 7'd1;
+      end
+      if (lane_kept[c] && lane_ctx[c]) begin
+        kept1_d = kept1_d + 7'd1;
       end
     end
   end
 
+  wire any_active = |lane_act;
+  wire start0 = start & ~target;
+  wire start1 = start & target;
+
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       qb_valid_q <= 1'b0;
-      ctx_busy_q <= 1'b0;
-      next_key_q <= 7'd0;
-      kept_q     <= 7'd0;
-      steps_q    <= 10'd0;
+      busy_q     <= 2'b00;
+      head_q     <= 1'b0;
+      next0_q    <= 7'd0;
+      next1_q    <= 7'd0;
+      kept0_q    <= 7'd0;
+      kept1_q    <= 7'd0;
+      steps0_q   <= 10'd0;
+      steps1_q   <= 10'd0;
       cycles_q   <= 32'd0;
     end else begin
       if (q_fire) begin
@@ -212,22 +261,21 @@ module ag_score_top (
       end else if (start) begin
         qb_valid_q <= 1'b0;
       end
-      if (start) begin
-        ctx_busy_q <= 1'b1;
-      end else if (eoq_fire) begin
-        ctx_busy_q <= 1'b0;
+      if (eoq_fire) begin
+        head_q <= ~head_q;
       end
-      next_key_q <= next_key_d;
-      if (start) begin
-        kept_q   <= 7'd0;
-        steps_q  <= 10'd0;
-        cycles_q <= 32'd0;
-      end else begin
-        kept_q  <= kept_d;
-        steps_q <= steps_d;
-        if (|lane_act && cycles_q != 32'hffff_ffff) begin
-          cycles_q <= cycles_q + 32'd1;
-        end
+      busy_q[0] <= start0 | (busy_q[0] & ~(eoq_fire & ~head_q));
+      busy_q[1] <= start1 | (busy_q[1] & ~(eoq_fire & head_q));
+      next0_q   <= start0 ? 7'd0 : next0_d;
+      next1_q   <= start1 ? 7'd0 : next1_d;
+      kept0_q   <= start0 ? 7'd0 : kept0_d;
+      kept1_q   <= start1 ? 7'd0 : kept1_d;
+      steps0_q  <= start0 ? 10'd0 : steps0_d;
+      steps1_q  <= start1 ? 10'd0 : steps1_d;
+      if (eoq_fire) begin
+        cycles_q <= {31'd0, any_active};
+      end else if (any_active && cycles_q != 32'hffff_ffff) begin
+        cycles_q <= cycles_q + 32'd1;
       end
     end
   end
@@ -238,9 +286,13 @@ module ag_score_top (
       qb_data_q  <= q_data_i;
       qb_theta_q <= slot_theta;
     end
-    if (start) begin
-      cq_data_q <= qb_data_q;
-      tc_q      <= table_d;
+    if (start0) begin
+      cq0_q <= qb_data_q;
+      tc0_q <= table_d;
+    end
+    if (start1) begin
+      cq1_q <= qb_data_q;
+      tc1_q <= table_d;
     end
   end
 endmodule

@@ -1,0 +1,123 @@
+#include "gen/cli/bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/workload.h"
+#include "gen/cli/simbuild.h"
+#include "gen/cli/subprocess.h"
+#include "tb/run.h"
+
+namespace accelgen::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+struct ModelRun {
+  tb::RunResult result;
+  double seconds;
+  uint64_t steps = 0, score_cycles = 0, kept = 0;
+};
+
+ModelRun run_model(const core::AttentionConfig& c, const core::AttentionWorkload& w) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ModelRun m{tb::run_attention(c, w, {1, 1.0, 1.0, -1}, nullptr), 0};
+  m.seconds = seconds_since(t0);
+  for (const auto& q : m.result.queries) {
+    m.steps += q.steps;
+    m.score_cycles += q.cycles;
+    m.kept += q.count;
+  }
+  return m;
+}
+
+nlohmann::json bench_point(const std::string& file, const std::string& kind, const BenchOptions& o) {
+  const core::AttentionConfig c = core::load_attention_config(file);
+  const int lk = std::min(c.max_keys, 16 * c.lanes);
+  const core::AttentionWorkload w = core::make_workload(c, kind, o.lq, lk, 1);
+  const ModelRun m = run_model(c, w);
+  core::AttentionConfig dense = c;
+  dense.dense_baseline = true;
+  const ModelRun d = run_model(dense, w);
+  const double util = static_cast<double>(m.steps) / (c.lanes * static_cast<double>(m.score_cycles));
+  nlohmann::json j = {
+      {"config", c.name},          {"kind", kind},
+      {"lanes", c.lanes},          {"d", c.d},
+      {"wk", c.wk},                {"lq", o.lq},
+      {"lk", lk},                  {"cycles", m.result.cycles_total},
+      {"dense_cycles", d.result.cycles_total},
+      {"cycle_ratio", static_cast<double>(m.result.cycles_total) / static_cast<double>(d.result.cycles_total)},
+      {"lane_utilization", util},  {"utilization_target_applies", lk >= 16 * c.lanes},
+      {"bit_step_fraction", static_cast<double>(m.steps) / (static_cast<double>(o.lq) * lk * c.wk)},
+      {"kept_fraction", static_cast<double>(m.kept) / (static_cast<double>(o.lq) * lk)},
+      {"model_cycles_per_s", static_cast<double>(m.result.cycles_simulated) / m.seconds},
+  };
+  if (o.verilator) {
+    const SimBuild b = ensure_simulator(c, default_cache_dir());
+    const fs::path dir = fs::temp_directory_path() / fmt::format("accelgen-bench-{}-{}", c.name, kind);
+    core::write_workload(w, dir.string());
+    const fs::path report = dir.string() + ".json";
+    const auto t0 = std::chrono::steady_clock::now();
+    const ProcessResult r = run_process({b.exe.string(), "--config", file, "--workload", dir.string(),
+                                         "--report", report.string(), "--fst", dir.string() + ".fst"},
+                                        "", dir.string() + ".log", 600);
+    const double secs = seconds_since(t0);
+    j["verilator_ok"] = r.exit_code == 0;
+    j["verilator_cycles_per_s"] = static_cast<double>(m.result.cycles_simulated) / secs;
+    j["model_speedup"] = j["model_cycles_per_s"].get<double>() / j["verilator_cycles_per_s"].get<double>();
+    if (r.exit_code == 0) {
+      std::ifstream in(report);
+      const auto rep = nlohmann::json::parse(in);
+      j["verilator_same_cycles"] = rep["cycles"]["total"] == m.result.cycles_total;
+    }
+  }
+  return j;
+}
+
+}  // namespace
+
+void run_bench(const BenchOptions& opts) {
+  std::vector<std::string> configs = opts.configs;
+  if (configs.empty()) {
+    for (const auto& e : fs::directory_iterator(fs::path(ACCELGEN_SOURCE_DIR) / "configs/bench")) {
+      if (e.path().extension() == ".json") configs.push_back(e.path().string());
+    }
+    std::sort(configs.begin(), configs.end());
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  std::cout << "| config | workload | lanes | Lk | cycles | dense cycles | ratio | lane util. | bit steps/dense "
+               "| kept | model Mcyc/s | model vs Verilator |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& file : configs) {
+    for (const char* kind : {"gaussian", "peaky"}) {
+      const nlohmann::json j = bench_point(file, kind, opts);
+      rows.push_back(j);
+      const std::string speed = j.contains("model_speedup")
+                                    ? fmt::format("{:.0f}x{}", j["model_speedup"].get<double>(),
+                                                  j.value("verilator_same_cycles", false) ? "" : " (MISMATCH)")
+                                    : "-";
+      std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.2f} | {} |\n",
+                               j["config"].get<std::string>(), kind, j["lanes"].get<int>(), j["lk"].get<int>(),
+                               j["cycles"].get<int64_t>(), j["dense_cycles"].get<int64_t>(),
+                               j["cycle_ratio"].get<double>(), j["lane_utilization"].get<double>(),
+                               j["bit_step_fraction"].get<double>(), j["kept_fraction"].get<double>(),
+                               j["model_cycles_per_s"].get<double>() / 1e6, speed);
+    }
+  }
+  if (!opts.json_out.empty()) {
+    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}}.dump(2) << "\n";
+  }
+}
+
+}  // namespace accelgen::cli

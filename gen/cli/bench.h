@@ -1,0 +1,20 @@
+// accelgen::cli — `accelgen bench`: figures for the reference configs (cycles, lane utilization,
+// bit-step savings, dense-baseline ratio, simulation speed), as a markdown table and JSON.
+// Performance is measured here, never asserted in timed tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace accelgen::cli {
+
+struct BenchOptions {
+  std::vector<std::string> configs;  // config files; empty: configs/bench/*.json
+  std::string json_out;              // JSON written here when not empty
+  bool verilator = true;             // also time the Verilated simulator
+  int lq = 32;
+};
+
+void run_bench(const BenchOptions& opts);
+
+}  // namespace accelgen::cli

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Quick start, step 1: install what is missing (Debian packages), build, and run the main job on the
+# default configuration: generate its RTL, make a sample workload, simulate it on the Verilated RTL
+# against the golden cycle model (cycle by cycle) and print the summary. Outputs land in out/.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(verilator yosys iverilog libgtest-dev libeigen3-dev libfmt-dev libcli11-dev
+          nlohmann-json3-dev zlib1g-dev cmake ninja-build g++ make)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  echo "installing: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j 2
+
+export ACCELGEN_CACHE="${ACCELGEN_CACHE:-$PWD/build/sim-cache}"
+config=configs/default.json
+./build/accelgen generate --config "$config" --out out/rtl
+./build/accelgen workload --config "$config" --kind peaky --lq 16 --lk 64 --seed 1 --out out/workload
+./build/accelgen sim --config "$config" --workload out/workload --report out/sim_report.json
+echo "report: out/sim_report.json   RTL: out/rtl/"
