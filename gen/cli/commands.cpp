@@ -9,7 +9,9 @@
 
 #include "core/error.h"
 #include "core/workload.h"
+#include "gen/cli/area.h"
 #include "gen/cli/bench.h"
+#include "gen/cli/calibrate_cmd.h"
 #include "gen/cli/simbuild.h"
 #include "gen/cli/subprocess.h"
 #include "gen/generator.h"
@@ -178,6 +180,9 @@ void add_commands(CLI::App& app) {
   b->add_option("--lq", ba->lq, "queries per workload")->check(CLI::Range(1, 100000));
   b->add_flag("!--no-verilator", ba->verilator, "skip the Verilator timing");
   b->callback([ba] { run_bench(*ba); });
+
+  add_calibrate_command(app);
+  add_area_command(app);
 
   auto la = std::make_shared<std::pair<std::string, std::string>>();
   auto* l = app.add_subcommand("lint", "Verilator -Wall lint, Icarus -g2005 and Yosys latch check");
