@@ -30,7 +30,8 @@ std::optional<Mismatch> compare_outputs(const golden::AttnOutputs& e, const gold
 }
 
 RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
-                        const StimulusOptions& opts, Dut* dut, int64_t stop_after) {
+                        const StimulusOptions& opts, Dut* dut, int64_t stop_after,
+                        const CycleObserver& observer) {
   AttnDriver driver(cfg, w, opts);
   golden::AttnCycleModel model(cfg);
   RunResult r;
@@ -51,6 +52,7 @@ RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionW
       // Keep running a few cycles past a mismatch only when asked to (waveform re-run).
       if (r.mismatch && stop_after < 0) break;
     }
+    if (observer) observer(cycle, in, expected);
     driver.observe(in, expected, cycle);
     model.tick(in);
     if (dut != nullptr) dut->tick();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,10 +44,16 @@ struct RunResult {
   bool ok() const { return !mismatch && functional_error.empty() && !timed_out; }
 };
 
+// Called once per simulated cycle with that cycle's inputs and the model's outputs (e.g. to record
+// stimulus and expected outputs for a replay on another simulator).
+using CycleObserver = std::function<void(int64_t cycle, const golden::AttnInputs& in,
+                                         const golden::AttnOutputs& expected)>;
+
 // Runs the workload. With dut == nullptr only the model runs (`accelgen model`). stop_after >= 0 ends
 // the loop after that cycle (used to re-run a failure with waveform tracing up to the mismatch).
 RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
-                        const StimulusOptions& opts, Dut* dut, int64_t stop_after = -1);
+                        const StimulusOptions& opts, Dut* dut, int64_t stop_after = -1,
+                        const CycleObserver& observer = {});
 
 // First difference between two output sets, comparing the s_* data fields only while s_valid.
 std::optional<Mismatch> compare_outputs(const golden::AttnOutputs& expected,
