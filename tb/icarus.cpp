@@ -1,0 +1,1 @@
+#include "tb/icarus.h"

@@ -1,0 +1,2 @@
+// accelgen::tb — Icarus replay cross-check. Being written.
+#pragma once
