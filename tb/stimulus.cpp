@@ -18,6 +18,10 @@ AttnDriver::AttnDriver(const core::AttentionConfig& cfg, const core::AttentionWo
       cfg_writes_.push_back({static_cast<uint32_t>(1 + s), theta_bits(theta)});
     }
   }
+  for (int i = 0; i < 16; ++i) {
+    k_garbage_.push_back(random_row(cfg.wk));
+    q_garbage_.push_back(random_row(cfg.wq));
+  }
   // Write the workload's own slot last, so it is the most recent write before the run.
   std::stable_partition(cfg_writes_.begin() + 1, cfg_writes_.end(), [&](const CfgWrite& c) {
     return c.addr != static_cast<uint32_t>(1 + w.params.slot);
@@ -39,6 +43,10 @@ std::vector<int64_t> AttnDriver::random_row(int width) {
   std::vector<int64_t> v(static_cast<size_t>(cfg_.d));
   for (auto& x : v) x = core::signed_min(width) + static_cast<int64_t>(rng_() % (uint64_t{1} << width));
   return v;
+}
+
+const std::vector<int64_t>& AttnDriver::garbage_row(const std::vector<std::vector<int64_t>>& pool) {
+  return pool[rng_() % pool.size()];
 }
 
 std::vector<int64_t> AttnDriver::row(const core::IntMatrix& m, Eigen::Index i) const {
@@ -74,9 +82,9 @@ golden::AttnInputs AttnDriver::inputs(int64_t cycle) {
   // Defaults: garbage on every data input, so the design must honour the valids.
   in.cfg_addr = static_cast<uint32_t>(rng_() % (uint64_t{1} << wd_.caw));
   in.cfg_wdata = rng_() & (wd_.cdw >= 64 ? ~uint64_t{0} : (uint64_t{1} << wd_.cdw) - 1);
-  in.k_data = random_row(cfg_.wk);
+  in.k_data = garbage_row(k_garbage_);
   in.k_last = rng_() & 1;
-  in.q_data = random_row(cfg_.wq);
+  in.q_data = garbage_row(q_garbage_);
   in.q_slot = static_cast<uint32_t>(rng_() % (uint64_t{1} << wd_.slw));
   in.s_ready = chance(opts_.ready_prob);
 

@@ -62,6 +62,7 @@ class AttnDriver {
   void restart(int64_t cycle);
   bool chance(double p);
   std::vector<int64_t> random_row(int width);
+  const std::vector<int64_t>& garbage_row(const std::vector<std::vector<int64_t>>& pool);
   std::vector<int64_t> row(const core::IntMatrix& m, Eigen::Index i) const;
   uint64_t theta_bits(int64_t theta) const;
 
@@ -72,6 +73,9 @@ class AttnDriver {
   std::mt19937_64 rng_;
   uint64_t alpha_ = 0;
   std::vector<CfgWrite> cfg_writes_;
+  // Random rows driven on k_data/q_data while their valid is low; a small pool drawn at random each
+  // cycle, because drawing d fresh random elements every cycle dominated the model's run time.
+  std::vector<std::vector<int64_t>> k_garbage_, q_garbage_;
 
   Phase phase_ = Phase::kReset;
   int reset_cycles_left_ = 2;
