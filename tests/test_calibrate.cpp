@@ -1,1 +1,3 @@
-// placeholder: calibration tests
+#include <gtest/gtest.h>
+#include "calib/calibrate.h"
+TEST(CalibPlaceholder, Builds) {}

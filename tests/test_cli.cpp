@@ -5,6 +5,7 @@
 // values come from docs/microarchitecture.md worked out by hand (port list and widths of the
 // default config) or are recomputed here from the workload files (kept scores from q * k^T).
 // `sim` and `lint` are not run here: they need Verilator and minutes (tests/test_regression.cpp).
+#include "tests/test_support.h"
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -29,6 +30,9 @@
 
 namespace accelgen {
 namespace {
+
+using accelgen::testing::error_of;
+using TempDir = accelgen::testing::TempDir;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -63,26 +67,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("accelgen-test-cli-" + std::string(info->name()) + "-" + std::to_string(::getpid()) +
-             "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 struct CliRun {
   int status;

@@ -3,6 +3,7 @@
 // Expected values never come from the code under test: ranges are the ones in the parameters table
 // of docs/microarchitecture.md, derived widths are computed by hand from the formulas in its
 // "Derived widths" table (each computation is written out next to the expectation).
+#include "tests/test_support.h"
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -24,21 +25,11 @@
 namespace accelgen::core {
 namespace {
 
+using accelgen::testing::error_of;
+using TempDir = accelgen::testing::TempDir;
+
 using nlohmann::json;
 
-// Runs `f`, expects an InputError and returns its message (empty string if none was thrown).
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected InputError, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected InputError, nothing was thrown";
-  return "";
-}
 
 std::string parse_error(const json& j) {
   return error_of([&] { parse_attention_config(j); });
@@ -54,27 +45,6 @@ std::string range_text(int lo, int hi) {
   return os.str();
 }
 
-// A unique, empty scratch directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("accelgen-test-config-" + std::string(info->name()) + "-" +
-             std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 void write_text(const std::filesystem::path& p, const std::string& text) {
   std::ofstream os(p, std::ios::binary);

@@ -1,1 +1,505 @@
-// placeholder: softmax tests
+// Tests of accelgen::golden softmax/xV back-end (golden/softmax.h) against docs/softmax.md and SPEC.md section 1
+// "Softmax and output". Expected values are worked out by hand in the comments, or come from a float evaluation of
+// SPEC's formula written here with plain loops (ref_row), never from the code under test. Code under test is used
+// only to *choose* adversarial inputs (the sign of each exponential's error) in the stress test.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/tensor.h"
+#include "core/workload.h"
+#include "golden/functional.h"
+#include "golden/softmax.h"
+
+namespace accelgen::golden {
+namespace {
+
+using Kept = std::vector<std::pair<int, int64_t>>;
+
+SoftmaxFormat fmt(int fa, int fo, int e, int l, int wv) { return SoftmaxFormat{fa, fo, e, l, wv}; }
+
+core::IntMatrix rows(std::initializer_list<std::initializer_list<int64_t>> r) {
+  const Eigen::Index n = static_cast<Eigen::Index>(r.size());
+  const Eigen::Index d = n == 0 ? 0 : static_cast<Eigen::Index>(r.begin()->size());
+  core::IntMatrix m(n, d);
+  Eigen::Index i = 0;
+  for (const auto& row : r) {
+    Eigen::Index t = 0;
+    for (int64_t v : row) m(i, t++) = v;
+    ++i;
+  }
+  return m;
+}
+
+// Independent float evaluation of SPEC's formula for one query, in units of 2^-F_o (not rounded):
+// p_j = 2^(alpha*(s_j - m)) / sum_k 2^(alpha*(s_k - m)), O = sum_j p_j V[j][c], alpha = alpha_bits * 2^-Fa.
+// long double throughout (alpha * (m - s) < 2^32 * 2^42 is exact or within 2^-64 relative).
+std::vector<double> ref_row(const Kept& kept, const core::IntMatrix& v, uint64_t alpha_bits, int fa, int fo) {
+  std::vector<double> out(static_cast<size_t>(v.cols()), 0.0);
+  if (kept.empty()) return out;
+  int64_t m = std::numeric_limits<int64_t>::min();
+  for (const auto& [j, s] : kept) m = std::max(m, s);
+  long double z = 0;
+  std::vector<long double> a(out.size(), 0.0L);
+  for (const auto& [j, s] : kept) {
+    const long double x = static_cast<long double>(alpha_bits) * static_cast<long double>(m - s);
+    const long double p = std::exp2(-std::ldexp(x, -fa));
+    z += p;
+    for (size_t c = 0; c < out.size(); ++c) a[c] += p * static_cast<long double>(v(j, static_cast<Eigen::Index>(c)));
+  }
+  for (size_t c = 0; c < out.size(); ++c) out[c] = static_cast<double>(std::ldexp(a[c] / z, fo));
+  return out;
+}
+
+std::vector<int64_t> times(const core::IntMatrix& v, Eigen::Index j, int64_t k) {
+  std::vector<int64_t> r;
+  for (Eigen::Index c = 0; c < v.cols(); ++c) r.push_back(v(j, c) * k);
+  return r;
+}
+
+core::AttentionConfig big_config() {  // largest widths the config allows for the back-end
+  core::AttentionConfig c;
+  c.wv = 16;
+  c.max_keys = 4096;
+  c.alpha_frac_bits = 20;
+  return c;
+}
+
+// ---------------------------------------------------------------- formats
+
+TEST(SoftmaxFormat, DefaultsFollowDocsFromConfig) {
+  // r_d16: wv 8, max_keys 64 (clog2 6), F_o 2: E = 8 + 2 + 6 + 3 = 19, L = ceil(16 / 2) = 8, F_a = 20.
+  const auto d16 = core::load_attention_config(ACCELGEN_SOURCE_DIR "/configs/regression/r_d16.json");
+  EXPECT_EQ(default_softmax_format(d16), fmt(20, 2, 19, 8, 8));
+  // out_frac_bits 0: E = 17, L = ceil(14 / 2) = 7.
+  EXPECT_EQ(default_softmax_format(d16, 0), fmt(20, 0, 17, 7, 8));
+  // r_d3: wv 6, max_keys 17 (clog2 5): E = 6 + 2 + 5 + 3 = 16, L = ceil(13 / 2) = 7.
+  const auto d3 = core::load_attention_config(ACCELGEN_SOURCE_DIR "/configs/regression/r_d3.json");
+  EXPECT_EQ(default_softmax_format(d3), fmt(20, 2, 16, 7, 6));
+  // max_keys 1 (clog2 0), wv 2, alpha_frac_bits 5, F_o 0: E = 5, L = 1.
+  core::AttentionConfig tiny;
+  tiny.wv = 2;
+  tiny.max_keys = 1;
+  tiny.lanes = 1;
+  tiny.alpha_frac_bits = 5;
+  EXPECT_EQ(default_softmax_format(tiny, 0), fmt(5, 0, 5, 1, 2));
+  // Largest: wv 16, max_keys 4096 (clog2 12), F_o 16: E = 47, L = 22.
+  EXPECT_EQ(default_softmax_format(big_config(), 16), fmt(20, 16, 47, 22, 16));
+}
+
+TEST(SoftmaxFormat, InvalidFieldsAreNamed) {
+  const auto where = [](const SoftmaxFormat& f) {
+    try {
+      validate_softmax_format(f);
+    } catch (const core::InputError& e) {
+      return e.where();
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_EQ(where(fmt(20, 2, 19, 8, 8)), "(accepted)");
+  EXPECT_EQ(where(fmt(-1, 2, 19, 8, 8)), "softmax.alpha_frac_bits");
+  EXPECT_EQ(where(fmt(25, 2, 19, 8, 8)), "softmax.alpha_frac_bits");
+  EXPECT_EQ(where(fmt(20, -1, 19, 8, 8)), "softmax.out_frac_bits");
+  EXPECT_EQ(where(fmt(20, 17, 19, 8, 8)), "softmax.out_frac_bits");
+  EXPECT_EQ(where(fmt(20, 2, 0, 8, 8)), "softmax.exp_frac_bits");
+  EXPECT_EQ(where(fmt(20, 2, 49, 8, 8)), "softmax.exp_frac_bits");
+  EXPECT_EQ(where(fmt(20, 2, 19, -1, 8)), "softmax.exp_lut_bits");
+  EXPECT_EQ(where(fmt(20, 2, 19, 23, 8)), "softmax.exp_lut_bits");
+  EXPECT_EQ(where(fmt(20, 2, 19, 8, 1)), "softmax.wv");
+  EXPECT_EQ(where(fmt(20, 2, 19, 8, 17)), "softmax.wv");
+  EXPECT_THROW(default_softmax_format(core::AttentionConfig{}, -1), core::InputError);
+  EXPECT_THROW(exp_table(fmt(20, 2, 0, 8, 8)), core::InputError);
+  EXPECT_THROW(exp_fixed(0, fmt(20, 2, 19, 8, 99)), core::InputError);
+  EXPECT_THROW(softmax_row({}, core::IntMatrix(0, 1), 1, fmt(20, 2, 19, 8, 1)), core::InputError);
+}
+
+// ---------------------------------------------------------------- exp table
+
+TEST(SoftmaxExpTable, HandComputedEntries) {
+  // E = 4, L = 1: 16, 16 / sqrt(2) = 11.31 -> 11, 8.
+  EXPECT_EQ(exp_table(fmt(2, 2, 4, 1, 8)), (std::vector<int64_t>{16, 11, 8}));
+  // E = 10, L = 2: 1024 * 2^(-i/4) = 1024, 861.08, 724.08, 608.87, 512.
+  EXPECT_EQ(exp_table(fmt(20, 2, 10, 2, 8)), (std::vector<int64_t>{1024, 861, 724, 609, 512}));
+  // E = 1, L = 0: 2, 1.
+  EXPECT_EQ(exp_table(fmt(0, 0, 1, 0, 2)), (std::vector<int64_t>{2, 1}));
+}
+
+TEST(SoftmaxExpTable, EndpointsMonotoneAndRoundedForDefaultFormats) {
+  for (const SoftmaxFormat& f : {fmt(20, 2, 19, 8, 8), fmt(20, 2, 21, 9, 8), fmt(20, 2, 33, 15, 16),
+                                 fmt(24, 0, 30, 20, 16)}) {
+    SCOPED_TRACE(testing::Message() << "E=" << f.exp_frac_bits << " L=" << f.exp_lut_bits);
+    const auto t = exp_table(f);
+    const int64_t n = int64_t{1} << f.exp_lut_bits;
+    ASSERT_EQ(static_cast<int64_t>(t.size()), n + 1);
+    EXPECT_EQ(t.front(), int64_t{1} << f.exp_frac_bits);
+    EXPECT_EQ(t.back(), int64_t{1} << (f.exp_frac_bits - 1));
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_GT(t[static_cast<size_t>(i)], t[static_cast<size_t>(i + 1)]) << "i=" << i;
+      // Within half a unit of the exact value (double is good to ~2^(E-52) here; ties are impossible).
+      const double y = std::ldexp(std::exp2(-static_cast<double>(i) / static_cast<double>(n)), f.exp_frac_bits);
+      ASSERT_LE(std::fabs(static_cast<double>(t[static_cast<size_t>(i)]) - y), 0.5 + 1e-6) << "i=" << i;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- exp_fixed
+
+TEST(SoftmaxExpFixed, HandComputedInterpolation) {
+  // F_a = 2, L = 1, E = 4: T = {16, 11, 8}, G = 2.
+  const SoftmaxFormat a = fmt(2, 2, 4, 1, 8);
+  EXPECT_EQ(exp_fixed(0, a), 16);
+  EXPECT_EQ(exp_fixed(1, a), 14);  // f=1: i=0, r=1: 16 - ((16-11)*1 >> 1) = 16 - 2
+  EXPECT_EQ(exp_fixed(2, a), 11);  // f=2: i=1, r=0
+  EXPECT_EQ(exp_fixed(3, a), 10);  // f=3: i=1, r=1: 11 - ((11-8)*1 >> 1) = 11 - 1
+  EXPECT_EQ(exp_fixed(4, a), 8);   // I=1: 16 >> 1
+  EXPECT_EQ(exp_fixed(6, a), 5);   // I=1, u=11: 11 >> 1
+  EXPECT_EQ(exp_fixed(7, a), 5);   // I=1, u=10
+  EXPECT_EQ(exp_fixed(16, a), 1);  // I=4 = E, u=16: 16 >> 4
+  EXPECT_EQ(exp_fixed(19, a), 0);  // I=4, u=10: 10 >> 4
+}
+
+TEST(SoftmaxExpFixed, FractionNarrowerThanTable) {
+  // F_a = 1, L = 2, E = 10: T = {1024, 861, 724, 609, 512}, G = 2: g = f << 1, r = 0.
+  const SoftmaxFormat f = fmt(1, 2, 10, 2, 8);
+  EXPECT_EQ(exp_fixed(1, f), 724);  // f=1 -> g=2 -> T[2]
+  EXPECT_EQ(exp_fixed(3, f), 362);  // I=1, T[2] >> 1
+  EXPECT_EQ(exp_fixed(2, f), 512);
+}
+
+TEST(SoftmaxExpFixed, IntegerExponentsAreExactShifts) {
+  for (const SoftmaxFormat& f : {fmt(20, 2, 19, 8, 8), fmt(2, 2, 4, 1, 8), fmt(0, 2, 12, 5, 4), fmt(24, 2, 33, 15, 16)}) {
+    SCOPED_TRACE(testing::Message() << "Fa=" << f.alpha_frac_bits << " E=" << f.exp_frac_bits);
+    const int64_t one = int64_t{1} << f.alpha_frac_bits;
+    for (int k = 0; k <= f.exp_frac_bits + 3; ++k) {
+      const int64_t expect = k <= f.exp_frac_bits ? (int64_t{1} << (f.exp_frac_bits - k)) : 0;
+      EXPECT_EQ(exp_fixed(k * one, f), expect) << "k=" << k;
+    }
+    EXPECT_EQ(exp_fixed(std::numeric_limits<int64_t>::max(), f), 0);
+    EXPECT_EQ(exp_fixed((f.exp_frac_bits + 1) * one, f), 0);
+  }
+  EXPECT_THROW(exp_fixed(-1, fmt(20, 2, 19, 8, 8)), std::invalid_argument);
+}
+
+TEST(SoftmaxExpFixed, MonotoneNonIncreasing) {
+  // Exhaustive for a small format, strided for a default one.
+  const SoftmaxFormat small = fmt(6, 2, 12, 4, 8);
+  int64_t prev = exp_fixed(0, small);
+  for (int64_t x = 1; x <= (12 + 2) * 64; ++x) {
+    const int64_t e = exp_fixed(x, small);
+    ASSERT_LE(e, prev) << "x=" << x;
+    prev = e;
+  }
+  const SoftmaxFormat def = fmt(20, 2, 19, 8, 8);
+  prev = exp_fixed(0, def);
+  for (int64_t x = 1; x <= (int64_t{21} << 20); x += 97) {
+    const int64_t e = exp_fixed(x, def);
+    ASSERT_LE(e, prev) << "x=" << x;
+    prev = e;
+  }
+}
+
+TEST(SoftmaxExpFixed, ErrorWithinDocsEta) {
+  std::mt19937_64 rng(7);
+  for (const SoftmaxFormat& f : {fmt(2, 2, 4, 1, 8), fmt(20, 2, 12, 5, 4), fmt(20, 2, 19, 8, 8),
+                                 fmt(20, 2, 21, 9, 8), fmt(20, 2, 33, 15, 16), fmt(8, 2, 16, 10, 6)}) {
+    SCOPED_TRACE(testing::Message() << "Fa=" << f.alpha_frac_bits << " E=" << f.exp_frac_bits
+                                    << " L=" << f.exp_lut_bits);
+    // eta = 2^E (ln 2)^2 / 8 * 2^-2L + 3, computed here from the doc's formula.
+    const double eta = std::ldexp(std::log(2.0) * std::log(2.0) / 8.0, f.exp_frac_bits - 2 * f.exp_lut_bits) + 3.0;
+    EXPECT_NEAR(exp_error_bound(f), eta, 1e-12);
+    std::uniform_int_distribution<int64_t> pick(0, (int64_t{f.exp_frac_bits} + 2) << f.alpha_frac_bits);
+    double worst = 0;
+    for (int n = 0; n < 20000; ++n) {
+      const int64_t x = pick(rng);
+      const long double exact =
+          std::ldexp(std::exp2(-std::ldexp(static_cast<long double>(x), -f.alpha_frac_bits)), f.exp_frac_bits);
+      const double err = static_cast<double>(std::fabs(static_cast<long double>(exp_fixed(x, f)) - exact));
+      worst = std::max(worst, err);
+      ASSERT_LE(err, eta) << "x=" << x;
+    }
+    std::cout << "[ exp_fixed ] Fa=" << f.alpha_frac_bits << " E=" << f.exp_frac_bits << " L=" << f.exp_lut_bits
+              << ": max |e - e*| = " << worst << " (eta = " << eta << ")\n";
+  }
+}
+
+// ---------------------------------------------------------------- softmax_row: directed
+
+TEST(SoftmaxRowDirected, OneKeptKeyGivesItsRowExactly) {
+  const auto v = rows({{1, 2, 3, 4}, {-128, 127, 0, -5}, {9, 9, 9, 9}});
+  const SoftmaxFormat f = fmt(20, 2, 19, 8, 8);
+  const SoftmaxRow r = softmax_row({{1, -57}}, v, 12345, f);
+  EXPECT_FALSE(r.empty);
+  EXPECT_EQ(r.out, (std::vector<int64_t>{-512, 508, 0, -20}));  // V[1] * 2^2
+}
+
+TEST(SoftmaxRowDirected, EqualScoresAverageWithTiesAwayFromZero) {
+  // F_o = 0, two keys with equal scores: O = round((V0 + V1) / 2).
+  const auto v = rows({{1, -1, 3, -3, 0, 7}, {2, -2, 4, -4, 0, -7}});
+  const SoftmaxRow r = softmax_row({{0, 40}, {1, 40}}, v, 999, fmt(20, 0, 10, 4, 4));
+  // 1.5 -> 2, -1.5 -> -2, 3.5 -> 4, -3.5 -> -4, 0 -> 0, 0 -> 0.
+  EXPECT_EQ(r.out, (std::vector<int64_t>{2, -2, 4, -4, 0, 0}));
+
+  // F_o = 2, eight keys with equal scores: O = sum * 4 / 8 = sum / 2.
+  core::IntMatrix v8(8, 5);
+  const int64_t cols[5][8] = {{1, 1, 1, 1, 1, 0, 0, 0},        // sum 5 -> 2.5 -> 3
+                              {-1, -1, -1, -1, -1, 0, 0, 0},   // -5 -> -2.5 -> -3
+                              {1, 1, 1, 0, 0, 0, 0, 0},        // 3 -> 1.5 -> 2
+                              {7, 7, 7, 7, -8, -8, -8, -8},    // -4 -> -2
+                              {7, -8, 0, 0, 0, 0, 0, 0}};      // -1 -> -0.5 -> -1
+  for (int c = 0; c < 5; ++c)
+    for (int j = 0; j < 8; ++j) v8(j, c) = cols[c][j];
+  Kept kept;
+  for (int j = 0; j < 8; ++j) kept.emplace_back(j, -3);
+  const SoftmaxRow r8 = softmax_row(kept, v8, 1 << 20, fmt(20, 2, 12, 5, 4));
+  EXPECT_EQ(r8.out, (std::vector<int64_t>{3, -3, 2, -2, -1}));
+}
+
+TEST(SoftmaxRowDirected, DominantKeyGivesItsRow) {
+  // alpha = 1.0 (2^F_a): a score gap of E + 1 gives I = E + 1 > E, e = 0 exactly.
+  const SoftmaxFormat f = fmt(20, 2, 4, 1, 8);
+  const auto v = rows({{5, -128, 127}, {-8, 100, -100}, {127, 127, 127}});
+  const SoftmaxRow r = softmax_row({{0, 100}, {1, 100 - 5}, {2, -1000}}, v, 1 << 20, f);
+  EXPECT_EQ(r.out, (std::vector<int64_t>{20, -512, 508}));
+  // Gap of exactly E = 4: e1 = 2^4 >> 4 = 1, Z = 17, A = 16 * V0 + V1.
+  //   c0: A = 80 - 8 = 72,     72 * 4 / 17 = 16.94  -> 17
+  //   c1: A = -2048 + 100,    -1948 * 4 / 17 = -458.35 -> -458
+  //   c2: A = 2032 - 100 = 1932, 1932 * 4 / 17 = 454.59 -> 455
+  const SoftmaxRow r4 = softmax_row({{0, 100}, {1, 96}}, v, 1 << 20, f);
+  EXPECT_EQ(r4.out, (std::vector<int64_t>{17, -458, 455}));
+}
+
+TEST(SoftmaxRowDirected, ExtremeValuesDoNotOverflow) {
+  // wv = 16, max_keys = 4096: E = 33 (default) and E = 47 (F_o = 16): A_c reaches 4096 * 2^47 * 2^15 = 2^74.
+  for (int fo : {2, 16}) {
+    const SoftmaxFormat f = default_softmax_format(big_config(), fo);
+    SCOPED_TRACE(testing::Message() << "F_o=" << fo << " E=" << f.exp_frac_bits);
+    const int n = 4096;
+    const int64_t lo = -32768, hi = 32767;
+    core::IntMatrix v(n, 3);
+    for (int j = 0; j < n; ++j) {
+      v(j, 0) = lo;
+      v(j, 1) = j % 2 == 0 ? hi : lo;
+      v(j, 2) = j < n / 2 ? hi : lo;
+    }
+    Kept equal, spread;
+    for (int j = 0; j < n; ++j) {
+      equal.emplace_back(j, 1000);
+      spread.emplace_back(j, (1LL << 39) - 1 - j * 37);  // scores near the top of a 40-bit score
+    }
+    const int64_t s = int64_t{1} << fo;
+    // Equal scores: col 0 = -32768, cols 1, 2 = (32767 - 32768) / 2 = -0.5.
+    const SoftmaxRow r = softmax_row(equal, v, 1, f);
+    EXPECT_EQ(r.out, (std::vector<int64_t>{lo * s, -s / 2, -s / 2}));
+    // Any weights: a constant column is reproduced exactly (A = V * Z).
+    for (uint64_t alpha : {uint64_t{1}, uint64_t{3000}, uint64_t{1} << 20, (uint64_t{1} << 24) - 1}) {
+      const SoftmaxRow rs = softmax_row(spread, v, alpha, f);
+      EXPECT_EQ(rs.out[0], lo * s) << "alpha=" << alpha;
+      const auto ref = ref_row(spread, v, alpha, f.alpha_frac_bits, fo);
+      for (int c = 1; c < 3; ++c) {
+        EXPECT_LE(std::fabs(static_cast<double>(rs.out[static_cast<size_t>(c)]) - ref[static_cast<size_t>(c)]), 1.0)
+            << "alpha=" << alpha << " c=" << c;
+      }
+    }
+  }
+}
+
+TEST(SoftmaxRowDirected, DvDiffersFromDAndEmptyRows) {
+  // r_d3: d = 3, dv = 5. Query 0 keeps key 2 only, query 1 keeps nothing, query 2 keeps keys 0 and 3 equally.
+  const auto cfg = core::load_attention_config(ACCELGEN_SOURCE_DIR "/configs/regression/r_d3.json");
+  const SoftmaxFormat f = default_softmax_format(cfg);
+  ScoreResults s;
+  s.score = rows({{1, 2, 30, 4}, {5, 6, 7, 8}, {-9, 0, 0, -9}});
+  s.steps = IntGrid::Zero(3, 4);
+  s.kept = BoolGrid::Zero(3, 4);
+  s.kept(0, 2) = true;
+  s.kept(2, 0) = s.kept(2, 3) = true;
+  const auto v = rows({{1, 2, 3, 4, 5}, {-32, 31, 0, 1, -1}, {-32, 31, 7, -7, 0}, {3, -3, 3, -3, 2}});
+  const AttentionOutput out = attention_output(s, v, 777, f);
+  ASSERT_EQ(out.o.rows(), 3);
+  ASSERT_EQ(out.o.cols(), 5);
+  EXPECT_EQ(out.empty, (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(times(out.o, 0, 1), times(v, 2, 4));
+  EXPECT_EQ(times(out.o, 1, 1), (std::vector<int64_t>{0, 0, 0, 0, 0}));
+  // (V0 + V3) / 2 * 4 = 2 * (V0 + V3) exactly: {8, -2, 12, 2, 14}.
+  EXPECT_EQ(times(out.o, 2, 1), (std::vector<int64_t>{8, -2, 12, 2, 14}));
+  const Eigen::MatrixXd fl = attention_output_float(s, v, 777, f);
+  EXPECT_DOUBLE_EQ(fl(0, 0), -128.0);
+  EXPECT_DOUBLE_EQ(fl(1, 3), 0.0);
+  EXPECT_DOUBLE_EQ(fl(2, 4), 14.0);
+}
+
+TEST(SoftmaxRowDirected, EmptyKeptSetIsZeroAndFlagged) {
+  const auto v = rows({{1, 2}, {3, 4}});
+  const SoftmaxRow r = softmax_row({}, v, 5, fmt(20, 2, 19, 8, 8));
+  EXPECT_TRUE(r.empty);
+  EXPECT_EQ(r.out, (std::vector<int64_t>{0, 0}));
+}
+
+TEST(SoftmaxRowDirected, RejectsBadKeptAndV) {
+  const auto v = rows({{1, 2}, {3, 400}});
+  const SoftmaxFormat f = fmt(20, 2, 19, 8, 8);
+  EXPECT_THROW(softmax_row({{2, 0}}, v, 5, f), core::InputError);
+  EXPECT_THROW(softmax_row({{-1, 0}}, v, 5, f), core::InputError);
+  EXPECT_THROW(softmax_row({{0, 0}, {0, 1}}, v, 5, f), core::InputError);
+  try {
+    softmax_row({{1, 0}}, v, 5, f);
+    ADD_FAILURE() << "V out of range accepted";
+  } catch (const core::InputError& e) {
+    EXPECT_EQ(e.where(), "V[1][1]");
+  }
+  ScoreResults s;
+  s.score = core::IntMatrix::Zero(1, 3);
+  s.steps = IntGrid::Zero(1, 3);
+  s.kept = BoolGrid::Constant(1, 3, true);
+  EXPECT_THROW(attention_output(s, v, 5, f), core::InputError);  // 3 keys, 2 V rows
+  EXPECT_THROW(attention_output_float(s, v, 5, f), core::InputError);
+}
+
+// ---------------------------------------------------------------- accuracy against float
+
+struct ErrStats {
+  double max = 0, sum = 0;
+  int64_t n = 0;
+  void add(double e) {
+    max = std::max(max, e);
+    sum += e;
+    ++n;
+  }
+  double mean() const { return n ? sum / static_cast<double>(n) : 0.0; }
+};
+
+TEST(SoftmaxAccuracy, RegressionConfigsWithinOneLsb) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(ACCELGEN_SOURCE_DIR "/configs/regression")) {
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_FALSE(files.empty());
+  for (const auto& path : files) {
+    const core::AttentionConfig cfg = core::load_attention_config(path.string());
+    const SoftmaxFormat f = default_softmax_format(cfg);
+    // Doc's bound before the final rounding, in output LSB: n * eta * 2^wv / 2^E * 2^F_o, n = max_keys.
+    const double bound = static_cast<double>(cfg.max_keys) * exp_error_bound(f) *
+                         std::ldexp(1.0, cfg.wv + f.out_frac_bits - f.exp_frac_bits);
+    ErrStats st;
+    int64_t kept_total = 0, empty_total = 0;
+    for (const char* kind : {"gaussian", "peaky"}) {
+      for (uint64_t seed : {1, 2, 3, 4, 5}) {
+        SCOPED_TRACE(testing::Message() << cfg.name << " kind=" << kind << " seed=" << seed);
+        const int lq = 12, lk = cfg.max_keys;
+        const core::AttentionWorkload w = core::make_workload(cfg, kind, lq, lk, seed);
+        const uint64_t alpha = core::quantize_alpha(w.params.softmax_scale, cfg);
+        const ScoreResults sc = score_all(w.q, w.k, cfg.wk, w.params.theta, cfg.dense_baseline);
+        const AttentionOutput out = attention_output(sc, w.v, alpha, f);
+        const Eigen::MatrixXd fl = attention_output_float(sc, w.v, alpha, f);
+        ASSERT_EQ(out.o.rows(), lq);
+        ASSERT_EQ(out.o.cols(), cfg.dv);
+        for (int i = 0; i < lq; ++i) {
+          Kept kept;
+          for (int j = 0; j < lk; ++j)
+            if (sc.kept(i, j)) kept.emplace_back(j, sc.score(i, j));
+          kept_total += static_cast<int64_t>(kept.size());
+          ASSERT_EQ(out.empty[static_cast<size_t>(i)], kept.empty()) << "query " << i;
+          if (kept.empty()) {
+            ++empty_total;
+            for (int c = 0; c < cfg.dv; ++c) ASSERT_EQ(out.o(i, c), 0);
+            continue;
+          }
+          const auto ref = ref_row(kept, w.v, alpha, cfg.alpha_frac_bits, f.out_frac_bits);
+          for (int c = 0; c < cfg.dv; ++c) {
+            const double err = std::fabs(static_cast<double>(out.o(i, c)) - ref[static_cast<size_t>(c)]);
+            st.add(err);
+            ASSERT_LE(err, 1.0) << "query " << i << " col " << c << ": o=" << out.o(i, c)
+                                << " ref=" << ref[static_cast<size_t>(c)];
+            ASSERT_NEAR(fl(i, c), ref[static_cast<size_t>(c)], 1e-9) << "float reference, query " << i;
+          }
+        }
+      }
+    }
+    std::cout << "[ accuracy  ] " << cfg.name << " (E=" << f.exp_frac_bits << " L=" << f.exp_lut_bits
+              << " F_o=" << f.out_frac_bits << "): max " << st.max << " LSB, mean " << st.mean() << " LSB over "
+              << st.n << " elements (" << kept_total << " kept scores, " << empty_total
+              << " empty rows); doc bound before rounding " << bound << " LSB\n";
+    RecordProperty(cfg.name + "_max_lsb", std::to_string(st.max));
+    RecordProperty(cfg.name + "_mean_lsb", std::to_string(st.mean()));
+  }
+}
+
+// Many kept keys with nearly equal scores, extreme V, and V chosen per key from the sign of that key's
+// exponential error so that the errors add up (the worst case of the doc's bound), for several alphas.
+TEST(SoftmaxAccuracy, StressNearlyEqualScoresExtremeV) {
+  for (int fo : {0, 2}) {
+    for (const core::AttentionConfig& cfg : {big_config(), core::AttentionConfig{}}) {
+      const SoftmaxFormat f = default_softmax_format(cfg, fo);
+      const int n = cfg.max_keys;
+      const int64_t lo = core::signed_min(cfg.wv), hi = core::signed_max(cfg.wv);
+      ErrStats st, pre;
+      std::mt19937_64 rng(11);
+      // alphas: exponents spanning ~0.01, 1, 3 and 12 octaves over the n keys, and random ones.
+      std::vector<uint64_t> alphas;
+      for (double span : {0.01, 1.0, 3.0, 12.0}) {
+        alphas.push_back(std::max<uint64_t>(1, static_cast<uint64_t>(std::ldexp(span, f.alpha_frac_bits) / n)));
+      }
+      for (int k = 0; k < 4; ++k) alphas.push_back(1 + rng() % (uint64_t{1} << (f.alpha_frac_bits - 6)));
+      for (uint64_t alpha : alphas) {
+        SCOPED_TRACE(testing::Message() << "wv=" << cfg.wv << " max_keys=" << n << " F_o=" << fo << " alpha=" << alpha);
+        Kept kept;
+        for (int j = 0; j < n; ++j) kept.emplace_back(j, 5000 - j);  // consecutive scores
+        // Exponential errors eps_j (chosen with the code under test; only the inputs depend on it).
+        std::vector<int> sgn(static_cast<size_t>(n));
+        std::vector<int64_t> e(static_cast<size_t>(n));
+        for (int j = 0; j < n; ++j) {
+          const int64_t x = static_cast<int64_t>(alpha) * j;
+          e[static_cast<size_t>(j)] = exp_fixed(x, f);
+          const long double exact = std::ldexp(std::exp2(-std::ldexp(static_cast<long double>(x), -f.alpha_frac_bits)),
+                                               f.exp_frac_bits);
+          sgn[static_cast<size_t>(j)] = static_cast<long double>(e[static_cast<size_t>(j)]) >= exact ? 1 : -1;
+        }
+        // Columns: V follows the error sign, the opposite sign, all-extreme alternating, random extremes.
+        core::IntMatrix v(n, 4);
+        for (int j = 0; j < n; ++j) {
+          const bool up = sgn[static_cast<size_t>(j)] > 0;
+          v(j, 0) = up ? hi : lo;
+          v(j, 1) = up ? lo : hi;
+          v(j, 2) = j % 2 ? hi : lo;
+          v(j, 3) = rng() % 2 ? hi : lo;
+        }
+        const SoftmaxRow r = softmax_row(kept, v, alpha, f);
+        const auto ref = ref_row(kept, v, alpha, f.alpha_frac_bits, fo);
+        for (int c = 0; c < 4; ++c) {
+          const double err = std::fabs(static_cast<double>(r.out[static_cast<size_t>(c)]) - ref[static_cast<size_t>(c)]);
+          st.add(err);
+          EXPECT_LE(err, 1.0) << "col " << c << ": o=" << r.out[static_cast<size_t>(c)] << " ref=" << ref[static_cast<size_t>(c)];
+          // Unrounded hardware value sum e V / Z * 2^F_o (measures the doc's pre-rounding bound).
+          long double a = 0, z = 0;
+          for (int j = 0; j < n; ++j) {
+            a += static_cast<long double>(e[static_cast<size_t>(j)]) * static_cast<long double>(v(j, c));
+            z += static_cast<long double>(e[static_cast<size_t>(j)]);
+          }
+          pre.add(std::fabs(static_cast<double>(std::ldexp(a / z, fo)) - ref[static_cast<size_t>(c)]));
+        }
+      }
+      const double bound = static_cast<double>(n) * exp_error_bound(f) * std::ldexp(1.0, cfg.wv + fo - f.exp_frac_bits);
+      EXPECT_LE(pre.max, bound);
+      std::cout << "[ stress    ] wv=" << cfg.wv << " max_keys=" << n << " F_o=" << fo << " (E=" << f.exp_frac_bits
+                << " L=" << f.exp_lut_bits << "): max " << st.max << " LSB, mean " << st.mean()
+                << " LSB; before rounding max " << pre.max << " LSB (doc bound " << bound << ")\n";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace accelgen::golden

@@ -5,6 +5,7 @@
 // the config (signed ranges of wq/wk/wv, TW = wq + wk + clog2(d) + 2 from
 // docs/microarchitecture.md), and the kept fraction of a synthetic workload is recomputed here from
 // q * k^T with plain loops.
+#include "tests/test_support.h"
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,44 +34,15 @@
 namespace accelgen::core {
 namespace {
 
+using accelgen::testing::error_of;
+using TempDir = accelgen::testing::TempDir;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected InputError, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected InputError, nothing was thrown";
-  return "";
-}
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("accelgen-test-workload-" + std::string(info->name()) + "-" +
-             std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::set<std::string> entries(const fs::path& dir) {
   std::set<std::string> names;
