@@ -1,2 +1,85 @@
-// accelgen::golden — softmax/xV back-end functional model (docs/softmax.md). Being written.
+// accelgen::golden — bit-exact functional model of the softmax/xV back-end (SPEC.md section 1 "Softmax and
+// output"), written straight from docs/softmax.md: the exp table, the interpolated fixed-point exponential, the
+// sums Z and A_c and the final rounded division. The RTL must match softmax_row / attention_output bit for bit;
+// attention_output_float is the float64 evaluation of SPEC's formula that the accuracy requirement (every
+// element within 1 LSB) is stated against. May include: core/, Eigen and golden/functional.h only.
 #pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "core/config.h"
+#include "core/tensor.h"
+#include "golden/functional.h"
+
+namespace accelgen::golden {
+
+// Fixed-point formats of docs/softmax.md ("Parameters").
+struct SoftmaxFormat {
+  int alpha_frac_bits;  // F_a: fraction bits of the alpha register (and of the exponent x)
+  int out_frac_bits;    // F_o: fraction bits of the output O
+  int exp_frac_bits;    // E: fraction bits of the exponentials (e = 2^E for the maximum-score key)
+  int exp_lut_bits;     // L: the exp table has 2^L + 1 entries
+  int wv;               // V element width (signed)
+
+  bool operator==(const SoftmaxFormat&) const = default;
+};
+
+// Allowed ranges (checked by validate_softmax_format; the defaults of every valid config lie inside).
+inline constexpr int kMaxAlphaFracBits = 24;  // as config.alpha_frac_bits
+inline constexpr int kMaxOutFracBits = 16;
+inline constexpr int kMaxExpFracBits = 48;
+inline constexpr int kMaxExpLutBits = 22;     // table of 2^22 + 1 entries at most
+inline constexpr int kMinWv = 2, kMaxWv = 16;  // as config.wv
+
+// Throws core::InputError naming the field ("softmax.<field>") and the allowed range.
+void validate_softmax_format(const SoftmaxFormat& f);
+
+// Defaults of docs/softmax.md: F_a = c.alpha_frac_bits, F_o = out_frac_bits,
+// E = wv + F_o + clog2(max_keys) + 3, L = ceil((E - 3) / 2), wv = c.wv. Validated.
+SoftmaxFormat default_softmax_format(const core::AttentionConfig& c, int out_frac_bits = 2);
+
+// The exp table T[i] = round(2^E * 2^(-i / 2^L)), i = 0 .. 2^L, round half up of the exact value
+// (T[0] = 2^E, T[2^L] = 2^(E-1)). Cached per (E, L); thread-safe.
+std::vector<int64_t> exp_table(const SoftmaxFormat& f);
+
+// docs/softmax.md steps 3-6: e ~ 2^E * 2^(-x / 2^F_a) for an exponent x >= 0 in units of 2^-F_a.
+// Throws std::invalid_argument for x < 0.
+int64_t exp_fixed(int64_t x, const SoftmaxFormat& f);
+
+// Bound of docs/softmax.md on |e - 2^E * 2^(-x / 2^F_a)| (units of 2^-E):
+// eta = 2^E * (ln 2)^2 / 8 * 2^(-2L) + 3.
+double exp_error_bound(const SoftmaxFormat& f);
+
+// One query's output.
+struct SoftmaxRow {
+  std::vector<int64_t> out;  // dv integers, units of 2^-F_o (the real value is out[c] / 2^F_o)
+  bool empty = false;        // kept set empty: out is all zeros
+};
+
+// One query: its kept keys as (key index = row of v, exact score), any order, distinct indices; v is the head's
+// V (Lk x dv, elements wv-bit signed); alpha_bits the alpha register value (units 2^-F_a).
+// Throws core::InputError for an index outside v, a repeated index or a V element that does not fit in wv bits.
+SoftmaxRow softmax_row(const std::vector<std::pair<int, int64_t>>& kept, const core::IntMatrix& v,
+                       uint64_t alpha_bits, const SoftmaxFormat& f);
+
+// Whole head.
+struct AttentionOutput {
+  core::IntMatrix o;        // Lq x dv, units of 2^-F_o
+  std::vector<bool> empty;  // Lq flags: query with an empty kept set (its row of o is zero)
+};
+
+// Every query of `scores` (kept mask and exact scores from score_all) through softmax_row, keys in index order.
+// Throws core::InputError when v's row count differs from the number of keys.
+AttentionOutput attention_output(const ScoreResults& scores, const core::IntMatrix& v, uint64_t alpha_bits,
+                                 const SoftmaxFormat& f);
+
+// float64 evaluation of SPEC's formula over the same kept sets with alpha = alpha_bits * 2^-F_a:
+// p_ij = 2^(alpha * s_ij) / sum_k 2^(alpha * s_ik) (max-subtracted), O = sum_j p_ij V[j][c], returned in units
+// of 2^-F_o and not rounded; empty rows are zero.
+Eigen::MatrixXd attention_output_float(const ScoreResults& scores, const core::IntMatrix& v, uint64_t alpha_bits,
+                                       const SoftmaxFormat& f);
+
+}  // namespace accelgen::golden
