@@ -1,2 +1,115 @@
-// accelgen::tb — Icarus replay cross-check. Being written.
+// accelgen::tb — cross-check on a second simulator: the recorded stimulus replayed on Icarus Verilog.
+//
+// The golden cycle model runs the workload through the stimulus driver (the same loop as `accelgen
+// sim`, tb/run.h); an observer records, for every cycle, the input ports and the model's outputs into a
+// text vector file, one line per cycle, one hex field per port. Because the Verilator runs prove the
+// model equal to the RTL cycle by cycle, these are also Verilator's outputs. A generated Verilog-2005
+// testbench replays the file on the same generated RTL under Icarus and compares every output on every
+// cycle (the s_* data fields only while s_valid_o is expected 1), stopping at the first difference with
+//   MISMATCH cycle N signal S expected 'hE got 'hG
+// and always ending with the summary line
+//   icarus: N cycles checked, M mismatches
+//
+// The replay part is generic (a top, its clock, its active-low reset and a list of port columns), so
+// other tops can reuse it; the score engine's columns come from gen::score_top_ports.
+//
+// Lives in the accelgen_cli library: it needs gen::generate and cli::run_process.
+// May include: core/, golden/, tb/, gen/ (generator and gen/cli/subprocess.h).
 #pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/workload.h"
+#include "gen/generator.h"
+#include "golden/cycle_model.h"
+#include "tb/run.h"
+#include "tb/stimulus.h"
+
+namespace accelgen::tb {
+
+struct IcarusResult {
+  bool passed = false;
+  int64_t cycles_checked = 0;        // from the testbench's summary line
+  std::string log;                   // what happened, the tools' output and how to reproduce it
+  std::optional<Mismatch> mismatch;  // the testbench's MISMATCH line, parsed (values in hex)
+};
+
+// Runs the workload with the golden model, records the vectors, and replays them on Icarus with the
+// config's generated RTL, in `work` (replaced; it keeps the RTL, testbench, vectors and logs).
+IcarusResult icarus_crosscheck(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+                               const StimulusOptions& stim, const std::filesystem::path& work);
+// The same with already generated (possibly hand-modified) RTL: tests use it to prove that a broken
+// design is caught.
+IcarusResult icarus_crosscheck(const gen::Outputs& rtl, const core::AttentionConfig& cfg,
+                               const core::AttentionWorkload& w, const StimulusOptions& stim,
+                               const std::filesystem::path& work);
+
+// ---------------------------------------------------------------- generic replay pieces
+
+// One column of the vector file: an input port driven from it, or an output port compared with it.
+struct ReplayPort {
+  std::string name;
+  int width = 1;
+  bool input = true;
+  std::string qualifier;  // outputs: compared only on cycles whose expected `qualifier` output is 1
+};
+
+struct ReplayTop {
+  std::string module;   // the DUT's module name
+  std::string clock;    // driven by the testbench, not a column
+  std::string reset;    // an active-low asynchronous reset input column; held at 1 before cycle 0
+  std::vector<ReplayPort> ports;  // the columns, in file order: every input first, then every output
+};
+
+// A fixed-width bit vector, written as hex (most significant digit first, ceil(width/4) digits).
+class Bits {
+ public:
+  explicit Bits(int width);
+  void put(int lsb, int width, uint64_t value);  // value's low `width` bits at [lsb +: width]
+  std::string hex() const;
+  int width() const { return width_; }
+
+ private:
+  int width_;
+  std::vector<uint64_t> words_;
+};
+
+// The Verilog-2005 testbench (module `icarus_tb`) for `top`. It reads the vector file named by the
+// plusarg +vectors=PATH (default "vectors.txt"); +vcd dumps icarus_tb.vcd. Per cycle (10 ns): the
+// inputs are applied with the clock low, the outputs compared 4 ns later, then the rising edge.
+std::string replay_testbench(const ReplayTop& top);
+
+// The RTL files of generated outputs, in compile order.
+std::vector<gen::GeneratedFile> rtl_sources(const gen::Outputs& o);
+
+// Compiles `tb_text` with the RTL files (written into `work` in the given order) and runs it on
+// `vector_file` (cycles_expected lines). `passed` needs a clean compile, the summary line with
+// 0 mismatches and cycles_checked == cycles_expected.
+IcarusResult run_icarus_replay(const std::string& tb_text, const std::vector<gen::GeneratedFile>& rtl,
+                               const std::filesystem::path& vector_file, int64_t cycles_expected,
+                               const std::filesystem::path& work);
+
+// ---------------------------------------------------------------- the score engine's columns
+
+// `<name>_score_top`'s columns from gen::score_top_ports (clock excluded, s_* data qualified by s_valid_o).
+ReplayTop score_top_replay(const core::AttentionConfig& cfg);
+
+// One line of the vector file: the fields of `top`'s columns, space-separated, no newline.
+std::string score_vector_line(const core::AttentionConfig& cfg, const ReplayTop& top,
+                              const golden::AttnInputs& in, const golden::AttnOutputs& expected);
+
+struct RecordedVectors {
+  RunResult model;  // the golden model's run (must be ok() for the vectors to mean anything)
+  int64_t cycles = 0;
+};
+
+// Runs the workload on the golden model alone and writes one line per simulated cycle to `path`.
+RecordedVectors record_score_vectors(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+                                     const StimulusOptions& stim, const std::filesystem::path& path);
+
+}  // namespace accelgen::tb

@@ -1,14 +1,18 @@
 // Second simulator: the stimulus of a run, recorded with the golden cycle model's outputs (which the
 // Verilator runs prove equal to the RTL on every cycle), is replayed on Icarus Verilog against the same
 // generated RTL and must give the same outputs on every cycle:
-//  - CrossCheck: regression configs with random valid gaps, back-pressure and a reset in the middle
-//    of the run, plus a plain full-rate run;
-//  - Sensitivity: a wrong expected value and an RTL with the output arbiter's priority reversed are
-//    both caught, with a MISMATCH line naming the cycle and the signal.
+//  - IcarusCrossCheck: every regression config, three runs each: full rate; random valid gaps and
+//    back-pressure with a reset in the middle of a query; every key kept under heavy back-pressure;
+//  - IcarusAndVerilator: one stimulus passes on both simulators (Verilator against the model, Icarus
+//    against the recorded model outputs), so the two agree on every cycle of it;
+//  - IcarusVectorFile: the columns match the ports; a short or cut vector file fails;
+//  - IcarusSensitivity: a wrong expected value and an RTL with the output arbiter's priority
+//    reversed are both caught, with a MISMATCH line naming the cycle and the signal.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,6 +21,8 @@
 
 #include "core/config.h"
 #include "core/workload.h"
+#include "gen/cli/simbuild.h"
+#include "gen/cli/subprocess.h"
 #include "gen/generator.h"
 #include "tb/icarus.h"
 #include "tb/run.h"
@@ -63,13 +69,14 @@ size_t column(const tb::ReplayTop& top, const std::string& name) {
   return 0;
 }
 
-class CrossCheck : public ::testing::TestWithParam<std::string> {};
+class IcarusCrossCheck : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(CrossCheck, IcarusMatchesEveryCycle) {
+TEST_P(IcarusCrossCheck, IcarusMatchesEveryCycle) {
   const core::AttentionConfig cfg = load(GetParam());
   const fs::path dir = scratch(GetParam());
-  // Odd key counts, rarely a multiple of the lanes; both workload kinds.
-  const int lk = std::max(1, cfg.max_keys - 3);
+  // Odd key counts, rarely a multiple of the lanes; both workload kinds. At most 61 keys: Icarus
+  // needs about 4 ms per cycle for r_d64, whose full key store the Verilator regression covers.
+  const int lk = std::max(1, std::min(cfg.max_keys - 3, 61));
   struct Run {
     const char* label;
     const char* kind;
@@ -116,11 +123,47 @@ std::vector<std::string> regression_configs() {
   return names;
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, CrossCheck, ::testing::ValuesIn(regression_configs()), param_name);
+INSTANTIATE_TEST_SUITE_P(Configs, IcarusCrossCheck, ::testing::ValuesIn(regression_configs()),
+                         param_name);
+
+// The same stimulus on both simulators: the Verilated RTL matches the golden model on every cycle of
+// the run (exit 0 of the per-config simulator, which compares every output on every cycle) and so
+// does Icarus on the recorded vectors of that run, so Icarus and Verilator agree cycle by cycle.
+// Uses the Verilator simulator cache of the regression tests (built there if missing).
+TEST(IcarusAndVerilator, SameStimulusPassesOnBothSimulators) {
+  const char* env = std::getenv("ACCELGEN_CACHE");
+  const fs::path cache = env != nullptr && *env != '\0' ? cli::default_cache_dir() : kBinary / "sim-cache";
+  const std::string name = "r_d7";
+  const fs::path cfg_file = kSource / "configs/regression" / (name + ".json");
+  const core::AttentionConfig cfg = core::load_attention_config(cfg_file.string());
+  const fs::path dir = scratch("verilator_agreement");
+  const core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 7, 33, 31);
+  tb::StimulusOptions stim{31, 0.7, 0.6, -1};
+  const tb::RunResult probe = tb::run_attention(cfg, w, stim, nullptr);
+  ASSERT_TRUE(probe.ok()) << probe.functional_error;
+  stim.reset_at = probe.cycles_simulated / 2;
+
+  const fs::path simv = cli::ensure_simulator(cfg, cache).exe;
+  core::write_workload(w, (dir / "w").string());
+  const std::vector<std::string> argv = {
+      simv.string(), "--config", cfg_file.string(), "--workload", (dir / "w").string(),
+      "--report", (dir / "verilator.json").string(), "--fst", (dir / "verilator.fst").string(),
+      "--seed", std::to_string(stim.seed), "--valid-prob", fmt::format("{}", stim.valid_prob),
+      "--ready-prob", fmt::format("{}", stim.ready_prob), "--reset-at", std::to_string(stim.reset_at)};
+  const cli::ProcessResult v = cli::run_process(argv, "", dir / "verilator.log", 600);
+  std::ifstream vlog(dir / "verilator.log");
+  std::ostringstream vtext;
+  vtext << vlog.rdbuf();
+  EXPECT_EQ(v.exit_code, 0) << vtext.str();
+
+  const tb::IcarusResult r = tb::icarus_crosscheck(cfg, w, stim, dir / "icarus");
+  EXPECT_TRUE(r.passed) << r.log;
+  EXPECT_EQ(r.cycles_checked, tb::run_attention(cfg, w, stim, nullptr).cycles_simulated);
+}
 
 // The vector file and the testbench agree on columns: one field per port, every field as wide as
 // its port (in hex digits), reset in the first cycles.
-TEST(VectorFile, OneFieldPerPortAtPortWidth) {
+TEST(IcarusVectorFile, OneFieldPerPortAtPortWidth) {
   const core::AttentionConfig cfg = load("r_d7");
   const fs::path dir = scratch("vector_file");
   const tb::ReplayTop top = tb::score_top_replay(cfg);
@@ -150,8 +193,45 @@ TEST(VectorFile, OneFieldPerPortAtPortWidth) {
   }
 }
 
+// A vector file that ends early or has a cut line never passes: the testbench reports the bad line,
+// and a file with fewer lines than recorded is caught by the cycle count.
+TEST(IcarusVectorFile, ShortOrCutFileFails) {
+  const core::AttentionConfig cfg = load("r_d1");
+  const fs::path dir = scratch("short_file");
+  const tb::ReplayTop top = tb::score_top_replay(cfg);
+  const core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 2, 5, 6);
+  const tb::RecordedVectors rec = tb::record_score_vectors(cfg, w, {6, 1.0, 1.0, -1}, dir / "v.txt");
+  ASSERT_TRUE(rec.model.ok());
+  const std::vector<std::string> lines = read_lines(dir / "v.txt");
+  ASSERT_GT(lines.size(), 2u);
+  const std::vector<gen::GeneratedFile> rtl = tb::rtl_sources(gen::generate(cfg));
+  {
+    std::ofstream out(dir / "short.txt");
+    for (size_t i = 0; i + 1 < lines.size(); ++i) out << lines[i] << '\n';
+  }
+  const tb::IcarusResult shorter =
+      tb::run_icarus_replay(tb::replay_testbench(top), rtl, dir / "short.txt", rec.cycles, dir / "short");
+  EXPECT_FALSE(shorter.passed) << shorter.log;
+  EXPECT_EQ(shorter.cycles_checked, rec.cycles - 1);
+  EXPECT_NE(shorter.log.find(fmt::format("{} cycles checked, {} recorded", rec.cycles - 1, rec.cycles)),
+            std::string::npos)
+      << shorter.log;
+
+  {
+    std::ofstream out(dir / "cut.txt");
+    out << lines[0] << '\n' << lines[1].substr(0, lines[1].rfind(' ')) << '\n';
+  }
+  const tb::IcarusResult cut =
+      tb::run_icarus_replay(tb::replay_testbench(top), rtl, dir / "cut.txt", 2, dir / "cut");
+  EXPECT_FALSE(cut.passed) << cut.log;
+  EXPECT_NE(cut.log.find(fmt::format("ERROR vector line 2: {} of {} fields read", top.ports.size() - 1,
+                                     top.ports.size())),
+            std::string::npos)
+      << cut.log;
+}
+
 // A wrong expected value: the first kept score's expected value has its low bit flipped.
-TEST(Sensitivity, WrongExpectedValueIsCaught) {
+TEST(IcarusSensitivity, WrongExpectedValueIsCaught) {
   const core::AttentionConfig cfg = load("r_d7");
   const fs::path dir = scratch("wrong_expected");
   const tb::ReplayTop top = tb::score_top_replay(cfg);
@@ -179,13 +259,7 @@ TEST(Sensitivity, WrongExpectedValueIsCaught) {
     std::ofstream out(dir / "v.txt");
     for (const auto& l : lines) out << l << '\n';
   }
-  const gen::Outputs o = gen::generate(cfg);
-  std::vector<gen::GeneratedFile> rtl;
-  for (const auto& name : o.rtl_files) {
-    for (const auto& f : o.files) {
-      if (f.name == name) rtl.push_back(f);
-    }
-  }
+  const std::vector<gen::GeneratedFile> rtl = tb::rtl_sources(gen::generate(cfg));
   const tb::IcarusResult r =
       tb::run_icarus_replay(tb::replay_testbench(top), rtl, dir / "v.txt", rec.cycles, dir / "work");
   EXPECT_FALSE(r.passed) << r.log;
@@ -202,7 +276,7 @@ TEST(Sensitivity, WrongExpectedValueIsCaught) {
 
 // An RTL bug: the output arbiter grants the highest-index lane first instead of the lowest. Every
 // score is still delivered, only in another order, so the first difference is a key index.
-TEST(Sensitivity, ReversedArbiterPriorityIsCaught) {
+TEST(IcarusSensitivity, ReversedArbiterPriorityIsCaught) {
   const core::AttentionConfig cfg = load("r_d7");
   gen::Outputs o = gen::generate(cfg);
   const std::string good = "for (l = 0; l < NumLanes; l = l + 1) begin";
