@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(verilator yosys iverilog libgtest-dev libeigen3-dev libfmt-dev libcli11-dev
-          nlohmann-json3-dev zlib1g-dev cmake ninja-build g++ make)
+          nlohmann-json3-dev zlib1g-dev cmake ninja-build g++ make opensta)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -17,6 +17,26 @@ if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The default liberty of `accelgen area`: the OSU 0.18 um standard cells of Debian's
+# qflow-tech-osu018, unpacked into the build tree without installing the package (it would pull in
+# qflow and 17 more packages). Skipped when present; see constraints/README.md.
+osu_dir=build/third_party/osu018
+osu_lib=$osu_dir/usr/share/qflow/tech/osu018/osu018_stdcells.lib
+if [[ ! -f $osu_lib ]]; then
+  echo "extracting the OSU018 liberty (qflow-tech-osu018) into $osu_dir"
+  dl=$(mktemp -d)
+  if ! (cd "$dl" && apt-get download -qq qflow-tech-osu018); then
+    sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq   # package lists missing or stale
+    (cd "$dl" && apt-get download -qq qflow-tech-osu018)
+  fi
+  mkdir -p "$osu_dir"
+  dpkg-deb -x "$dl"/qflow-tech-osu018_*.deb "$osu_dir"
+  rm -rf "$dl"
+  [[ -f $osu_lib ]] || { echo "setup.sh: $osu_lib missing after extraction" >&2; exit 1; }
 fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release

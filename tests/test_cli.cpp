@@ -5,7 +5,6 @@
 // values come from docs/microarchitecture.md worked out by hand (port list and widths of the
 // default config) or are recomputed here from the workload files (kept scores from q * k^T).
 // `sim` and `lint` are not run here: they need Verilator and minutes (tests/test_regression.cpp).
-#include "tests/test_support.h"
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -27,6 +26,7 @@
 #include "core/npy.h"
 #include "core/tensor.h"
 #include "gen/cli/subprocess.h"
+#include "tests/test_support.h"
 
 namespace accelgen {
 namespace {
@@ -637,6 +637,79 @@ TEST(CliModel, RejectsWorkloadForADifferentConfig) {
   const fs::path cfg = write_config(t.path(), "small.json", c);
   const CliRun r = accelgen({"model", "--config", cfg.string(), "--workload", wl.string()});
   expect_input_error(r, {(wl / "k.npy").string(), "max_keys = 32"});
+}
+
+
+// ----------------------------------------------------------------------------------- eval
+
+// Kept scores of a workload directory, counted here from the .npy files (not by accelgen).
+int64_t kept_in(const fs::path& wdir) {
+  const core::IntMatrix q = core::read_npy((wdir / "q.npy").string());
+  const core::IntMatrix k = core::read_npy((wdir / "k.npy").string());
+  std::ifstream in(wdir / "params.json");
+  const int64_t theta = json::parse(in)["theta"].get<int64_t>();
+  const core::IntMatrix s = q * k.transpose();
+  return (s.array() >= theta).count();
+}
+
+TEST(CliEval, RecordHasCyclesAndStatisticsOfTheWorkload) {
+  TempDir t;
+  const fs::path w = t.path() / "w";
+  ASSERT_EQ(accelgen({"workload", "--config", kDefaultConfig, "--lq", "5", "--lk", "40", "--out", w.string()}).status, 0);
+  const fs::path out = t.path() / "rec.json";
+  const CliRun r = accelgen({"eval", "--config", kDefaultConfig, "--workload", w.string(), "--no-area",
+                             "--json", out.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  std::ifstream in(out);
+  const json rec = json::parse(in);
+  EXPECT_TRUE(rec["feasible"].get<bool>());
+  EXPECT_EQ(rec["config"]["lanes"], 4);  // flat parameters a search can use directly
+  EXPECT_EQ(rec["attention"]["kept"].get<int64_t>(), kept_in(w));
+  EXPECT_EQ(rec["attention"]["kept"].get<int64_t>() + rec["attention"]["pruned"].get<int64_t>(), 5 * 40);
+  EXPECT_EQ(rec["attention"]["dense_bit_steps"].get<int64_t>(), 5 * 40 * 8);
+  // Every score costs 1..wk steps; utilization is a fraction.
+  EXPECT_GE(rec["attention"]["bit_steps"].get<int64_t>(), 5 * 40);
+  EXPECT_GT(rec["attention"]["lane_utilization"].get<double>(), 0.0);
+  EXPECT_LE(rec["attention"]["lane_utilization"].get<double>(), 1.0);
+  EXPECT_GE(rec["cycles"]["total"].get<int64_t>(), rec["cycles"]["score_phase"].get<int64_t>());
+  EXPECT_FALSE(rec.contains("area"));
+}
+
+TEST(CliEval, InvalidConfigGivesAnInfeasibleRecordAndStatusZero) {
+  TempDir t;
+  const fs::path w = t.path() / "w";
+  ASSERT_EQ(accelgen({"workload", "--config", kDefaultConfig, "--lq", "2", "--lk", "8", "--out", w.string()}).status, 0);
+  const fs::path bad = write_config(t.path(), "bad.json", json{{"lanes", 0}});
+  const fs::path out = t.path() / "rec.json";
+  const CliRun r = accelgen({"eval", "--config", bad.string(), "--workload", w.string(), "--json", out.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  std::ifstream in(out);
+  const json rec = json::parse(in);
+  EXPECT_FALSE(rec["feasible"].get<bool>());
+  EXPECT_TRUE(has(rec["reason"].get<std::string>(), "config.lanes")) << rec.dump();
+  EXPECT_EQ(rec["config"]["lanes"], 0);
+  // Without --json the same point is bad input on the command line.
+  expect_input_error(accelgen({"eval", "--config", bad.string(), "--workload", w.string()}), {"config.lanes"});
+}
+
+TEST(CliEval, AreaAndTimingGiveLatencyFromFmax) {
+  TempDir t;
+  const fs::path cfg = write_config(t.path(), "tiny.json",
+                                    json{{"name", "evt"}, {"d", 2}, {"wq", 3}, {"wk", 3}, {"lanes", 1},
+                                         {"max_keys", 4}, {"threshold_slots", 1}});
+  const fs::path w = t.path() / "w";
+  ASSERT_EQ(accelgen({"workload", "--config", cfg.string(), "--lq", "3", "--lk", "4", "--out", w.string()}).status, 0);
+  const fs::path out = t.path() / "rec.json";
+  const CliRun r = accelgen({"eval", "--config", cfg.string(), "--workload", w.string(), "--json", out.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  std::ifstream in(out);
+  const json rec = json::parse(in);
+  ASSERT_TRUE(rec["feasible"].get<bool>()) << rec.dump(2);
+  EXPECT_GT(rec["area"]["area_um2"].get<double>(), 0.0);
+  EXPECT_GT(rec["area"]["flops"].get<int>(), 0);
+  const double fmax = rec["fmax_mhz"].get<double>();
+  ASSERT_GT(fmax, 0.0);
+  EXPECT_NEAR(rec["latency_ns"].get<double>(), rec["cycles"]["total"].get<double>() * 1000.0 / fmax, 1e-6);
 }
 
 }  // namespace

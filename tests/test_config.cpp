@@ -3,7 +3,6 @@
 // Expected values never come from the code under test: ranges are the ones in the parameters table
 // of docs/microarchitecture.md, derived widths are computed by hand from the formulas in its
 // "Derived widths" table (each computation is written out next to the expectation).
-#include "tests/test_support.h"
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -21,6 +20,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "tests/test_support.h"
 
 namespace accelgen::core {
 namespace {

@@ -5,7 +5,6 @@
 // the config (signed ranges of wq/wk/wv, TW = wq + wk + clog2(d) + 2 from
 // docs/microarchitecture.md), and the kept fraction of a synthetic workload is recomputed here from
 // q * k^T with plain loops.
-#include "tests/test_support.h"
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -30,6 +29,7 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "core/workload.h"
+#include "tests/test_support.h"
 
 namespace accelgen::core {
 namespace {

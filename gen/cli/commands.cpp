@@ -7,11 +7,15 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include "calib/calibrate.h"
 #include "core/error.h"
 #include "core/workload.h"
 #include "gen/cli/area.h"
 #include "gen/cli/bench.h"
 #include "gen/cli/calibrate_cmd.h"
+#include "gen/cli/eval.h"
 #include "gen/cli/simbuild.h"
 #include "gen/cli/subprocess.h"
 #include "gen/generator.h"
@@ -70,10 +74,17 @@ void cmd_workload(const std::string& config, const std::string& kind, int lq, in
                            lk, w.params.theta, w.params.softmax_scale, out);
 }
 
+core::AttentionWorkload load_workload(const std::string& dir, const core::AttentionConfig& c,
+                                     const std::string& thresholds) {
+  core::AttentionWorkload w = core::load_attention_workload(dir, c);
+  if (!thresholds.empty()) calib::apply_thresholds(thresholds, c, w);
+  return w;
+}
+
 void cmd_model(const std::string& config, const std::string& workload, const std::string& report,
-               const tb::StimulusOptions& stim) {
+               const tb::StimulusOptions& stim, const std::string& thresholds) {
   const core::AttentionConfig c = core::load_attention_config(config);
-  const core::AttentionWorkload w = core::load_attention_workload(workload, c);
+  const core::AttentionWorkload w = load_workload(workload, c, thresholds);
   const tb::RunResult r = tb::run_attention(c, w, stim, nullptr);
   if (r.timed_out || !r.functional_error.empty()) {
     std::cerr << fmt::format("model run failed: {}\n",
@@ -86,10 +97,18 @@ void cmd_model(const std::string& config, const std::string& workload, const std
   std::cout << tb::summary(j);
 }
 
-void cmd_sim(const std::string& config, const std::string& workload, const std::string& report,
-             const tb::StimulusOptions& stim, std::string cache, std::string fst) {
+void cmd_sim(const std::string& config, std::string workload, const std::string& report,
+             const tb::StimulusOptions& stim, std::string cache, std::string fst,
+             const std::string& thresholds) {
   const core::AttentionConfig c = core::load_attention_config(config);
-  core::load_attention_workload(workload, c);  // bad input fails here, before any build
+  const core::AttentionWorkload w = load_workload(workload, c, thresholds);  // bad input fails here
+  if (!thresholds.empty()) {
+    // The simulator reads a workload directory: give it one with the learned theta.
+    const fs::path tuned = fs::temp_directory_path() /
+                           fmt::format("accelgen-sim-{}-{}", core::config_hash(c), ::getpid());
+    core::write_workload(w, tuned.string());
+    workload = tuned.string();
+  }
   if (cache.empty()) cache = default_cache_dir().string();
   const SimBuild b = ensure_simulator(c, cache);
   if (!b.from_cache) std::cerr << fmt::format("built simulator {} in {:.1f} s\n", b.exe.string(), b.build_seconds);
@@ -152,7 +171,7 @@ void add_commands(CLI::App& app) {
   w->callback([wa] { cmd_workload(wa->config, wa->kind, wa->lq, wa->lk, wa->seed, wa->out); });
 
   struct RunArgs {
-    std::string config, workload, report, cache, fst;
+    std::string config, workload, report, cache, fst, thresholds;
     StimulusArgs stim;
   };
   auto sa = std::make_shared<RunArgs>();
@@ -162,16 +181,20 @@ void add_commands(CLI::App& app) {
   s->add_option("--report", sa->report, "report JSON to write");
   s->add_option("--cache", sa->cache, "simulator cache directory (default: $ACCELGEN_CACHE or ~/.cache/accelgen)");
   s->add_option("--fst", sa->fst, "waveform written on a mismatch");
+  s->add_option("--thresholds", sa->thresholds, "learned thresholds (accelgen calibrate) replacing theta");
   sa->stim.add(s);
-  s->callback([sa] { cmd_sim(sa->config, sa->workload, sa->report, sa->stim.opts, sa->cache, sa->fst); });
+  s->callback([sa] {
+    cmd_sim(sa->config, sa->workload, sa->report, sa->stim.opts, sa->cache, sa->fst, sa->thresholds);
+  });
 
   auto ma = std::make_shared<RunArgs>();
   auto* m = app.add_subcommand("model", "run a workload on the golden cycle model alone");
   m->add_option("--config", ma->config, "config JSON")->required();
   m->add_option("--workload", ma->workload, "workload directory")->required();
   m->add_option("--report", ma->report, "report JSON to write");
+  m->add_option("--thresholds", ma->thresholds, "learned thresholds (accelgen calibrate) replacing theta");
   ma->stim.add(m);
-  m->callback([ma] { cmd_model(ma->config, ma->workload, ma->report, ma->stim.opts); });
+  m->callback([ma] { cmd_model(ma->config, ma->workload, ma->report, ma->stim.opts, ma->thresholds); });
 
   auto ba = std::make_shared<BenchOptions>();
   auto* b = app.add_subcommand("bench", "cycles, lane utilization and sim speed of the reference configs");
@@ -183,6 +206,7 @@ void add_commands(CLI::App& app) {
 
   add_calibrate_command(app);
   add_area_command(app);
+  add_eval_command(app);
 
   auto la = std::make_shared<std::pair<std::string, std::string>>();
   auto* l = app.add_subcommand("lint", "Verilator -Wall lint, Icarus -g2005 and Yosys latch check");

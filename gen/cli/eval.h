@@ -1,0 +1,27 @@
+// accelgen::cli — `accelgen eval`: one design point, one machine-readable record (SPEC section 3),
+// for design-space search: config (flat parameters), hash, tool versions, feasible + reason, area
+// and timing (Yosys/OpenSTA, cached by hash), cycles and attention statistics from the golden
+// cycle model, latency in ns. `--verify` also runs the Verilated RTL and fails if any number
+// differs. An invalid config still yields a record (`feasible: false` and the validation message).
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace accelgen::cli {
+
+struct EvalOptions {
+  std::string config, workload, thresholds, liberty, json_out;
+  bool verify = false;
+  bool area = true;  // --no-area: skip synthesis (cycles only)
+};
+
+// Builds the record; throws core::InputError only for a bad workload or thresholds file (the
+// config is part of the design point: its errors go into the record).
+nlohmann::json evaluate(const EvalOptions& o);
+
+void add_eval_command(CLI::App& app);
+
+}  // namespace accelgen::cli
