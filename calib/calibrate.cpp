@@ -20,7 +20,7 @@ namespace accelgen::calib {
 
 namespace {
 
-// Softmax attention of one query row over the keys with mask[j]: out = sum_j p_j V_j, p from
+// Softmax attention of one query row over the keys j with keep(j): out = sum_j p_j V_j, p from
 // exp(sigma * s_j) with max-subtraction. Returns false (and out = 0) when the mask is empty. Used for
 // both the unpruned reference and the hard-pruned output, so "nothing pruned" reproduces the reference
 // bit for bit.
@@ -202,6 +202,7 @@ SoftEval soft_eval(const QuerySet& set, double theta, double temperature, double
 // ------------------------------------------------------------------------------ threshold search
 
 double anneal_threshold(const QuerySet& fit, double lambda, const LearnOptions& o) {
+  if (fit.scores() == 0) return 0.0;
   const ScoreStats st = stats_of(fit);
   // Adam on u = (theta - mean) / sd, starting at the mean score.
   double u = 0.0;

@@ -5,7 +5,7 @@
 // path, then rounding to the hard integer threshold), the percentile baseline, the calibration report and
 // the thresholds file (writing it, and apply_thresholds() reading it back into a workload).
 //
-// The error metric (docs/calibration.md "Error"): float64 softmax attention over the kept set,
+// The error metric (docs/calibration.md "Error metric"): float64 softmax attention over the kept set,
 // O_i = sum_{j kept} p_ij V_j with p_ij = exp(sigma * s_ij) / sum_{k kept} exp(sigma * s_ik), sigma the
 // workload's softmax_scale, s_ij the exact integer scores; a row with every key pruned outputs zeros. The
 // error of a set of queries is ||O_pruned - O_full||_F / ||O_full||_F, O_full = every key kept. If
@@ -34,7 +34,7 @@ namespace accelgen::calib {
 // A set of queries of one slot (possibly from several workloads) with everything the error metric needs.
 class QuerySet {
  public:
-  // Adds rows `rows` of w.q (all rows when empty is NOT implied: pass them explicitly).
+  // Adds the queries `rows` of w.q (none when empty), scored against all of w's keys; add_all: every row.
   void add(const core::AttentionWorkload& w, const std::vector<Eigen::Index>& rows);
   void add_all(const core::AttentionWorkload& w);
 
@@ -120,7 +120,9 @@ struct LearnResult {
   HardEval fit;                   // hard evaluation of `theta` on the fitting set
 };
 
-// One point of the lambda path: the annealed threshold (continuous, in score units) for `lambda`.
+// One point of the lambda path: the annealed threshold (continuous, in score units) for `lambda`: Adam on
+// (theta - mean) / sd of the fitting scores from 0, temperature and step annealed geometrically.
+// An empty set gives 0.
 double anneal_threshold(const QuerySet& fit, double lambda, const LearnOptions& o);
 
 // Learns the threshold of one slot. The lambda path gives candidate thresholds that do not depend on `acc`;

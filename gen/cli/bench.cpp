@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/workload.h"
+#include "gen/cli/area.h"
 #include "gen/cli/simbuild.h"
 #include "gen/cli/subprocess.h"
 #include "tb/run.h"
@@ -86,6 +87,26 @@ nlohmann::json bench_point(const std::string& file, const std::string& kind, con
   return j;
 }
 
+// Area of each config and of its dense baseline (same generator, termination and pruning off):
+// the difference is what early termination and pruning cost.
+nlohmann::json area_table(const std::vector<std::string>& configs) {
+  nlohmann::json out = nlohmann::json::array();
+  std::cout << "\n| config | area um^2 | NAND2-eq | dense area um^2 | pruning logic share | fmax MHz "
+               "| dense fmax MHz |\n|---|---|---|---|---|---|---|\n";
+  for (const auto& file : configs) {
+    core::AttentionConfig c = core::load_attention_config(file);
+    const AreaResult a = synthesize_area(c, AreaOptions{});
+    c.dense_baseline = true;
+    const AreaResult d = synthesize_area(c, AreaOptions{});
+    const double share = a.feasible && d.feasible ? (a.area_um2 - d.area_um2) / a.area_um2 : 0.0;
+    out.push_back({{"config", c.name}, {"area", to_json(a)}, {"dense_area", to_json(d)},
+                   {"pruning_logic_share", share}});
+    std::cout << fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.3f} | {:.1f} | {:.1f} |\n", c.name,
+                             a.area_um2, a.nand2_eq, d.area_um2, share, a.fmax_mhz, d.fmax_mhz);
+  }
+  return out;
+}
+
 }  // namespace
 
 void run_bench(const BenchOptions& opts) {
@@ -117,8 +138,10 @@ void run_bench(const BenchOptions& opts) {
                                j["model_cycles_per_s"].get<double>() / 1e6, speed);
     }
   }
+  nlohmann::json areas = nlohmann::json::array();
+  if (opts.area) areas = area_table(configs);
   if (!opts.json_out.empty()) {
-    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}}.dump(2) << "\n";
+    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"area", areas}}.dump(2) << "\n";
   }
 }
 

@@ -12,6 +12,7 @@ struct BenchOptions {
   std::vector<std::string> configs;  // config files; empty: configs/bench/*.json
   std::string json_out;              // JSON written here when not empty
   bool verilator = true;             // also time the Verilated simulator
+  bool area = false;                 // also synthesize design and dense baseline (slow: minutes)
   int lq = 32;
 };
 

@@ -202,6 +202,7 @@ void add_commands(CLI::App& app) {
   b->add_option("--json", ba->json_out, "write the figures as JSON");
   b->add_option("--lq", ba->lq, "queries per workload")->check(CLI::Range(1, 100000));
   b->add_flag("!--no-verilator", ba->verilator, "skip the Verilator timing");
+  b->add_flag("--area", ba->area, "also synthesize each config and its dense baseline (minutes)");
   b->callback([ba] { run_bench(*ba); });
 
   add_calibrate_command(app);
