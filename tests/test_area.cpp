@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "gen/cli/area.h"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace accelgen;
@@ -24,6 +25,8 @@ using cli::AreaOptions;
 using cli::AreaResult;
 
 namespace {
+
+using accelgen::testing::TempDir;
 
 const fs::path kSrc = ACCELGEN_SOURCE_DIR;
 const fs::path kFixtures = kSrc / "tests/data/yosys";
@@ -36,21 +39,6 @@ std::string read(const fs::path& p) {
   return s.str();
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "area-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 const cli::LibertyInfo& osu() {
   static const cli::LibertyInfo lib = [] {

@@ -28,27 +28,19 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/workload.h"
+#include "tests/test_support.h"
 
 namespace accelgen::calib {
 namespace {
 
+using accelgen::testing::has;
+using accelgen::testing::write_text;
+using accelgen::testing::error_of;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const core::InputError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected InputError, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected InputError, nothing was thrown";
-  return "";
-}
 
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 class TempDir {
  public:
@@ -490,11 +482,6 @@ TEST(CalibInput, OptionsOutOfRangeAndDenseBaseline) {
 
 // ------------------------------------------------------------------------------ thresholds file
 
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream os(p);
-  os << text;
-  ASSERT_TRUE(os.good()) << p;
-}
 
 json thresholds_file(const core::AttentionConfig& c, const json& thresholds) {
   return {{"tool", "accelgen"}, {"config_hash", core::config_hash(c)}, {"thresholds", thresholds}};

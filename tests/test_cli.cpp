@@ -31,6 +31,10 @@
 namespace accelgen {
 namespace {
 
+using accelgen::testing::has;
+using accelgen::testing::read_bytes;
+using accelgen::testing::write_text;
+
 using accelgen::testing::error_of;
 using TempDir = accelgen::testing::TempDir;
 
@@ -41,18 +45,8 @@ const std::string kBin = ACCELGEN_BIN;
 const fs::path kSource = ACCELGEN_SOURCE_DIR;
 const std::string kDefaultConfig = (kSource / "configs" / "default.json").string();
 
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream os(p, std::ios::binary);
-  os << text;
-  ASSERT_TRUE(os.good()) << p;
-}
 
 std::set<std::string> entries(const fs::path& dir) {
   std::set<std::string> names;

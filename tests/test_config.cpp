@@ -25,6 +25,8 @@
 namespace accelgen::core {
 namespace {
 
+using accelgen::testing::has;
+
 using accelgen::testing::error_of;
 using TempDir = accelgen::testing::TempDir;
 
@@ -36,7 +38,6 @@ std::string parse_error(const json& j) {
 }
 
 // True if `s` contains `part` (used with EXPECT_TRUE(...) << s for readable failures).
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // "[lo, hi]", the way every range message writes an allowed range.
 std::string range_text(int lo, int hi) {

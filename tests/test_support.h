@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <string>
 #include <system_error>
@@ -49,6 +51,21 @@ inline std::string error_of(const std::function<void()>& f) {
   }
   ADD_FAILURE() << "expected InputError, nothing was thrown";
   return "";
+}
+
+inline bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+inline std::string read_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline void write_text(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream os(p, std::ios::binary);
+  os << text;
+  ASSERT_TRUE(os.good()) << p;
 }
 
 }  // namespace accelgen::testing

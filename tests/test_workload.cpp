@@ -34,6 +34,10 @@
 namespace accelgen::core {
 namespace {
 
+using accelgen::testing::has;
+using accelgen::testing::read_bytes;
+using accelgen::testing::write_text;
+
 using accelgen::testing::error_of;
 using TempDir = accelgen::testing::TempDir;
 
@@ -41,7 +45,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 
 std::set<std::string> entries(const fs::path& dir) {
@@ -50,16 +53,7 @@ std::set<std::string> entries(const fs::path& dir) {
   return names;
 }
 
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream os(p, std::ios::binary);
-  os << text;
-  ASSERT_TRUE(os.good()) << p;
-}
 
 IntMatrix mat(int rows, int cols, std::initializer_list<int64_t> values) {
   IntMatrix m(rows, cols);
