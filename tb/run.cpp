@@ -66,6 +66,25 @@ RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionW
   return r;
 }
 
+RunResult run_dut_only(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+                       const StimulusOptions& opts, Dut& dut) {
+  AttnDriver driver(cfg, w, opts);
+  RunResult r;
+  r.alpha_bits = driver.alpha_bits();
+  const int64_t limit = driver.cycle_limit();
+  int64_t cycle = 0;
+  for (; !driver.finished() && cycle < limit; ++cycle) {
+    const golden::AttnInputs in = driver.inputs(cycle);
+    driver.observe(in, dut.eval(in), cycle);
+    dut.tick();
+  }
+  r.timed_out = !driver.finished();
+  r.cycles_simulated = cycle;
+  r.queries = driver.results();
+  if (!r.queries.empty()) r.cycles_total = r.queries.back().end_cycle - driver.run_start_cycle() + 1;
+  return r;
+}
+
 std::string check_functional(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                              const std::vector<QueryResult>& queries) {
   const golden::ScoreResults f =

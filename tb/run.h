@@ -55,6 +55,12 @@ RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionW
                         const StimulusOptions& opts, Dut* dut, int64_t stop_after = -1,
                         const CycleObserver& observer = {});
 
+// Runs the workload on the DUT alone, the driver reacting to the DUT's own outputs: no model, no
+// comparison. Only for measuring simulator speed (the benchmark); returns the cycles run and the
+// delivered results (cycles_total as in run_attention).
+RunResult run_dut_only(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+                       const StimulusOptions& opts, Dut& dut);
+
 // First difference between two output sets, comparing the s_* data fields only while s_valid.
 std::optional<Mismatch> compare_outputs(const golden::AttnOutputs& expected,
                                         const golden::AttnOutputs& got, int64_t cycle);

@@ -4,6 +4,7 @@
 // Built by `accelgen sim` (gen/cli/simbuild.cpp) for one config, with the generated params header
 // force-included and Vdut.h from Verilator. Exit status: 0 pass, 1 mismatch or functional error
 // (with a mismatch report and an FST waveform), 2 bad input.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,7 @@ using namespace accelgen;
 struct Args {
   std::string config, workload, report, fst, tool_version = "unknown";
   tb::StimulusOptions stim;
+  bool dut_only = false;
 };
 
 void write_file_atomically(const std::string& path, const std::string& text) {
@@ -45,6 +47,16 @@ int run(const Args& a) {
   }
   const core::AttentionWorkload w = core::load_attention_workload(a.workload, cfg);
 
+  if (a.dut_only) {
+    // Speed measurement for the benchmark: the RTL alone, no model, no comparison.
+    tb::VerilatorDut<Vdut> dut(a.stim.seed, "");
+    const auto t0 = std::chrono::steady_clock::now();
+    const tb::RunResult r = tb::run_dut_only(cfg, w, a.stim, dut);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::cout << fmt::format("dut-only cycles {} seconds {:.6f} total {}\n", r.cycles_simulated, s,
+                             r.cycles_total);
+    return r.timed_out ? 1 : 0;
+  }
   tb::RunResult r;
   {
     tb::VerilatorDut<Vdut> dut(a.stim.seed, "");
@@ -93,6 +105,7 @@ int main(int argc, char** argv) {
   app.add_option("--ready-prob", a.stim.ready_prob)->check(CLI::Range(0.01, 1.0));
   app.add_option("--reset-at", a.stim.reset_at);
   app.add_option("--tool-version", a.tool_version);
+  app.add_flag("--dut-only", a.dut_only, "time the RTL alone (no model, no checks)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
