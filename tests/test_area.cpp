@@ -26,7 +26,7 @@ using cli::AreaResult;
 
 namespace {
 
-using accelgen::testing::TempDir;
+using accelgen::test_support::TempDir;
 
 const fs::path kSrc = ACCELGEN_SOURCE_DIR;
 const fs::path kFixtures = kSrc / "tests/data/yosys";

@@ -33,9 +33,9 @@
 namespace accelgen::calib {
 namespace {
 
-using accelgen::testing::has;
-using accelgen::testing::write_text;
-using accelgen::testing::error_of;
+using accelgen::test_support::has;
+using accelgen::test_support::write_text;
+using accelgen::test_support::error_of;
 
 namespace fs = std::filesystem;
 using nlohmann::json;

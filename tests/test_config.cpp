@@ -25,10 +25,10 @@
 namespace accelgen::core {
 namespace {
 
-using accelgen::testing::has;
+using accelgen::test_support::has;
 
-using accelgen::testing::error_of;
-using TempDir = accelgen::testing::TempDir;
+using accelgen::test_support::error_of;
+using TempDir = accelgen::test_support::TempDir;
 
 using nlohmann::json;
 

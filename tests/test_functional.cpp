@@ -13,22 +13,13 @@
 #include "core/error.h"
 #include "core/tensor.h"
 #include "golden/functional.h"
+#include "tests/test_support.h"
 
 namespace accelgen::golden {
 namespace {
 
-core::IntMatrix rows(std::initializer_list<std::initializer_list<int64_t>> r) {
-  const Eigen::Index n = static_cast<Eigen::Index>(r.size());
-  const Eigen::Index d = n == 0 ? 0 : static_cast<Eigen::Index>(r.begin()->size());
-  core::IntMatrix m(n, d);
-  Eigen::Index i = 0;
-  for (const auto& row : r) {
-    Eigen::Index t = 0;
-    for (int64_t v : row) m(i, t++) = v;
-    ++i;
-  }
-  return m;
-}
+using accelgen::test_support::rows;
+
 
 KeyResult one(std::initializer_list<int64_t> q, std::initializer_list<int64_t> k, int wk, int64_t theta,
               bool dense = false) {

@@ -26,6 +26,7 @@
 #include "gen/generator.h"
 #include "tb/icarus.h"
 #include "tb/run.h"
+#include "tests/test_support.h"
 
 namespace accelgen {
 namespace {
@@ -91,6 +92,9 @@ TEST_P(IcarusCrossCheck, IcarusMatchesEveryCycle) {
       {"keep_all_backpressure", "gaussian", 4, {23, 0.9, 0.3, -1}, false, true},
   };
   for (const Run& run : runs) {
+    SCOPED_TRACE(fmt::format("config {} run {} kind {} seed {} lq {} lk {} valid {} ready {}", GetParam(),
+                             run.label, run.kind, run.stim.seed, run.lq, lk, run.stim.valid_prob,
+                             run.stim.ready_prob));
     core::AttentionWorkload w = core::make_workload(cfg, run.kind, run.lq, lk, run.stim.seed);
     if (run.keep_all) w.params.theta = core::signed_min(core::widths(cfg).tw);
     tb::StimulusOptions stim = run.stim;
@@ -113,17 +117,9 @@ TEST_P(IcarusCrossCheck, IcarusMatchesEveryCycle) {
 
 std::string param_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
-// Every regression config (d 1..64, wk 4..12, lanes 1..16, odd sizes, the dense baseline).
-std::vector<std::string> regression_configs() {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(kSource / "configs/regression")) {
-    if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
-INSTANTIATE_TEST_SUITE_P(Configs, IcarusCrossCheck, ::testing::ValuesIn(regression_configs()),
+INSTANTIATE_TEST_SUITE_P(Configs, IcarusCrossCheck,
+                         ::testing::ValuesIn(test_support::regression_configs(kSource)),
                          param_name);
 
 // The same stimulus on both simulators: the Verilated RTL matches the golden model on every cycle of
@@ -281,15 +277,7 @@ TEST(IcarusSensitivity, ReversedArbiterPriorityIsCaught) {
   gen::Outputs o = gen::generate(cfg);
   const std::string good = "for (l = 0; l < NumLanes; l = l + 1) begin";
   const std::string bad = "for (l = NumLanes - 1; l >= 0; l = l - 1) begin";
-  bool mutated = false;
-  for (auto& f : o.files) {
-    const size_t at = f.content.find(good);
-    if (f.name == cfg.name + "_out_arb.v" && at != std::string::npos) {
-      f.content.replace(at, good.size(), bad);
-      mutated = true;
-    }
-  }
-  ASSERT_TRUE(mutated) << "the arbiter no longer has the line this test mutates; update the test";
+  ASSERT_TRUE(test_support::mutate_file(o, cfg.name + "_out_arb.v", good, bad)) << "the arbiter no longer has the line this test mutates; update the test";
   // Keep every key, so that all lanes finish in the same cycle and the arbiter has to choose.
   core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 2, 12, 4);
   w.params.theta = core::signed_min(core::widths(cfg).tw);

@@ -22,6 +22,7 @@
 #include "gen/generator.h"
 #include "tb/report.h"
 #include "tb/run.h"
+#include "tests/test_support.h"
 
 namespace accelgen {
 namespace {
@@ -33,14 +34,6 @@ const fs::path kBinary = ACCELGEN_BINARY_DIR;
 
 fs::path cache_dir() { return cli::default_cache_dir(); }
 
-std::vector<std::string> regression_configs() {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(kSource / "configs/regression")) {
-    if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 fs::path config_path(const std::string& name) {
   return kSource / "configs/regression" / (name + ".json");
@@ -107,7 +100,9 @@ TEST_P(Portability, LintIcarusAndYosysClean) {
 
 std::string param_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
-INSTANTIATE_TEST_SUITE_P(Configs, Portability, ::testing::ValuesIn(regression_configs()), param_name);
+INSTANTIATE_TEST_SUITE_P(Configs, Portability,
+                         ::testing::ValuesIn(test_support::regression_configs(kSource)),
+                         param_name);
 
 class Simulation : public ::testing::TestWithParam<std::string> {
  protected:
@@ -184,7 +179,9 @@ TEST_P(Simulation, DirectedCases) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, Simulation, ::testing::ValuesIn(regression_configs()), param_name);
+INSTANTIATE_TEST_SUITE_P(Configs, Simulation,
+                         ::testing::ValuesIn(test_support::regression_configs(kSource)),
+                         param_name);
 
 // The testbench must be able to fail: a lane that drops key 3 one step early is caught at the
 // first output that differs, with the cycle, signal, expected and actual values and a waveform.
@@ -194,15 +191,7 @@ TEST(Sensitivity, BrokenLaneIsCaughtWithMismatchReportAndWaveform) {
   gen::Outputs o = gen::generate(cfg);
   const std::string good = "  wire done = below | last;";
   const std::string bad = "  wire done = below | last | (act_q && key_q == 3 && bit_q == 1);";
-  bool mutated = false;
-  for (auto& f : o.files) {
-    const size_t at = f.content.find(good);
-    if (f.name == cfg.name + "_bs_lane.v" && at != std::string::npos) {
-      f.content.replace(at, good.size(), bad);
-      mutated = true;
-    }
-  }
-  ASSERT_TRUE(mutated) << "the lane no longer has the line this test mutates; update the test";
+  ASSERT_TRUE(test_support::mutate_file(o, cfg.name + "_bs_lane.v", good, bad)) << "the lane no longer has the line this test mutates; update the test";
   const fs::path simv = cli::ensure_simulator(o, cfg.name + "_mutant", cache_dir()).exe;
   const fs::path dir = scratch("sensitivity");
   core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 3, 20, 5);

@@ -22,26 +22,17 @@
 #include "core/workload.h"
 #include "golden/functional.h"
 #include "golden/softmax.h"
+#include "tests/test_support.h"
 
 namespace accelgen::golden {
 namespace {
+
+using accelgen::test_support::rows;
 
 using Kept = std::vector<std::pair<int, int64_t>>;
 
 SoftmaxFormat fmt(int fa, int fo, int e, int l, int wv) { return SoftmaxFormat{fa, fo, e, l, wv}; }
 
-core::IntMatrix rows(std::initializer_list<std::initializer_list<int64_t>> r) {
-  const Eigen::Index n = static_cast<Eigen::Index>(r.size());
-  const Eigen::Index d = n == 0 ? 0 : static_cast<Eigen::Index>(r.begin()->size());
-  core::IntMatrix m(n, d);
-  Eigen::Index i = 0;
-  for (const auto& row : r) {
-    Eigen::Index t = 0;
-    for (int64_t v : row) m(i, t++) = v;
-    ++i;
-  }
-  return m;
-}
 
 // Independent float evaluation of SPEC's formula for one query, in units of 2^-F_o (not rounded):
 // p_j = 2^(alpha*(s_j - m)) / sum_k 2^(alpha*(s_k - m)), O = sum_j p_j V[j][c], alpha = alpha_bits * 2^-Fa.

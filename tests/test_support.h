@@ -1,19 +1,26 @@
-// Helpers shared by the test suites: a per-test scratch directory and capturing an InputError.
+// Helpers shared by the test suites: scratch directories, InputError capture, file I/O, small
+// matrices, the regression config list and RTL mutation for sensitivity tests.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <fstream>
 #include <iterator>
 #include <functional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "core/error.h"
+#include "core/tensor.h"
+#include "gen/generator.h"
 
-namespace accelgen::testing {
+namespace accelgen::test_support {
 
 // A fresh directory under the system temp dir, named after the running test, removed afterwards.
 class TempDir {
@@ -68,4 +75,42 @@ inline void write_text(const std::filesystem::path& p, const std::string& text) 
   ASSERT_TRUE(os.good()) << p;
 }
 
-}  // namespace accelgen::testing
+// An integer matrix written row by row: rows({{1, 2}, {3, 4}}).
+inline core::IntMatrix rows(std::initializer_list<std::initializer_list<int64_t>> r) {
+  const Eigen::Index n = static_cast<Eigen::Index>(r.size());
+  const Eigen::Index d = n == 0 ? 0 : static_cast<Eigen::Index>(r.begin()->size());
+  core::IntMatrix m(n, d);
+  Eigen::Index i = 0;
+  for (const auto& row : r) {
+    Eigen::Index t = 0;
+    for (int64_t v : row) m(i, t++) = v;
+    ++i;
+  }
+  return m;
+}
+
+// Names (file stems) of configs/regression/*.json, sorted.
+inline std::vector<std::string> regression_configs(const std::filesystem::path& source_dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(source_dir / "configs/regression")) {
+    if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Replaces `good` by `bad` in the generated file `file` (sensitivity tests break the RTL on
+// purpose). Returns false if the file or the text is not there, so a test notices a template change.
+inline bool mutate_file(gen::Outputs& outputs, const std::string& file, const std::string& good,
+                        const std::string& bad) {
+  for (auto& f : outputs.files) {
+    const size_t at = f.content.find(good);
+    if (f.name == file && at != std::string::npos) {
+      f.content.replace(at, good.size(), bad);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace accelgen::test_support

@@ -34,12 +34,12 @@
 namespace accelgen::core {
 namespace {
 
-using accelgen::testing::has;
-using accelgen::testing::read_bytes;
-using accelgen::testing::write_text;
+using accelgen::test_support::has;
+using accelgen::test_support::read_bytes;
+using accelgen::test_support::write_text;
 
-using accelgen::testing::error_of;
-using TempDir = accelgen::testing::TempDir;
+using accelgen::test_support::error_of;
+using TempDir = accelgen::test_support::TempDir;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
