@@ -308,7 +308,7 @@ TEST(AreaFlow, SmallConfigWithOsu018AndGeLiberties) {
   const AreaResult r = cli::synthesize_area(c, o);
   ASSERT_TRUE(r.feasible) << r.reason;
   EXPECT_FALSE(r.from_cache);
-  EXPECT_EQ(r.top, "sm_score_top");
+  EXPECT_EQ(r.top, "sm_attn_top");
   EXPECT_EQ(r.liberty_name, "osu018_stdcells");
   EXPECT_EQ(r.nand2_cell, "NAND2X1");
   EXPECT_EQ(r.yosys_version.rfind("Yosys ", 0), 0u) << r.yosys_version;
@@ -332,16 +332,14 @@ TEST(AreaFlow, SmallConfigWithOsu018AndGeLiberties) {
   EXPECT_FALSE(r.critical_endpoint.empty());
 
   // The same config again: from the cache, same numbers, no synthesis.
-  const auto t0 = std::chrono::steady_clock::now();
   const AreaResult again = cli::synthesize_area(c, o);
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
   EXPECT_TRUE(again.from_cache);
   EXPECT_EQ(again.cache_key, r.cache_key);
   EXPECT_EQ(again.area_um2, r.area_um2);
   EXPECT_EQ(again.flops, r.flops);
   EXPECT_EQ(again.fmax_mhz, r.fmax_mhz);
   EXPECT_EQ(cli::to_json(again)["modules"], cli::to_json(r)["modules"]);
-  EXPECT_TRUE(fs::exists(cache.path() / "area" / ("sm_score_top-" + r.cache_key) / "result.json"));
+  EXPECT_TRUE(fs::exists(cache.path() / "area" / ("sm_attn_top-" + r.cache_key) / "result.json"));
 
   // The project's GE liberty through the --liberty path: other cells, other area, same flops.
   AreaOptions og = o;
@@ -431,7 +429,7 @@ TEST(AreaCommand, WritesJsonAndRejectsBadInput) {
        out.string(), "--cache", (dir.path() / "cache").string()});
   const auto j = nlohmann::json::parse(read(out));
   EXPECT_TRUE(j["feasible"].get<bool>());
-  EXPECT_EQ(j["top"], "tn_score_top");
+  EXPECT_EQ(j["top"], "tn_attn_top");
   EXPECT_EQ(j["liberty"]["name"], "ge_area");
   EXPECT_GT(j["area_um2"].get<double>(), 0);
   EXPECT_GT(j["flops"].get<int>(), 0);
