@@ -46,5 +46,6 @@ export ACCELGEN_CACHE="${ACCELGEN_CACHE:-$PWD/build/sim-cache}"
 config=configs/default.json
 ./build/accelgen generate --config "$config" --out out/rtl
 ./build/accelgen workload --config "$config" --kind peaky --lq 16 --lk 64 --seed 1 --out out/workload
-./build/accelgen sim --config "$config" --workload out/workload --report out/sim_report.json
-echo "report: out/sim_report.json   RTL: out/rtl/"
+./build/accelgen sim --config "$config" --workload out/workload --report out/sim_report.json \
+  --out-tensor out/o.npy
+echo "report: out/sim_report.json   output O: out/o.npy   RTL: out/rtl/"

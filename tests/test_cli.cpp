@@ -580,6 +580,41 @@ TEST(CliModel, DenseBaselineKeepsEveryScoreAtFullCost) {
   EXPECT_EQ(j.at("bit_steps").get<uint64_t>(), uint64_t{lq} * lk * wk);
 }
 
+// --out-tensor: O as an int64 .npy, one row per query; the report's softmax/xV fields. With the
+// output always ready, each query's back-end cycles are n + 2 (ACC) + QB (DIV) + 1 (DONE), QB =
+// wv + F_o = 10 for the default config, and 1 for a query with every key pruned (docs/softmax.md).
+TEST(CliModel, OutTensorHoldsOneRowPerQueryAndBackEndCycles) {
+  TempDir t;
+  const int lq = 9, lk = 30, dv = 16, fo = 2, wv = 8;
+  const fs::path wl = cli_workload(t.path(), kDefaultConfig, "peaky", lq, lk, 4);
+  const fs::path report = t.path() / "r.json";
+  const fs::path o_path = t.path() / "out" / "o.npy";
+  const CliRun r = accelgen({"model", "--config", kDefaultConfig, "--workload", wl.string(), "--report",
+                             report.string(), "--out-tensor", o_path.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const core::IntMatrix o = core::read_npy(o_path.string());
+  ASSERT_EQ(o.rows(), lq);
+  ASSERT_EQ(o.cols(), dv);
+  EXPECT_LE(o.cwiseAbs().maxCoeff(), int64_t{1} << (wv - 1 + fo));
+  const json j = json::parse(read_bytes(report));
+  EXPECT_EQ(j.at("output_format").at("frac_bits"), fo);
+  EXPECT_EQ(j.at("output_format").at("width"), wv + fo + 1);
+  const auto kept = j.at("per_query").at("kept").get<std::vector<int>>();
+  const auto bcyc = j.at("per_query").at("softmax_v_cycles").get<std::vector<int>>();
+  ASSERT_EQ(bcyc.size(), static_cast<size_t>(lq));
+  int64_t sum = 0;
+  for (int i = 0; i < lq; ++i) {
+    EXPECT_EQ(bcyc[static_cast<size_t>(i)], kept[static_cast<size_t>(i)] == 0 ? 1 : kept[static_cast<size_t>(i)] + 13)
+        << "query " << i;
+    if (kept[static_cast<size_t>(i)] == 0) {
+      EXPECT_TRUE((o.row(i).array() == 0).all()) << "empty query " << i << " must give a zero row";
+    }
+    sum += bcyc[static_cast<size_t>(i)];
+  }
+  EXPECT_EQ(j.at("cycles").at("softmax_v_phase").get<int64_t>(), sum);
+  EXPECT_FALSE(fs::exists(o_path.string() + ".tmp"));
+}
+
 TEST(CliModel, RunsWithoutAReportFile) {
   TempDir t;
   const fs::path wl = cli_workload(t.path(), kDefaultConfig, "gaussian", 3, 7, 1);
