@@ -35,7 +35,8 @@ nlohmann::json run_numbers(const nlohmann::json& report) {
             {"dense_bit_steps", report["dense_bit_steps"]},
             {"bit_step_fraction", report["bit_step_fraction"]},
             {"lane_utilization", report["lane_utilization"]}}},
-          {"alpha", report["alpha"]}};
+          {"alpha", report["alpha"]},
+          {"output_format", report["output_format"]}};
 }
 
 // Raw config JSON as given (for an infeasible record), or {} if it cannot even be read.
@@ -105,6 +106,7 @@ nlohmann::json evaluate(const EvalOptions& o) {
   if (o.area) {
     AreaOptions ao;
     ao.liberty = o.liberty;
+    if (!o.area_cache.empty()) ao.cache_root = o.area_cache;
     const AreaResult a = synthesize_area(c, ao);
     rec["area"] = to_json(a);
     rec["tool_versions"] = {{"yosys", a.yosys_version}, {"opensta", a.sta_version}};

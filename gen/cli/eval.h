@@ -16,6 +16,7 @@ struct EvalOptions {
   std::string config, workload, thresholds, liberty, json_out;
   bool verify = false;
   bool area = true;  // --no-area: skip synthesis (cycles only)
+  std::string area_cache;  // area cache root; empty: the default (bench uses a fresh one for a cold eval)
 };
 
 // Builds the record; throws core::InputError only for a bad workload or thresholds file (the
