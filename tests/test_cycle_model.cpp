@@ -17,49 +17,12 @@
 #include "core/config.h"
 #include "golden/cycle_model.h"
 #include "golden/functional.h"
+#include "attn_pins.h"
 
 namespace accelgen::golden {
 namespace {
 
-// ---- stimulus helpers ----
-
-AttnInputs idle(bool s_ready = true) {
-  AttnInputs in;
-  in.s_ready = s_ready;
-  return in;
-}
-AttnInputs reset_in() {
-  AttnInputs in = idle();
-  in.rst_n = false;
-  return in;
-}
-AttnInputs cfg_write(uint32_t addr, uint64_t data) {
-  AttnInputs in = idle();
-  in.cfg_we = true;
-  in.cfg_addr = addr;
-  in.cfg_wdata = data;
-  return in;
-}
-AttnInputs key(std::vector<int64_t> k, bool last) {
-  AttnInputs in = idle();
-  in.k_valid = true;
-  in.k_data = std::move(k);
-  in.k_last = last;
-  return in;
-}
-AttnInputs query(std::vector<int64_t> q, uint32_t slot = 0) {
-  AttnInputs in = idle();
-  in.q_valid = true;
-  in.q_data = std::move(q);
-  in.q_slot = slot;
-  return in;
-}
-
-// `base` followed by `n` idle cycles (s_ready = 1).
-std::vector<AttnInputs> then_idle(std::vector<AttnInputs> base, int n) {
-  base.insert(base.end(), static_cast<size_t>(n), idle());
-  return base;
-}
+using namespace test_support::pins;
 
 // ---- expected-output helpers ----
 

@@ -17,6 +17,7 @@
 #include "core/workload.h"
 #include "golden/cycle_model.h"
 #include "golden/functional.h"
+#include "attn_pins.h"
 #include "golden/softmax.h"
 #include "golden/unit_model.h"
 #include "test_support.h"
@@ -24,44 +25,7 @@
 namespace accelgen::golden {
 namespace {
 
-// ---- stimulus helpers ----
-
-AttnInputs idle(bool o_ready = true) {
-  AttnInputs in;
-  in.o_ready = o_ready;
-  return in;
-}
-AttnInputs reset_in() {
-  AttnInputs in = idle();
-  in.rst_n = false;
-  return in;
-}
-AttnInputs with_cfg_write(AttnInputs in, uint32_t addr, uint64_t data) {
-  in.cfg_we = true;
-  in.cfg_addr = addr;
-  in.cfg_wdata = data;
-  return in;
-}
-AttnInputs cfg_write(uint32_t addr, uint64_t data) { return with_cfg_write(idle(), addr, data); }
-AttnInputs key(std::vector<int64_t> k, std::vector<int64_t> v, bool last) {
-  AttnInputs in = idle();
-  in.k_valid = true;
-  in.k_data = std::move(k);
-  in.k_vdata = std::move(v);
-  in.k_last = last;
-  return in;
-}
-AttnInputs query(std::vector<int64_t> q, uint32_t slot = 0) {
-  AttnInputs in = idle();
-  in.q_valid = true;
-  in.q_data = std::move(q);
-  in.q_slot = slot;
-  return in;
-}
-std::vector<AttnInputs> then_idle(std::vector<AttnInputs> base, int n) {
-  base.insert(base.end(), static_cast<size_t>(n), idle());
-  return base;
-}
+using namespace test_support::pins;
 
 // d=1, dv=2, wq=4, wk=2, wv=4, 1 lane, alpha 4.4 bits, F_o=2: QB = wv + F_o = 6.
 // E = 4 + 2 + clog2(max_keys) + 3, L = ceil(6/2) = 3, G = max(F_a, L) = 4.
