@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "golden/fast_model.h"
 #include "golden/functional.h"
 #include "golden/softmax.h"
 
@@ -65,6 +66,19 @@ RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionW
   if (!r.queries.empty()) r.cycles_total = r.queries.back().end_cycle - driver.run_start_cycle() + 1;
   if (!r.mismatch && !r.timed_out && stop_after < 0) {
     r.functional_error = check_functional(cfg, w, r.queries, r.alpha_bits);
+  }
+  return r;
+}
+
+RunResult run_attention_fast(const core::AttentionConfig& cfg, const core::AttentionWorkload& w) {
+  const golden::FastRun f = golden::run_fast(cfg, w);
+  RunResult r;
+  r.alpha_bits = f.alpha_bits;
+  r.cycles_total = f.cycles_total;
+  r.cycles_simulated = f.cycles_simulated;
+  r.queries.reserve(f.queries.size());
+  for (const golden::FastQuery& q : f.queries) {
+    r.queries.push_back({q.out, q.count, q.empty, q.steps, q.cycles, q.bcycles, q.end_cycle});
   }
   return r;
 }

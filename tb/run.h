@@ -58,6 +58,11 @@ RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionW
                         const StimulusOptions& opts, Dut* dut, int64_t stop_after = -1,
                         const CycleObserver& observer = {});
 
+// The same results as run_attention(cfg, w, {seed, 1.0, 1.0, -1}, nullptr) (full-rate stimulus, any
+// seed: garbage data never changes results) from the fast event-driven model golden/fast_model.h,
+// tens of times faster; for design search (`accelgen eval`, `accelgen model --fast`).
+RunResult run_attention_fast(const core::AttentionConfig& cfg, const core::AttentionWorkload& w);
+
 // Runs the workload on the DUT alone, the driver reacting to the DUT's own outputs: no model, no
 // comparison. Only for measuring simulator speed (the benchmark); returns the cycles run and the
 // delivered results (cycles_total as in run_attention).

@@ -615,6 +615,31 @@ TEST(CliModel, OutTensorHoldsOneRowPerQueryAndBackEndCycles) {
   EXPECT_FALSE(fs::exists(o_path.string() + ".tmp"));
 }
 
+// --fast: the event-driven model's report has the same numbers as the pin-level model's at full
+// rate; with non-full-rate stimulus it is refused (status 2, naming --fast).
+TEST(CliModel, FastModelGivesTheSameReportNumbers) {
+  TempDir t;
+  const fs::path wl = cli_workload(t.path(), kDefaultConfig, "gaussian", 7, 33, 8);
+  const fs::path slow = t.path() / "slow.json", fast = t.path() / "fast.json";
+  ASSERT_EQ(accelgen({"model", "--config", kDefaultConfig, "--workload", wl.string(), "--report", slow.string(),
+                      "--out-tensor", (t.path() / "o_slow.npy").string()})
+                .status,
+            0);
+  const CliRun r = accelgen({"model", "--fast", "--config", kDefaultConfig, "--workload", wl.string(), "--report",
+                             fast.string(), "--out-tensor", (t.path() / "o_fast.npy").string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  json a = json::parse(read_bytes(slow)), b = json::parse(read_bytes(fast));
+  EXPECT_EQ(b.at("simulator"), "golden-fast-model");
+  a.erase("simulator");
+  b.erase("simulator");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(read_bytes(t.path() / "o_slow.npy"), read_bytes(t.path() / "o_fast.npy"));
+  const CliRun bad = accelgen({"model", "--fast", "--ready-prob", "0.5", "--config", kDefaultConfig, "--workload",
+                               wl.string()});
+  EXPECT_EQ(bad.status, 2) << describe(bad);
+  EXPECT_TRUE(has(bad.output, "--fast")) << bad.output;
+}
+
 TEST(CliModel, RunsWithoutAReportFile) {
   TempDir t;
   const fs::path wl = cli_workload(t.path(), kDefaultConfig, "gaussian", 3, 7, 1);

@@ -82,17 +82,21 @@ core::AttentionWorkload load_workload(const std::string& dir, const core::Attent
 }
 
 void cmd_model(const std::string& config, const std::string& workload, const std::string& report,
-               const tb::StimulusOptions& stim, const std::string& thresholds, const std::string& out_tensor) {
+               const tb::StimulusOptions& stim, const std::string& thresholds, const std::string& out_tensor,
+               bool fast) {
   const core::AttentionConfig c = core::load_attention_config(config);
   const core::AttentionWorkload w = load_workload(workload, c, thresholds);
-  const tb::RunResult r = tb::run_attention(c, w, stim, nullptr);
+  if (fast && (stim.valid_prob < 1.0 || stim.ready_prob < 1.0 || stim.reset_at >= 0)) {
+    throw core::InputError("--fast", "models full-rate stimulus only; drop --valid-prob, --ready-prob and --reset-at");
+  }
+  const tb::RunResult r = fast ? tb::run_attention_fast(c, w) : tb::run_attention(c, w, stim, nullptr);
   if (r.timed_out || !r.functional_error.empty()) {
     std::cerr << fmt::format("model run failed: {}\n",
                              r.timed_out ? "timed out" : r.functional_error);
     throw RunFailure{1};
   }
   const nlohmann::json j =
-      tb::make_report(c, w, r, {"golden-cycle-model", gen::tool_version(), workload, stim});
+      tb::make_report(c, w, r, {fast ? "golden-fast-model" : "golden-cycle-model", gen::tool_version(), workload, stim});
   if (!report.empty()) write_text_atomically(report, j.dump(2) + "\n");
   if (!out_tensor.empty()) tb::write_output_tensor(out_tensor, r, c.dv);
   std::cout << tb::summary(j);
@@ -175,6 +179,7 @@ void add_commands(CLI::App& app) {
   struct RunArgs {
     std::string config, workload, report, cache, fst, thresholds, out_tensor;
     StimulusArgs stim;
+    bool fast = false;
   };
   auto sa = std::make_shared<RunArgs>();
   auto* s = app.add_subcommand("sim", "run a workload on the Verilated RTL against the golden model");
@@ -198,9 +203,10 @@ void add_commands(CLI::App& app) {
   m->add_option("--report", ma->report, "report JSON to write");
   m->add_option("--thresholds", ma->thresholds, "learned thresholds (accelgen calibrate) replacing theta");
   m->add_option("--out-tensor", ma->out_tensor, "write the attention output O (Lq x dv, int64 .npy)");
+  m->add_flag("--fast", ma->fast, "event-driven model: same numbers at full rate, tens of times faster");
   ma->stim.add(m);
   m->callback([ma] {
-    cmd_model(ma->config, ma->workload, ma->report, ma->stim.opts, ma->thresholds, ma->out_tensor);
+    cmd_model(ma->config, ma->workload, ma->report, ma->stim.opts, ma->thresholds, ma->out_tensor, ma->fast);
   });
 
   auto ba = std::make_shared<BenchOptions>();
