@@ -193,6 +193,7 @@ NmCompressed read_compressed(const std::string& dir) {
     throw InputError(meta_path, fmt::format("field \"format\" must be \"{}\"", kFormat));
   }
   NmCompressed c;
+  // Clamped before the int cast so a huge value is reported by check_nm_pattern, not wrapped.
   c.n = static_cast<int>(std::min<int64_t>(get_meta_int(meta, "n", meta_path), 1 << 20));
   c.m = static_cast<int>(std::min<int64_t>(get_meta_int(meta, "m", meta_path), 1 << 20));
   c.k = get_meta_int(meta, "k", meta_path);
