@@ -36,6 +36,11 @@ AttentionWidths widths(const AttentionConfig& c) {
   w.stw = clog2(static_cast<uint64_t>(c.max_keys) * static_cast<uint64_t>(c.wk) + 1);
   w.slw = std::max(1, clog2(static_cast<uint64_t>(c.threshold_slots)));
   w.cyw = 32;
+  w.ef = c.wv + c.out_frac_bits + clog2(static_cast<uint64_t>(c.max_keys)) + 3;
+  w.lb = c.exp_lut_bits != 0 ? c.exp_lut_bits : (c.wv + c.out_frac_bits + 1) / 2;
+  w.ow = c.wv + c.out_frac_bits + 1;
+  w.zw = w.ef + 1 + w.kcw;
+  w.qb = c.wv + c.out_frac_bits;
   return w;
 }
 
@@ -44,7 +49,8 @@ namespace {
 const std::set<std::string>& known_keys() {
   static const std::set<std::string> keys = {
       "kind",  "name",     "d",        "dv",   "wq", "wk", "wv", "lanes", "max_keys",
-      "threshold_slots", "alpha_int_bits", "alpha_frac_bits", "dense_baseline"};
+      "threshold_slots", "alpha_int_bits", "alpha_frac_bits", "dense_baseline",
+      "out_frac_bits", "exp_lut_bits", "overlap_backend"};
   return keys;
 }
 
@@ -68,6 +74,9 @@ AttentionConfig parse_attention_config(const nlohmann::json& j) {
   c.alpha_int_bits = get_int(j, "alpha_int_bits", 0, 16, c.alpha_int_bits);
   c.alpha_frac_bits = get_int(j, "alpha_frac_bits", 0, 24, c.alpha_frac_bits);
   c.dense_baseline = get_bool(j, "dense_baseline", c.dense_baseline);
+  c.out_frac_bits = get_int(j, "out_frac_bits", 0, 8, c.out_frac_bits);
+  c.exp_lut_bits = get_int(j, "exp_lut_bits", 0, 12, c.exp_lut_bits);
+  c.overlap_backend = get_bool(j, "overlap_backend", c.overlap_backend);
   const int aw = c.alpha_int_bits + c.alpha_frac_bits;
   if (aw < 1 || aw > 32) {
     throw InputError("config.alpha_frac_bits",
@@ -110,7 +119,10 @@ nlohmann::json to_json(const AttentionConfig& c) {
                         {"threshold_slots", c.threshold_slots},
                         {"alpha_int_bits", c.alpha_int_bits},
                         {"alpha_frac_bits", c.alpha_frac_bits},
-                        {"dense_baseline", c.dense_baseline}};
+                        {"dense_baseline", c.dense_baseline},
+                        {"out_frac_bits", c.out_frac_bits},
+                        {"exp_lut_bits", c.exp_lut_bits},
+                        {"overlap_backend", c.overlap_backend}};
 }
 
 std::string config_hash(const AttentionConfig& c) { return hash_hex(to_json(c).dump()); }

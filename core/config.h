@@ -26,6 +26,9 @@ struct AttentionConfig {
   int alpha_int_bits = 4;       // softmax scale register: integer bits
   int alpha_frac_bits = 20;     // softmax scale register: fraction bits
   bool dense_baseline = false;  // termination and pruning off
+  int out_frac_bits = 2;        // fraction bits of the attention output O (docs/softmax.md F_o)
+  int exp_lut_bits = 0;         // exp table index bits L (2^L + 1 entries); 0: derived (docs/softmax.md)
+  bool overlap_backend = true;  // score the next query while the back-end finishes the current one
 
   bool operator==(const AttentionConfig&) const = default;
 };
@@ -43,6 +46,12 @@ struct AttentionWidths {
   int stw;  // steps per query
   int slw;  // slot index
   int cyw;  // score-phase cycle counter (saturating)
+  // Softmax/xV back-end (docs/softmax.md).
+  int ef;  // E: fraction bits of the exponentials
+  int lb;  // L: exp table index bits (the table has 2^L + 1 entries)
+  int ow;  // output element O: signed, out_frac_bits fraction bits
+  int zw;  // sum of exponentials Z (unsigned)
+  int qb;  // quotient bits of the normalization (= divider cycles)
 };
 
 // ceil(log2(x)) for x >= 1 (clog2(1) == 0), as Verilog's $clog2.

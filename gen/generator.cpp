@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "gen/template.h"
 #include "gen/templates.h"
+#include "golden/softmax.h"
 
 #ifndef ACCELGEN_VERSION
 #error "ACCELGEN_VERSION must be defined by the build"
@@ -23,9 +24,63 @@ namespace {
 
 std::string str(int64_t v) { return std::to_string(v); }
 
+int bit_width(uint64_t v) {  // bits needed to hold v (at least 1)
+  int b = 1;
+  while (b < 64 && (v >> b) != 0) ++b;
+  return b;
+}
+
+// Holes of the exponential (gen/rtl/exp2.v.in): the table as case items, and the expressions that
+// split x into integer part, table index and interpolation remainder (docs/softmax.md steps 3-6),
+// written so that no part-select, replication or comparison is ever empty or truncating.
+void add_exp2_vars(const core::AttentionConfig& c, const core::AttentionWidths& w, Vars& v) {
+  const golden::SoftmaxFormat f = golden::default_softmax_format(c);
+  const std::vector<int64_t> table = golden::exp_table(f);
+  const int E = w.ef, L = w.lb, Fa = c.alpha_frac_bits, XW = w.aw + w.sw;
+  const int RW = std::max(Fa - L, 0);  // fraction bits below the index: interpolation remainder
+  int64_t max_step = 1;
+  std::string cases;
+  for (size_t i = 0; i < table.size(); ++i) {
+    cases += fmt::format("        {}'d{}: exp_table = {}'d{};\n", L + 1, i, E + 1, table[i]);
+    if (i + 1 < table.size()) max_step = std::max(max_step, table[i] - table[i + 1]);
+  }
+  cases.pop_back();
+  const int DW = bit_width(static_cast<uint64_t>(max_step));
+  if (DW > E) throw std::logic_error("exp table steps wider than the table");
+  const int IW = XW - Fa;        // integer-part bits (>= SW >= 1)
+  const int SHW = bit_width(static_cast<uint64_t>(E));  // shift amounts 0..E
+  v["XW"] = str(XW);
+  v["E"] = str(E);
+  v["E1"] = str(E + 1);
+  v["LB"] = str(L);
+  v["LB1"] = str(L + 1);
+  v["RW"] = str(RW);
+  v["DW"] = str(DW);
+  v["EPAD"] = str(E + 1 - DW);
+  v["IW"] = str(IW);
+  v["LUT_CASES"] = cases;
+  v["INT_EXPR"] = Fa > 0 ? fmt::format("x_i[{}:{}]", XW - 1, Fa) : "x_i";
+  if (Fa == 0) {
+    v["IDX_EXPR"] = fmt::format("{}'d0", L + 1);
+  } else if (Fa >= L) {
+    v["IDX_EXPR"] = fmt::format("{{1'b0, x_i[{}:{}]}}", Fa - 1, Fa - L);
+  } else {
+    v["IDX_EXPR"] = fmt::format("{{1'b0, x_i[{}:0], {}'d0}}", Fa - 1, L - Fa);
+  }
+  // I > E: compare at a width that holds both; if I can never exceed E the test is constant 0
+  // and the shift reads only the low bits of I.
+  if ((IW >= 63 ? ~uint64_t{0} : (uint64_t{1} << IW) - 1) <= static_cast<uint64_t>(E)) {
+    v["BIG_EXPR"] = "1'b0";
+    v["SHIFT_EXPR"] = "int_part";
+  } else {
+    v["BIG_EXPR"] = fmt::format("int_part > {}'d{}", IW, E);
+    v["SHIFT_EXPR"] = IW > SHW ? fmt::format("int_part[{}:0]", SHW - 1) : "int_part";
+  }
+}
+
 Vars template_vars(const core::AttentionConfig& c) {
   const core::AttentionWidths w = core::widths(c);
-  return Vars{
+  Vars v{
       {"n", c.name},
       {"D", str(c.d)},
       {"WQ", str(c.wq)},
@@ -48,14 +103,34 @@ Vars template_vars(const core::AttentionConfig& c) {
       {"STW", str(w.stw)},
       {"SLW", str(w.slw)},
       {"BIW", str(core::clog2(static_cast<uint64_t>(c.wk)))},
+      {"DV", str(c.dv)},
+      {"WV", str(c.wv)},
+      {"FO", str(c.out_frac_bits)},
+      {"FO1", str(c.out_frac_bits + 1)},
+      {"OW", str(w.ow)},
+      {"QB", str(w.qb)},
+      {"QB1", str(w.qb - 1)},
+      {"QB1P", str(w.qb + 1)},
+      {"KQW", str(std::max(1, core::clog2(static_cast<uint64_t>(w.qb))))},
+      {"ZW", str(w.zw)},
+      {"ACW", str(w.zw + c.wv)},
+      {"NW", str(w.zw + w.qb + 1)},
+      {"VPW", str(w.ef + 1 + c.wv)},
+      {"OVERLAP", c.overlap_backend ? "1" : "0"},
   };
+  add_exp2_vars(c, w, v);
+  return v;
 }
 
 std::map<std::string, bool> template_flags(const core::AttentionConfig& c) {
   const core::AttentionWidths w = core::widths(c);
   return {{"prune", !c.dense_baseline},
           {"dense", c.dense_baseline},
-          {"key_count_wider", w.kcw > w.kiw}};
+          {"key_count_wider", w.kcw > w.kiw},
+          {"interp", c.alpha_frac_bits > w.lb},
+          {"no_interp", c.alpha_frac_bits <= w.lb},
+          {"overlap", c.overlap_backend},
+          {"no_overlap", !c.overlap_backend}};
 }
 
 std::string banner(const core::AttentionConfig& c, const std::string& what) {
@@ -96,7 +171,10 @@ GeneratedFile emit_module(const core::AttentionConfig& c, const std::string& tpl
 std::vector<std::string> module_templates(const core::AttentionConfig& c) {
   std::vector<std::string> t = {"cfg_regs", "key_store"};
   if (!c.dense_baseline) t.push_back("bound_table");
-  for (const char* name : {"bs_lane", "key_issue", "out_arb", "score_top"}) t.emplace_back(name);
+  for (const char* name : {"bs_lane", "key_issue", "out_arb", "score_top", "value_store", "exp2",
+                           "softmax_v", "attn_top"}) {
+    t.emplace_back(name);
+  }
   return t;
 }
 
@@ -121,7 +199,7 @@ GeneratedFile emit_manifest(const core::AttentionConfig& c, const Outputs& o) {
       {"files", o.rtl_files},
       {"filelist", "files.f"},
       {"params_header", o.params_header},
-      {"ports", ports_json(score_top_ports(c))},
+      {"ports", ports_json(unit_top_ports(c))},
   };
   return {"manifest.json", m.dump(2) + "\n"};
 }
@@ -162,6 +240,10 @@ GeneratedFile emit_params_header(const core::AttentionConfig& c, const Outputs& 
   constant("kStepsWidth", w.stw, "s_steps_o");
   constant("kSlotWidth", w.slw, "q_slot_i");
   constant("kCyclesWidth", w.cyw, "s_cycles_o");
+  constant("kDv", c.dv, "dv");
+  constant("kVWidth", c.wv, "wv");
+  constant("kOutWidth", w.ow, "element of o_data_o");
+  constant("kOutFracBits", c.out_frac_bits, "out_frac_bits");
   text += "\n}  // namespace accelgen_params\n";
   return {o.params_header, text};
 }
@@ -202,16 +284,43 @@ std::vector<Port> score_top_ports(const core::AttentionConfig& c) {
   p.push_back({sg, "s_empty_o", false, 1, false, "end of query: every key pruned"});
   p.push_back({sg, "s_steps_o", false, w.stw, false, "end of query: bit steps (sum of n_ij)"});
   p.push_back({sg, "s_cycles_o", false, w.cyw, false, "end of query: score-phase cycles"});
+  const std::string bg = "To the softmax/xV back-end";
+  p.push_back({bg, "alpha_o", false, w.aw, false, "softmax scale register"});
+  p.push_back({bg, "k_widx_o", false, w.kiw, false, "index the next key beat writes"});
+  return p;
+}
+
+std::vector<Port> unit_top_ports(const core::AttentionConfig& c) {
+  const core::AttentionWidths w = core::widths(c);
+  std::vector<Port> p;
+  for (const Port& s : score_top_ports(c)) {
+    if (s.name.starts_with("s_") || s.group.starts_with("To the")) continue;
+    p.push_back(s);
+    if (s.name == "k_data_i") {
+      p.push_back({s.group, "k_vdata_i", true, c.dv * c.wv, false,
+                   fmt::format("V row of the key, element c at [c*{0} +: {0}]", c.wv)});
+    }
+  }
+  const std::string og = fmt::format("Output stream: one row per query, element c at [c*{0} +: {0}]", w.ow);
+  p.push_back({og, "o_valid_o", false, 1, false, "output beat valid"});
+  p.push_back({og, "o_ready_i", true, 1, false, "output beat accepted"});
+  p.push_back({og, "o_data_o", false, c.dv * w.ow, false,
+               fmt::format("attention output, signed, {} fraction bits", c.out_frac_bits)});
+  p.push_back({og, "o_empty_o", false, 1, false, "every key pruned: the row is zero"});
+  p.push_back({og, "o_count_o", false, w.kcw, false, "kept keys"});
+  p.push_back({og, "o_steps_o", false, w.stw, false, "bit steps (sum of n_ij)"});
+  p.push_back({og, "o_cycles_o", false, w.cyw, false, "score-phase cycles"});
+  p.push_back({og, "o_bcycles_o", false, w.cyw, false, "back-end cycles"});
   return p;
 }
 
 Outputs generate(const core::AttentionConfig& c) {
   Outputs o;
-  o.top = c.name + "_score_top";
+  o.top = c.name + "_attn_top";
   o.params_header = c.name + "_params.h";
   Vars vars = template_vars(c);
-  vars["PORT_DECLS"] = port_decls(score_top_ports(c));
   for (const std::string& tpl : module_templates(c)) {
+    vars["PORT_DECLS"] = port_decls(tpl == "attn_top" ? unit_top_ports(c) : score_top_ports(c));
     GeneratedFile f = emit_module(c, tpl, vars);
     o.rtl_files.push_back(f.name);
     o.files.push_back(std::move(f));

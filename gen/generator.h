@@ -38,7 +38,10 @@ struct Outputs {
   std::vector<GeneratedFile> files;     // every output, RTL included
 };
 
+// Ports of the score engine `<name>_score_top` (a submodule of the unit) and of the unit top
+// `<name>_attn_top` (docs/softmax.md).
 std::vector<Port> score_top_ports(const core::AttentionConfig& c);
+std::vector<Port> unit_top_ports(const core::AttentionConfig& c);
 
 // Pure function of the config: same config, byte-identical outputs.
 Outputs generate(const core::AttentionConfig& c);

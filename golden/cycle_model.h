@@ -41,7 +41,10 @@ struct AttnInputs {
   bool q_valid = false;
   std::vector<int64_t> q_data;  // d signed elements (read only on a query beat)
   uint32_t q_slot = 0;
-  bool s_ready = false;
+  bool s_ready = false;  // score engine alone: result stream ready
+  // Unit top only (docs/softmax.md): V row on the key beat, output stream ready.
+  std::vector<int64_t> k_vdata;  // dv signed elements (read only on a key beat)
+  bool o_ready = false;
 };
 
 // Output ports of one cycle. When s_valid is false every s_* data field is 0.
@@ -74,6 +77,9 @@ class AttnCycleModel {
   int stalled_lanes(const AttnInputs& in) const;  // active lanes that do not commit this cycle
   int busy_contexts() const;                      // queries being scored (busy_q[0] + busy_q[1])
   bool context_busy() const { return busy_contexts() > 0; }
+  // For the unit model (golden/unit_model.h), which reads them as the RTL's internal wires do.
+  uint64_t alpha_register() const { return s_.alpha; }  // alpha_q
+  uint32_t key_write_index() const { return s_.kset_valid ? 0 : s_.k_count; }  // where the next key beat writes
   const core::AttentionConfig& config() const { return cfg_; }
 
  private:

@@ -179,16 +179,24 @@ void validate_softmax_format(const SoftmaxFormat& f) {
   check_range("wv", f.wv, kMinWv, kMaxWv);
 }
 
-SoftmaxFormat default_softmax_format(const core::AttentionConfig& c, int out_frac_bits) {
-  check_range("out_frac_bits", out_frac_bits, 0, kMaxOutFracBits);
+SoftmaxFormat default_softmax_format(const core::AttentionConfig& c) {
+  check_range("out_frac_bits", c.out_frac_bits, 0, kMaxOutFracBits);
+  const core::AttentionWidths w = core::widths(c);
   SoftmaxFormat f{};
   f.alpha_frac_bits = c.alpha_frac_bits;
-  f.out_frac_bits = out_frac_bits;
+  f.out_frac_bits = c.out_frac_bits;
   f.wv = c.wv;
-  f.exp_frac_bits = c.wv + out_frac_bits + core::clog2(static_cast<uint64_t>(std::max(c.max_keys, 1))) + 3;
-  f.exp_lut_bits = (f.exp_frac_bits - 3 + 1) / 2;  // ceil((E - 3) / 2), E - 3 >= 0
+  f.exp_frac_bits = w.ef;  // wv + F_o + clog2(max_keys) + 3
+  f.exp_lut_bits = w.lb;   // config value, or ceil((wv + F_o) / 2)
   validate_softmax_format(f);
   return f;
+}
+
+SoftmaxFormat default_softmax_format(const core::AttentionConfig& c, int out_frac_bits) {
+  check_range("out_frac_bits", out_frac_bits, 0, kMaxOutFracBits);
+  core::AttentionConfig with = c;
+  with.out_frac_bits = out_frac_bits;
+  return default_softmax_format(with);
 }
 
 std::vector<int64_t> exp_table(const SoftmaxFormat& f) {
@@ -206,6 +214,15 @@ double exp_error_bound(const SoftmaxFormat& f) {
   validate_softmax_format(f);
   const double ln2 = std::log(2.0);
   return std::ldexp(ln2 * ln2 / 8.0, f.exp_frac_bits - 2 * f.exp_lut_bits) + 3.0;
+}
+
+double output_error_bound(const SoftmaxFormat& f, int64_t n) {
+  validate_softmax_format(f);
+  const double ln2 = std::log(2.0);
+  const double rel = ln2 * ln2 / 8.0 * std::ldexp(1.0, -2 * f.exp_lut_bits) *
+                     std::exp2(std::ldexp(1.0, -f.exp_lut_bits));
+  const double per_key = 1.5 * static_cast<double>(n) * std::ldexp(1.0, -f.exp_frac_bits);
+  return std::ldexp(1.0, f.wv + f.out_frac_bits) * (rel + per_key) / (1.0 - rel);
 }
 
 SoftmaxRow softmax_row(const std::vector<std::pair<int, int64_t>>& kept, const core::IntMatrix& v,

@@ -37,9 +37,11 @@ inline constexpr int kMinWv = 2, kMaxWv = 16;  // as config.wv
 // Throws core::InputError naming the field ("softmax.<field>") and the allowed range.
 void validate_softmax_format(const SoftmaxFormat& f);
 
-// Defaults of docs/softmax.md: F_a = c.alpha_frac_bits, F_o = out_frac_bits,
-// E = wv + F_o + clog2(max_keys) + 3, L = ceil((E - 3) / 2), wv = c.wv. Validated.
-SoftmaxFormat default_softmax_format(const core::AttentionConfig& c, int out_frac_bits = 2);
+// The format of a config (docs/softmax.md): F_a = c.alpha_frac_bits, F_o = c.out_frac_bits,
+// E = wv + F_o + clog2(max_keys) + 3, L = c.exp_lut_bits or, when that is 0, ceil((wv + F_o) / 2). Validated.
+SoftmaxFormat default_softmax_format(const core::AttentionConfig& c);
+// The same with F_o overridden (E and a derived L follow it).
+SoftmaxFormat default_softmax_format(const core::AttentionConfig& c, int out_frac_bits);
 
 // The exp table T[i] = round(2^E * 2^(-i / 2^L)), i = 0 .. 2^L, round half up of the exact value
 // (T[0] = 2^E, T[2^L] = 2^(E-1)). Cached per (E, L); thread-safe.
@@ -52,6 +54,10 @@ int64_t exp_fixed(int64_t x, const SoftmaxFormat& f);
 // Bound of docs/softmax.md on |e - 2^E * 2^(-x / 2^F_a)| (units of 2^-E):
 // eta = 2^E * (ln 2)^2 / 8 * 2^(-2L) + 3.
 double exp_error_bound(const SoftmaxFormat& f);
+
+// Bound of docs/softmax.md on |O_hw - O*| before the final rounding, in output LSB, for n kept keys:
+// 2^(wv+F_o) * (rel + 1.5 n 2^-E) / (1 - rel), rel = (ln 2)^2 / 8 * 2^(-2L) * 2^(2^-L).
+double output_error_bound(const SoftmaxFormat& f, int64_t n);
 
 // One query's output.
 struct SoftmaxRow {

@@ -287,30 +287,31 @@ std::vector<gen::GeneratedFile> rtl_sources(const gen::Outputs& o) {
   return files;
 }
 
-// ---------------------------------------------------------------- the score engine
+// ---------------------------------------------------------------- the attention unit
 
-ReplayTop score_top_replay(const core::AttentionConfig& cfg) {
+ReplayTop unit_top_replay(const core::AttentionConfig& cfg) {
   const gen::Outputs o = gen::generate(cfg);
   ReplayTop top{o.top, "clk_i", "rst_ni", {}};
-  const std::vector<gen::Port> ports = gen::score_top_ports(cfg);
+  const std::vector<gen::Port> ports = gen::unit_top_ports(cfg);
   for (const bool input : {true, false}) {
     for (const gen::Port& p : ports) {
       if (p.input != input || p.name == top.clock) continue;
-      const bool data = !p.input && p.name.rfind("s_", 0) == 0 && p.name != "s_valid_o";
-      top.ports.push_back({p.name, p.width, p.input, data ? "s_valid_o" : ""});
+      const bool data = !p.input && p.name.rfind("o_", 0) == 0 && p.name != "o_valid_o";
+      top.ports.push_back({p.name, p.width, p.input, data ? "o_valid_o" : ""});
     }
   }
   return top;
 }
 
-std::string score_vector_line(const core::AttentionConfig& cfg, const ReplayTop& top,
-                              const golden::AttnInputs& in, const golden::AttnOutputs& e) {
+std::string unit_vector_line(const core::AttentionConfig& cfg, const ReplayTop& top,
+                             const golden::AttnInputs& in, const golden::UnitOutputs& e) {
+  const int ow = core::widths(cfg).ow;
   std::string s;
   for (const ReplayPort& p : top.ports) {
     Bits b(p.width);
     auto scalar = [&](uint64_t v) { b.put(0, p.width, v); };
     auto row = [&](const std::vector<int64_t>& v, int w) {
-      for (size_t t = 0; t < v.size() && t < static_cast<size_t>(cfg.d); ++t) {
+      for (size_t t = 0; t < v.size() && static_cast<int>(t + 1) * w <= p.width; ++t) {
         b.put(static_cast<int>(t) * w, w, static_cast<uint64_t>(v[t]));
       }
     };
@@ -321,38 +322,38 @@ std::string score_vector_line(const core::AttentionConfig& cfg, const ReplayTop&
     else if (n == "cfg_wdata_i") scalar(in.cfg_wdata);
     else if (n == "k_valid_i") scalar(in.k_valid);
     else if (n == "k_data_i") row(in.k_data, cfg.wk);
+    else if (n == "k_vdata_i") row(in.k_vdata, cfg.wv);
     else if (n == "k_last_i") scalar(in.k_last);
     else if (n == "q_valid_i") scalar(in.q_valid);
     else if (n == "q_data_i") row(in.q_data, cfg.wq);
     else if (n == "q_slot_i") scalar(in.q_slot);
-    else if (n == "s_ready_i") scalar(in.s_ready);
+    else if (n == "o_ready_i") scalar(in.o_ready);
     else if (n == "cfg_rdata_o") scalar(e.cfg_rdata);
     else if (n == "k_ready_o") scalar(e.k_ready);
     else if (n == "q_ready_o") scalar(e.q_ready);
-    else if (n == "s_valid_o") scalar(e.s_valid);
-    else if (n == "s_eoq_o") scalar(e.s_eoq);
-    else if (n == "s_key_o") scalar(e.s_key);
-    else if (n == "s_score_o") scalar(static_cast<uint64_t>(e.s_score));
-    else if (n == "s_count_o") scalar(e.s_count);
-    else if (n == "s_empty_o") scalar(e.s_empty);
-    else if (n == "s_steps_o") scalar(e.s_steps);
-    else if (n == "s_cycles_o") scalar(e.s_cycles);
-    else throw std::logic_error("score_vector_line: no value for port " + n);
+    else if (n == "o_valid_o") scalar(e.o_valid);
+    else if (n == "o_data_o") row(e.o_data, ow);
+    else if (n == "o_empty_o") scalar(e.o_empty);
+    else if (n == "o_count_o") scalar(e.o_count);
+    else if (n == "o_steps_o") scalar(e.o_steps);
+    else if (n == "o_cycles_o") scalar(e.o_cycles);
+    else if (n == "o_bcycles_o") scalar(e.o_bcycles);
+    else throw std::logic_error("unit_vector_line: no value for port " + n);
     if (!s.empty()) s += ' ';
     s += b.hex();
   }
   return s;
 }
 
-RecordedVectors record_score_vectors(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+RecordedVectors record_unit_vectors(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                                      const StimulusOptions& stim, const fs::path& path) {
-  const ReplayTop top = score_top_replay(cfg);
+  const ReplayTop top = unit_top_replay(cfg);
   std::ofstream out(path, std::ios::binary);
   if (!out) throw std::runtime_error("cannot write " + path.string());
   RecordedVectors rec;
   rec.model = run_attention(cfg, w, stim, nullptr, -1,
-                            [&](int64_t, const golden::AttnInputs& in, const golden::AttnOutputs& e) {
-                              out << score_vector_line(cfg, top, in, e) << '\n';
+                            [&](int64_t, const golden::AttnInputs& in, const golden::UnitOutputs& e) {
+                              out << unit_vector_line(cfg, top, in, e) << '\n';
                               ++rec.cycles;
                             });
   out.close();
@@ -366,7 +367,7 @@ IcarusResult icarus_crosscheck(const gen::Outputs& rtl, const core::AttentionCon
   fs::remove_all(work);
   fs::create_directories(work);
   const fs::path vectors = work / "vectors.txt";
-  const RecordedVectors rec = record_score_vectors(cfg, w, stim, vectors);
+  const RecordedVectors rec = record_unit_vectors(cfg, w, stim, vectors);
   const std::string what = fmt::format(
       "icarus cross-check of {} (seed {}, valid-prob {}, ready-prob {}, reset-at {}): {} cycles "
       "recorded in {}\n",
@@ -379,7 +380,7 @@ IcarusResult icarus_crosscheck(const gen::Outputs& rtl, const core::AttentionCon
     return r;
   }
   const std::vector<gen::GeneratedFile> files = rtl_sources(rtl);
-  ReplayTop top = score_top_replay(cfg);
+  ReplayTop top = unit_top_replay(cfg);
   top.module = rtl.top;
   IcarusResult r = run_icarus_replay(replay_testbench(top), files, vectors, rec.cycles, work);
   r.log = what + r.log;

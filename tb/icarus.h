@@ -11,7 +11,7 @@
 //   icarus: N cycles checked, M mismatches
 //
 // The replay part is generic (a top, its clock, its active-low reset and a list of port columns), so
-// other tops can reuse it; the score engine's columns come from gen::score_top_ports.
+// other tops can reuse it; the unit's columns come from gen::unit_top_ports.
 //
 // Lives in the accelgen_cli library: it needs gen::generate and cli::run_process.
 // May include: core/, golden/, tb/, gen/ (generator and gen/cli/subprocess.h).
@@ -94,14 +94,14 @@ IcarusResult run_icarus_replay(const std::string& tb_text, const std::vector<gen
                                const std::filesystem::path& vector_file, int64_t cycles_expected,
                                const std::filesystem::path& work);
 
-// ---------------------------------------------------------------- the score engine's columns
+// ---------------------------------------------------------------- the unit's columns
 
-// `<name>_score_top`'s columns from gen::score_top_ports (clock excluded, s_* data qualified by s_valid_o).
-ReplayTop score_top_replay(const core::AttentionConfig& cfg);
+// `<name>_attn_top`'s columns from gen::unit_top_ports (clock excluded, o_* data qualified by o_valid_o).
+ReplayTop unit_top_replay(const core::AttentionConfig& cfg);
 
 // One line of the vector file: the fields of `top`'s columns, space-separated, no newline.
-std::string score_vector_line(const core::AttentionConfig& cfg, const ReplayTop& top,
-                              const golden::AttnInputs& in, const golden::AttnOutputs& expected);
+std::string unit_vector_line(const core::AttentionConfig& cfg, const ReplayTop& top,
+                             const golden::AttnInputs& in, const golden::UnitOutputs& expected);
 
 struct RecordedVectors {
   RunResult model;  // the golden model's run (must be ok() for the vectors to mean anything)
@@ -109,7 +109,7 @@ struct RecordedVectors {
 };
 
 // Runs the workload on the golden model alone and writes one line per simulated cycle to `path`.
-RecordedVectors record_score_vectors(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+RecordedVectors record_unit_vectors(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                                      const StimulusOptions& stim, const std::filesystem::path& path);
 
 }  // namespace accelgen::tb

@@ -1,6 +1,10 @@
 #include "tb/report.h"
 
+#include <filesystem>
+
 #include <fmt/format.h>
+
+#include "core/npy.h"
 
 #include "core/hash.h"
 
@@ -8,19 +12,22 @@ namespace accelgen::tb {
 
 nlohmann::json make_report(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                            const RunResult& r, const ReportContext& ctx) {
-  uint64_t steps = 0, kept = 0, score_cycles = 0;
+  uint64_t steps = 0, kept = 0, score_cycles = 0, backend_cycles = 0;
   int empty = 0;
   nlohmann::json per_kept = nlohmann::json::array(), per_steps = nlohmann::json::array(),
-                 per_cycles = nlohmann::json::array();
+                 per_cycles = nlohmann::json::array(), per_bcycles = nlohmann::json::array();
   for (const QueryResult& q : r.queries) {
     steps += q.steps;
     kept += q.count;
     score_cycles += q.cycles;
+    backend_cycles += q.bcycles;
+    per_bcycles.push_back(q.bcycles);
     empty += q.empty ? 1 : 0;
     per_kept.push_back(q.count);
     per_steps.push_back(q.steps);
     per_cycles.push_back(q.cycles);
   }
+  const core::AttentionWidths wd = core::widths(cfg);
   const uint64_t lq = static_cast<uint64_t>(w.q.rows());
   const uint64_t lk = static_cast<uint64_t>(w.k.rows());
   const uint64_t scores = lq * lk;
@@ -52,7 +59,14 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
         {"valid_prob", ctx.stimulus.valid_prob},
         {"ready_prob", ctx.stimulus.ready_prob},
         {"reset_at", ctx.stimulus.reset_at}}},
-      {"cycles", {{"total", r.cycles_total}, {"score_phase", score_cycles}}},
+      {"cycles", {{"total", r.cycles_total}, {"score_phase", score_cycles}, {"softmax_v_phase", backend_cycles}}},
+      {"output_format",
+       {{"int_bits", wd.ow - cfg.out_frac_bits},
+        {"frac_bits", cfg.out_frac_bits},
+        {"width", wd.ow},
+        {"signed", true},
+        {"exp_frac_bits", wd.ef},
+        {"exp_lut_entries", (int64_t{1} << wd.lb) + 1}}},
       {"bit_steps", steps},
       {"dense_bit_steps", dense_steps},
       {"bit_step_fraction", dense_steps ? static_cast<double>(steps) / static_cast<double>(dense_steps) : 0.0},
@@ -60,7 +74,11 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
       {"pruned", scores - kept},
       {"empty_rows", empty},
       {"lane_utilization", utilization},
-      {"per_query", {{"kept", per_kept}, {"bit_steps", per_steps}, {"score_phase_cycles", per_cycles}}},
+      {"per_query",
+       {{"kept", per_kept},
+        {"bit_steps", per_steps},
+        {"score_phase_cycles", per_cycles},
+        {"softmax_v_cycles", per_bcycles}}},
   };
 }
 
@@ -72,15 +90,30 @@ nlohmann::json report_numbers(const nlohmann::json& report) {
   return n;
 }
 
+void write_output_tensor(const std::string& path, const RunResult& r, int dv) {
+  core::IntMatrix o = core::IntMatrix::Zero(static_cast<Eigen::Index>(r.queries.size()), dv);
+  for (size_t i = 0; i < r.queries.size(); ++i) {
+    for (int c = 0; c < dv && c < static_cast<int>(r.queries[i].out.size()); ++c) {
+      o(static_cast<Eigen::Index>(i), c) = r.queries[i].out[static_cast<size_t>(c)];
+    }
+  }
+  const std::filesystem::path p(path);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+  const std::string tmp = path + ".tmp";
+  core::write_npy(tmp, o);
+  std::filesystem::rename(tmp, path);
+}
+
 std::string summary(const nlohmann::json& r) {
   return fmt::format(
       "{} on '{}' (hash {}): {} queries x {} keys\n"
-      "  cycles: {} total, {} score phase; lane utilization {:.3f}\n"
+      "  cycles: {} total, {} score phase, {} softmax/xV phase; lane utilization {:.3f}\n"
       "  kept {} / pruned {} ({} empty rows); bit steps {} = {:.3f} of dense\n",
       r["simulator"].get<std::string>(), r["config"]["name"].get<std::string>(),
       r["config_hash"].get<std::string>(), r["workload"]["lq"].get<uint64_t>(),
       r["workload"]["lk"].get<uint64_t>(), r["cycles"]["total"].get<int64_t>(),
-      r["cycles"]["score_phase"].get<uint64_t>(), r["lane_utilization"].get<double>(),
+      r["cycles"]["score_phase"].get<uint64_t>(), r["cycles"]["softmax_v_phase"].get<uint64_t>(),
+      r["lane_utilization"].get<double>(),
       r["kept"].get<uint64_t>(), r["pruned"].get<uint64_t>(), r["empty_rows"].get<int>(),
       r["bit_steps"].get<uint64_t>(), r["bit_step_fraction"].get<double>());
 }

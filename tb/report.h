@@ -25,6 +25,10 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
 // The numbers of a report that must agree between simulators (everything but provenance).
 nlohmann::json report_numbers(const nlohmann::json& report);
 
+// The attention output O of a run (Lq x dv, units of 2^-out_frac_bits, row i = query i) as an
+// int64 .npy file, written to a temporary file renamed into place.
+void write_output_tensor(const std::string& path, const RunResult& r, int dv);
+
 // Short human summary (a few lines) for the terminal.
 std::string summary(const nlohmann::json& report);
 

@@ -1,5 +1,6 @@
-// accelgen::tb — the cycle loop: drive the golden cycle model (and optionally a DUT) with the same
-// inputs, compare every output on every cycle, then check the results against the functional model.
+// accelgen::tb — the cycle loop: drive the golden cycle model of the unit (and optionally a DUT) with
+// the same inputs, compare every output on every cycle, then check the results against the functional
+// models (scores: golden/functional.h, output rows: golden/softmax.h).
 // May include: core/, golden/, tb/.
 #pragma once
 
@@ -12,16 +13,18 @@
 #include "core/config.h"
 #include "core/workload.h"
 #include "golden/cycle_model.h"
+#include "golden/unit_model.h"
 #include "tb/stimulus.h"
 
 namespace accelgen::tb {
 
-// A device under test seen through its pins: the Verilated RTL, behind tb/verilator_dut.h.
+// A device under test seen through the pins of `<name>_attn_top`: the Verilated RTL, behind
+// tb/verilator_dut.h.
 class Dut {
  public:
   virtual ~Dut() = default;
   // Applies this cycle's inputs with the clock low, settles, and returns the outputs.
-  virtual golden::AttnOutputs eval(const golden::AttnInputs& in) = 0;
+  virtual golden::UnitOutputs eval(const golden::AttnInputs& in) = 0;
   // The rising edge at the end of the cycle (inputs as given to the last eval), then clock low.
   virtual void tick() = 0;
 };
@@ -47,7 +50,7 @@ struct RunResult {
 // Called once per simulated cycle with that cycle's inputs and the model's outputs (e.g. to record
 // stimulus and expected outputs for a replay on another simulator).
 using CycleObserver = std::function<void(int64_t cycle, const golden::AttnInputs& in,
-                                         const golden::AttnOutputs& expected)>;
+                                         const golden::UnitOutputs& expected)>;
 
 // Runs the workload. With dut == nullptr only the model runs (`accelgen model`). stop_after >= 0 ends
 // the loop after that cycle (used to re-run a failure with waveform tracing up to the mismatch).
@@ -61,13 +64,14 @@ RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionW
 RunResult run_dut_only(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                        const StimulusOptions& opts, Dut& dut);
 
-// First difference between two output sets, comparing the s_* data fields only while s_valid.
-std::optional<Mismatch> compare_outputs(const golden::AttnOutputs& expected,
-                                        const golden::AttnOutputs& got, int64_t cycle);
+// First difference between two output sets, comparing the o_* data fields only while o_valid.
+std::optional<Mismatch> compare_outputs(const golden::UnitOutputs& expected,
+                                        const golden::UnitOutputs& got, int64_t cycle);
 
-// Checks the delivered results against the functional model (SPEC section 1): every query's kept
-// (key, score) set, kept count, empty flag and bit steps. Returns "" when they agree.
+// Checks the delivered results against the functional models (SPEC section 1): every query's kept
+// count, empty flag and bit steps (golden::score_all) and its output row, element by element
+// (golden::attention_output with the run's alpha). Returns "" when they agree.
 std::string check_functional(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
-                             const std::vector<QueryResult>& queries);
+                             const std::vector<QueryResult>& queries, uint64_t alpha_bits);
 
 }  // namespace accelgen::tb

@@ -19,8 +19,9 @@ AttnDriver::AttnDriver(const core::AttentionConfig& cfg, const core::AttentionWo
     }
   }
   for (int i = 0; i < 16; ++i) {
-    k_garbage_.push_back(random_row(cfg.wk));
-    q_garbage_.push_back(random_row(cfg.wq));
+    k_garbage_.push_back(random_row(cfg.wk, cfg.d));
+    q_garbage_.push_back(random_row(cfg.wq, cfg.d));
+    v_garbage_.push_back(random_row(cfg.wv, cfg.dv));
   }
   // Write the workload's own slot last, so it is the most recent write before the run.
   std::stable_partition(cfg_writes_.begin() + 1, cfg_writes_.end(), [&](const CfgWrite& c) {
@@ -39,8 +40,8 @@ bool AttnDriver::chance(double p) {
   return static_cast<double>(rng_() >> 11) * 0x1.0p-53 < p;
 }
 
-std::vector<int64_t> AttnDriver::random_row(int width) {
-  std::vector<int64_t> v(static_cast<size_t>(cfg_.d));
+std::vector<int64_t> AttnDriver::random_row(int width, int length) {
+  std::vector<int64_t> v(static_cast<size_t>(length));
   for (auto& x : v) x = core::signed_min(width) + static_cast<int64_t>(rng_() % (uint64_t{1} << width));
   return v;
 }
@@ -56,7 +57,9 @@ std::vector<int64_t> AttnDriver::row(const core::IntMatrix& m, Eigen::Index i) c
 int64_t AttnDriver::cycle_limit() const {
   const double lq = static_cast<double>(w_.q.rows());
   const double lk = static_cast<double>(w_.k.rows());
-  const double work = lq * (lk * cfg_.wk / cfg_.lanes + lk + 8) + lk + cfg_.threshold_slots + 16;
+  const core::AttentionWidths w = core::widths(cfg_);
+  const double work =
+      lq * (lk * cfg_.wk / cfg_.lanes + 2 * lk + w.qb + 12) + lk + cfg_.threshold_slots + 16;
   const double slow = std::max(1.0, 1.0 / std::max(0.01, std::min(opts_.valid_prob, opts_.ready_prob)));
   const int64_t reset_extra = opts_.reset_at >= 0 ? opts_.reset_at : 0;
   return static_cast<int64_t>(work * 4 * slow) + 1000 + reset_extra;
@@ -69,7 +72,6 @@ void AttnDriver::restart(int64_t cycle) {
   next_cfg_ = 0;
   next_key_ = next_query_ = 0;
   k_presenting_ = q_presenting_ = false;
-  current_ = {};
   results_.clear();
 }
 
@@ -83,10 +85,11 @@ golden::AttnInputs AttnDriver::inputs(int64_t cycle) {
   in.cfg_addr = static_cast<uint32_t>(rng_() % (uint64_t{1} << wd_.caw));
   in.cfg_wdata = rng_() & (wd_.cdw >= 64 ? ~uint64_t{0} : (uint64_t{1} << wd_.cdw) - 1);
   in.k_data = garbage_row(k_garbage_);
+  in.k_vdata = garbage_row(v_garbage_);
   in.k_last = rng_() & 1;
   in.q_data = garbage_row(q_garbage_);
   in.q_slot = static_cast<uint32_t>(rng_() % (uint64_t{1} << wd_.slw));
-  in.s_ready = chance(opts_.ready_prob);
+  in.o_ready = chance(opts_.ready_prob);
 
   switch (phase_) {
     case Phase::kReset:
@@ -105,6 +108,7 @@ golden::AttnInputs AttnDriver::inputs(int64_t cycle) {
         k_presenting_ = true;  // once valid, stays valid until accepted
         in.k_valid = true;
         in.k_data = row(w_.k, next_key_);
+        in.k_vdata = row(w_.v, next_key_);
         in.k_last = next_key_ + 1 == w_.k.rows();
       }
       if (next_query_ < w_.q.rows() && (q_presenting_ || chance(opts_.valid_prob))) {
@@ -118,7 +122,7 @@ golden::AttnInputs AttnDriver::inputs(int64_t cycle) {
   return in;
 }
 
-void AttnDriver::observe(const golden::AttnInputs& in, const golden::AttnOutputs& out,
+void AttnDriver::observe(const golden::AttnInputs& in, const golden::UnitOutputs& out,
                          int64_t cycle) {
   if (!in.rst_n) return;
   if (phase_ == Phase::kConfig && in.cfg_we && ++next_cfg_ == cfg_writes_.size()) {
@@ -132,18 +136,16 @@ void AttnDriver::observe(const golden::AttnInputs& in, const golden::AttnOutputs
     ++next_query_;
     q_presenting_ = false;
   }
-  if (out.s_valid && in.s_ready) {
-    if (!out.s_eoq) {
-      current_.kept.emplace_back(out.s_key, out.s_score);
-    } else {
-      current_.count = out.s_count;
-      current_.empty = out.s_empty;
-      current_.steps = out.s_steps;
-      current_.cycles = out.s_cycles;
-      current_.end_cycle = cycle;
-      results_.push_back(std::move(current_));
-      current_ = {};
-    }
+  if (out.o_valid && in.o_ready) {
+    QueryResult q;
+    q.out = out.o_data;
+    q.count = out.o_count;
+    q.empty = out.o_empty;
+    q.steps = out.o_steps;
+    q.cycles = out.o_cycles;
+    q.bcycles = out.o_bcycles;
+    q.end_cycle = cycle;
+    results_.push_back(std::move(q));
   }
 }
 

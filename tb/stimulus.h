@@ -1,7 +1,7 @@
-// accelgen::tb — pin-level stimulus for the attention score engine.
+// accelgen::tb — pin-level stimulus for the attention unit `<name>_attn_top`.
 //
 // The driver turns a workload into the inputs of every cycle: reset, configuration writes (alpha and
-// the thresholds), the key set, the queries, and the result stream's ready, with seeded random valid
+// the thresholds), the key set with its V rows, the queries, and the output stream's ready, with seeded random valid
 // gaps, back-pressure, garbage on data inputs whose valid is low, random config read-backs and an
 // optional reset in the middle of the run. The same driver feeds the Verilated RTL and the golden cycle
 // model, so both see identical inputs; it is deterministic for a given seed and config.
@@ -16,24 +16,26 @@
 #include "core/config.h"
 #include "core/workload.h"
 #include "golden/cycle_model.h"
+#include "golden/unit_model.h"
 
 namespace accelgen::tb {
 
 struct StimulusOptions {
   uint64_t seed = 1;
   double valid_prob = 1.0;  // chance per cycle that an idle input stream starts its next beat
-  double ready_prob = 1.0;  // chance per cycle that s_ready_i is 1
+  double ready_prob = 1.0;  // chance per cycle that o_ready_i is 1
   int64_t reset_at = -1;    // cycle at which reset is asserted again and the run starts over; -1: never
 };
 
-// What the result stream delivered for one query.
+// What the output stream delivered for one query.
 struct QueryResult {
-  std::vector<std::pair<uint32_t, int64_t>> kept;  // (key, score) in arrival order
-  uint32_t count = 0;                              // end-of-query beat fields
-  bool empty = false;
-  uint64_t steps = 0;
-  uint64_t cycles = 0;
-  int64_t end_cycle = 0;  // cycle of the end-of-query handshake
+  std::vector<int64_t> out;  // dv elements, units of 2^-out_frac_bits
+  uint32_t count = 0;        // kept keys
+  bool empty = false;        // every key pruned
+  uint64_t steps = 0;        // bit steps (sum of n_ij)
+  uint64_t cycles = 0;       // score-phase cycles
+  uint64_t bcycles = 0;      // back-end cycles
+  int64_t end_cycle = 0;     // cycle of the output handshake
 };
 
 class AttnDriver {
@@ -44,7 +46,7 @@ class AttnDriver {
   // Inputs for this cycle. Call once per cycle, then observe() with the outputs of the same cycle.
   golden::AttnInputs inputs(int64_t cycle);
   // Records the handshakes that happen at the end of this cycle.
-  void observe(const golden::AttnInputs& in, const golden::AttnOutputs& out, int64_t cycle);
+  void observe(const golden::AttnInputs& in, const golden::UnitOutputs& out, int64_t cycle);
 
   bool finished() const { return results_.size() == static_cast<size_t>(w_.q.rows()); }
   const std::vector<QueryResult>& results() const { return results_; }
@@ -61,7 +63,7 @@ class AttnDriver {
 
   void restart(int64_t cycle);
   bool chance(double p);
-  std::vector<int64_t> random_row(int width);
+  std::vector<int64_t> random_row(int width, int length);
   const std::vector<int64_t>& garbage_row(const std::vector<std::vector<int64_t>>& pool);
   std::vector<int64_t> row(const core::IntMatrix& m, Eigen::Index i) const;
   uint64_t theta_bits(int64_t theta) const;
@@ -75,7 +77,7 @@ class AttnDriver {
   std::vector<CfgWrite> cfg_writes_;
   // Random rows driven on k_data/q_data while their valid is low; a small pool drawn at random each
   // cycle, because drawing d fresh random elements every cycle dominated the model's run time.
-  std::vector<std::vector<int64_t>> k_garbage_, q_garbage_;
+  std::vector<std::vector<int64_t>> k_garbage_, q_garbage_, v_garbage_;
 
   Phase phase_ = Phase::kReset;
   int reset_cycles_left_ = 2;
@@ -84,7 +86,6 @@ class AttnDriver {
   size_t next_cfg_ = 0;
   Eigen::Index next_key_ = 0, next_query_ = 0;
   bool k_presenting_ = false, q_presenting_ = false;
-  QueryResult current_;
   std::vector<QueryResult> results_;
 };
 

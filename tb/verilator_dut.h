@@ -1,4 +1,4 @@
-// accelgen::tb — the Verilated score engine behind the Dut interface.
+// accelgen::tb — the Verilated attention unit (`<name>_attn_top`) behind the Dut interface.
 //
 // Compiled once per config (by `accelgen sim`, gen/cli/simbuild.cpp) together with the generated
 // params header, which is the only place the testbench learns port widths from. Verilator's port
@@ -97,7 +97,7 @@ class VerilatorDut : public Dut {
     top_->cfg_we_i = 0;
     top_->k_valid_i = 0;
     top_->q_valid_i = 0;
-    top_->s_ready_i = 0;
+    top_->o_ready_i = 0;
     top_->eval();
   }
   ~VerilatorDut() override {
@@ -105,7 +105,7 @@ class VerilatorDut : public Dut {
     top_->final();
   }
 
-  golden::AttnOutputs eval(const golden::AttnInputs& in) override {
+  golden::UnitOutputs eval(const golden::AttnInputs& in) override {
     Top& t = *top_;
     t.clk_i = 0;
     t.rst_ni = in.rst_n;
@@ -114,27 +114,31 @@ class VerilatorDut : public Dut {
     put_bits(t.cfg_wdata_i, 0, accelgen_params::kCfgDataWidth, in.cfg_wdata);
     t.k_valid_i = in.k_valid;
     pack_row(t.k_data_i, in.k_data, accelgen_params::kKWidth);
+    pack_row(t.k_vdata_i, in.k_vdata, accelgen_params::kVWidth);
     t.k_last_i = in.k_last;
     t.q_valid_i = in.q_valid;
     pack_row(t.q_data_i, in.q_data, accelgen_params::kQWidth);
     if constexpr (requires { t.q_slot_i; }) put_bits(t.q_slot_i, 0, accelgen_params::kSlotWidth, in.q_slot);
-    t.s_ready_i = in.s_ready;
+    t.o_ready_i = in.o_ready;
     t.eval();
     dump(2 * cycle_);
 
-    golden::AttnOutputs o;
+    golden::UnitOutputs o;
     o.cfg_rdata = get_bits(t.cfg_rdata_o, 0, accelgen_params::kCfgDataWidth);
     o.k_ready = t.k_ready_o;
     o.q_ready = t.q_ready_o;
-    o.s_valid = t.s_valid_o;
-    if (o.s_valid) {
-      o.s_eoq = t.s_eoq_o;
-      o.s_key = static_cast<uint32_t>(get_bits(t.s_key_o, 0, accelgen_params::kKeyIndexWidth));
-      o.s_score = sign_extend(get_bits(t.s_score_o, 0, accelgen_params::kScoreWidth), accelgen_params::kScoreWidth);
-      o.s_count = static_cast<uint32_t>(get_bits(t.s_count_o, 0, accelgen_params::kKeyCountWidth));
-      o.s_empty = t.s_empty_o;
-      o.s_steps = get_bits(t.s_steps_o, 0, accelgen_params::kStepsWidth);
-      o.s_cycles = get_bits(t.s_cycles_o, 0, accelgen_params::kCyclesWidth);
+    o.o_valid = t.o_valid_o;
+    o.o_data.assign(static_cast<size_t>(accelgen_params::kDv), 0);
+    if (o.o_valid) {
+      constexpr int ow = static_cast<int>(accelgen_params::kOutWidth);
+      for (size_t c = 0; c < o.o_data.size(); ++c) {
+        o.o_data[c] = sign_extend(get_bits(t.o_data_o, static_cast<int>(c) * ow, ow), ow);
+      }
+      o.o_empty = t.o_empty_o;
+      o.o_count = static_cast<uint32_t>(get_bits(t.o_count_o, 0, accelgen_params::kKeyCountWidth));
+      o.o_steps = get_bits(t.o_steps_o, 0, accelgen_params::kStepsWidth);
+      o.o_cycles = get_bits(t.o_cycles_o, 0, accelgen_params::kCyclesWidth);
+      o.o_bcycles = get_bits(t.o_bcycles_o, 0, accelgen_params::kCyclesWidth);
     }
     return o;
   }

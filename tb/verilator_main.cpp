@@ -1,4 +1,4 @@
-// The per-config simulator: runs a workload on the Verilated RTL and the golden cycle model in
+// The per-config simulator: runs a workload on the Verilated unit RTL and the golden cycle model in
 // lockstep, compares every output on every cycle, and writes the run report.
 //
 // Built by `accelgen sim` (gen/cli/simbuild.cpp) for one config, with the generated params header
@@ -24,7 +24,7 @@ namespace {
 using namespace accelgen;
 
 struct Args {
-  std::string config, workload, report, fst, tool_version = "unknown";
+  std::string config, workload, report, fst, out_tensor, tool_version = "unknown";
   tb::StimulusOptions stim;
   bool dut_only = false;
 };
@@ -87,6 +87,7 @@ int run(const Args& a) {
   const nlohmann::json report =
       tb::make_report(cfg, w, r, {"verilator", a.tool_version, a.workload, a.stim});
   if (!a.report.empty()) write_file_atomically(a.report, report.dump(2) + "\n");
+  if (!a.out_tensor.empty()) tb::write_output_tensor(a.out_tensor, r, cfg.dv);
   std::cout << tb::summary(report);
   return 0;
 }
@@ -99,6 +100,7 @@ int main(int argc, char** argv) {
   app.add_option("--config", a.config)->required();
   app.add_option("--workload", a.workload)->required();
   app.add_option("--report", a.report);
+  app.add_option("--out-tensor", a.out_tensor);
   app.add_option("--fst", a.fst)->required();
   app.add_option("--seed", a.stim.seed);
   app.add_option("--valid-prob", a.stim.valid_prob)->check(CLI::Range(0.01, 1.0));

@@ -170,17 +170,18 @@ TEST(CliBasics, NonNumericOptionValueIsBadInput) {
 
 // --------------------------------------------------------------------------------- generate
 
-// Ports of <name>_score_top for the default config (d=16, wq=wk=8, max_keys=64,
-// threshold_slots=4, alpha 4+20), from the port table of docs/microarchitecture.md:
-// SW = 8+8+4 = 20, TW = 22, AW = 24, CDW = 24, CAW = clog2(5) = 3, KIW = 6, KCW = clog2(65) = 7,
-// STW = clog2(513) = 10, SLW = 2, CYW = 32, d*wk = d*wq = 128.
+// Ports of the unit top <name>_attn_top for the default config (d=dv=16, wq=wk=wv=8, max_keys=64,
+// threshold_slots=4, alpha 4+20, out_frac_bits 2), from the port tables of docs/microarchitecture.md
+// and docs/softmax.md: SW = 8+8+4 = 20, TW = 22, AW = 24, CDW = 24, CAW = clog2(5) = 3, KCW =
+// clog2(65) = 7, STW = clog2(513) = 10, SLW = 2, CYW = 32, d*wk = d*wq = dv*wv = 128,
+// OW = wv + F_o + 1 = 11, dv*OW = 176.
 const std::vector<std::pair<std::string, int>> kDefaultPorts = {
-    {"clk_i", 1},      {"rst_ni", 1},      {"cfg_we_i", 1},   {"cfg_addr_i", 3},
-    {"cfg_wdata_i", 24}, {"cfg_rdata_o", 24}, {"k_valid_i", 1}, {"k_ready_o", 1},
-    {"k_data_i", 128}, {"k_last_i", 1},    {"q_valid_i", 1},  {"q_ready_o", 1},
-    {"q_data_i", 128}, {"q_slot_i", 2},    {"s_valid_o", 1},  {"s_ready_i", 1},
-    {"s_eoq_o", 1},    {"s_key_o", 6},     {"s_score_o", 20}, {"s_count_o", 7},
-    {"s_empty_o", 1},  {"s_steps_o", 10},  {"s_cycles_o", 32},
+    {"clk_i", 1},        {"rst_ni", 1},       {"cfg_we_i", 1},   {"cfg_addr_i", 3},
+    {"cfg_wdata_i", 24}, {"cfg_rdata_o", 24}, {"k_valid_i", 1},  {"k_ready_o", 1},
+    {"k_data_i", 128},   {"k_vdata_i", 128},  {"k_last_i", 1},   {"q_valid_i", 1},
+    {"q_ready_o", 1},    {"q_data_i", 128},   {"q_slot_i", 2},   {"o_valid_o", 1},
+    {"o_ready_i", 1},    {"o_data_o", 176},   {"o_empty_o", 1},  {"o_count_o", 7},
+    {"o_steps_o", 10},   {"o_cycles_o", 32},  {"o_bcycles_o", 32},
 };
 
 TEST(CliGenerate, WritesFilelistManifestRtlAndHeader) {
@@ -197,7 +198,7 @@ TEST(CliGenerate, WritesFilelistManifestRtlAndHeader) {
   // files.f: one .v per line, every one present, the top module last; no other .v in the dir.
   const std::vector<std::string> files = lines_of(read_bytes(out / "files.f"));
   ASSERT_FALSE(files.empty());
-  EXPECT_EQ(files.back(), "ag_score_top.v");
+  EXPECT_EQ(files.back(), "ag_attn_top.v");
   std::set<std::string> listed;
   for (const std::string& f : files) {
     EXPECT_TRUE(f.ends_with(".v")) << f;
@@ -211,11 +212,12 @@ TEST(CliGenerate, WritesFilelistManifestRtlAndHeader) {
       EXPECT_TRUE(listed.contains(n)) << n << " not in files.f";
     }
   }
-  for (const char* m : {"ag_cfg_regs.v", "ag_key_store.v", "ag_bound_table.v", "ag_bs_lane.v"})
+  for (const char* m : {"ag_cfg_regs.v", "ag_key_store.v", "ag_bound_table.v", "ag_bs_lane.v", "ag_score_top.v",
+                        "ag_value_store.v", "ag_exp2.v", "ag_softmax_v.v"})
     EXPECT_TRUE(listed.contains(m)) << m;
 
   const json m = json::parse(read_bytes(out / "manifest.json"));
-  EXPECT_EQ(m.at("top"), "ag_score_top");
+  EXPECT_EQ(m.at("top"), "ag_attn_top");
   const std::string hash = m.at("config_hash").get<std::string>();
   EXPECT_EQ(hash.size(), 16u) << hash;
   EXPECT_EQ(m.at("files").get<std::vector<std::string>>(), files);
@@ -224,7 +226,8 @@ TEST(CliGenerate, WritesFilelistManifestRtlAndHeader) {
 
   // The same hash wherever the config is identified.
   EXPECT_TRUE(has(read_bytes(out / "ag_params.h"), hash));
-  EXPECT_TRUE(has(read_bytes(out / "ag_score_top.v"), hash));
+  EXPECT_TRUE(has(read_bytes(out / "ag_attn_top.v"), hash));
+  EXPECT_TRUE(has(read_bytes(out / "ag_softmax_v.v"), hash));
   EXPECT_TRUE(has(r.output, hash)) << r.output;
 
   const json& ports = m.at("ports");
@@ -291,7 +294,7 @@ TEST(CliGenerate, DenseBaselineHasNoSlotPortAndNoBoundTable) {
   const CliRun r = accelgen({"generate", "--config", cfg.string(), "--out", out.string()});
   ASSERT_EQ(r.status, 0) << describe(r);
   const json m = json::parse(read_bytes(out / "manifest.json"));
-  EXPECT_EQ(m.at("top"), "dn_score_top");
+  EXPECT_EQ(m.at("top"), "dn_attn_top");
   std::set<std::string> ports;
   for (const json& p : m.at("ports")) ports.insert(p.at("name").get<std::string>());
   EXPECT_FALSE(ports.contains("q_slot_i"));
@@ -303,7 +306,7 @@ TEST(CliGenerate, DenseBaselineHasNoSlotPortAndNoBoundTable) {
   }
   EXPECT_FALSE(fs::exists(out / "dn_bound_table.v"));
   EXPECT_TRUE(fs::exists(out / "dn_params.h"));
-  EXPECT_TRUE(fs::exists(out / "dn_score_top.v"));
+  EXPECT_TRUE(fs::exists(out / "dn_attn_top.v"));
 }
 
 // A failing `generate` with a bad config: status 2, one line naming `parts`, no --out directory

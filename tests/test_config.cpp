@@ -120,12 +120,12 @@ struct IntRange {
   int hi;
 };
 
-// docs/microarchitecture.md, parameters table.
+// docs/config.md, parameters table.
 const std::vector<IntRange> kRanges = {
     {"d", 1, 256},          {"dv", 1, 256},           {"wq", 2, 16},
     {"wk", 2, 16},          {"wv", 2, 16},            {"lanes", 1, 64},
     {"max_keys", 1, 4096},  {"threshold_slots", 1, 256}, {"alpha_int_bits", 0, 16},
-    {"alpha_frac_bits", 0, 24},
+    {"alpha_frac_bits", 0, 24}, {"out_frac_bits", 0, 8},  {"exp_lut_bits", 0, 12},
 };
 
 // A config with `key` set to `value` whose other fields keep every cross-field rule satisfied
@@ -151,6 +151,8 @@ int field(const AttentionConfig& c, const std::string& key) {
   if (key == "threshold_slots") return c.threshold_slots;
   if (key == "alpha_int_bits") return c.alpha_int_bits;
   if (key == "alpha_frac_bits") return c.alpha_frac_bits;
+  if (key == "out_frac_bits") return c.out_frac_bits;
+  if (key == "exp_lut_bits") return c.exp_lut_bits;
   ADD_FAILURE() << "no field " << key;
   return -1;
 }
@@ -593,10 +595,14 @@ TEST(ConfigJson, CanonicalJsonRoundTrips) {
   const AttentionConfig c = parse_attention_config(
       json{{"name", "rt"}, {"d", 3}, {"dv", 5}, {"wq", 5}, {"wk", 7}, {"wv", 6}, {"lanes", 2},
            {"max_keys", 17}, {"threshold_slots", 3}, {"alpha_int_bits", 2},
-           {"alpha_frac_bits", 11}, {"dense_baseline", true}});
+           {"alpha_frac_bits", 11}, {"dense_baseline", true}, {"out_frac_bits", 5}, {"exp_lut_bits", 3},
+           {"overlap_backend", false}});
   const json j = to_json(c);
   EXPECT_EQ(j.at("kind"), "attention");
-  EXPECT_EQ(j.size(), 13u);
+  EXPECT_EQ(j.size(), 16u);
+  EXPECT_EQ(c.out_frac_bits, 5);
+  EXPECT_EQ(c.exp_lut_bits, 3);
+  EXPECT_FALSE(c.overlap_backend);
   EXPECT_EQ(parse_attention_config(j), c);
 }
 

@@ -116,7 +116,7 @@ TEST_P(GeneratorRules, TopDeclaresExactlyTheManifestPorts) {
     declared.emplace_back((*m)[4], (*m)[1] == "input", width);
   }
   std::vector<std::tuple<std::string, bool, int>> expected;
-  for (const auto& p : gen::score_top_ports(c)) expected.emplace_back(p.name, p.input, p.width);
+  for (const auto& p : gen::unit_top_ports(c)) expected.emplace_back(p.name, p.input, p.width);
   EXPECT_EQ(declared, expected);
   const bool has_slot = std::any_of(expected.begin(), expected.end(),
                                     [](const auto& p) { return std::get<0>(p) == "q_slot_i"; });

@@ -162,9 +162,9 @@ TEST(IcarusAndVerilator, SameStimulusPassesOnBothSimulators) {
 TEST(IcarusVectorFile, OneFieldPerPortAtPortWidth) {
   const core::AttentionConfig cfg = load("r_d7");
   const fs::path dir = scratch("vector_file");
-  const tb::ReplayTop top = tb::score_top_replay(cfg);
+  const tb::ReplayTop top = tb::unit_top_replay(cfg);
   const core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 2, 9, 3);
-  const tb::RecordedVectors rec = tb::record_score_vectors(cfg, w, {3, 1.0, 1.0, -1}, dir / "v.txt");
+  const tb::RecordedVectors rec = tb::record_unit_vectors(cfg, w, {3, 1.0, 1.0, -1}, dir / "v.txt");
   ASSERT_TRUE(rec.model.ok());
   const std::vector<std::string> lines = read_lines(dir / "v.txt");
   ASSERT_EQ(static_cast<int64_t>(lines.size()), rec.cycles);
@@ -194,9 +194,9 @@ TEST(IcarusVectorFile, OneFieldPerPortAtPortWidth) {
 TEST(IcarusVectorFile, ShortOrCutFileFails) {
   const core::AttentionConfig cfg = load("r_d1");
   const fs::path dir = scratch("short_file");
-  const tb::ReplayTop top = tb::score_top_replay(cfg);
+  const tb::ReplayTop top = tb::unit_top_replay(cfg);
   const core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 2, 5, 6);
-  const tb::RecordedVectors rec = tb::record_score_vectors(cfg, w, {6, 1.0, 1.0, -1}, dir / "v.txt");
+  const tb::RecordedVectors rec = tb::record_unit_vectors(cfg, w, {6, 1.0, 1.0, -1}, dir / "v.txt");
   ASSERT_TRUE(rec.model.ok());
   const std::vector<std::string> lines = read_lines(dir / "v.txt");
   ASSERT_GT(lines.size(), 2u);
@@ -226,21 +226,21 @@ TEST(IcarusVectorFile, ShortOrCutFileFails) {
       << cut.log;
 }
 
-// A wrong expected value: the first kept score's expected value has its low bit flipped.
+// A wrong expected value: the first output row's expected value has its low bit flipped.
 TEST(IcarusSensitivity, WrongExpectedValueIsCaught) {
   const core::AttentionConfig cfg = load("r_d7");
   const fs::path dir = scratch("wrong_expected");
-  const tb::ReplayTop top = tb::score_top_replay(cfg);
+  const tb::ReplayTop top = tb::unit_top_replay(cfg);
   const core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 3, 17, 9);
-  const tb::RecordedVectors rec = tb::record_score_vectors(cfg, w, {9, 0.8, 0.7, -1}, dir / "v.txt");
+  const tb::RecordedVectors rec = tb::record_unit_vectors(cfg, w, {9, 0.8, 0.7, -1}, dir / "v.txt");
   ASSERT_TRUE(rec.model.ok());
   std::vector<std::string> lines = read_lines(dir / "v.txt");
-  const size_t valid = column(top, "s_valid_o"), eoq = column(top, "s_eoq_o");
-  const size_t score = column(top, "s_score_o");
+  const size_t valid = column(top, "o_valid_o");
+  const size_t score = column(top, "o_data_o");
   int64_t target = -1;
   for (size_t c = 0; c < lines.size() && target < 0; ++c) {
     std::vector<std::string> f = split(lines[c]);
-    if (f[valid] == "1" && f[eoq] == "0") {
+    if (f[valid] == "1") {
       std::string& s = f[score];
       const int digit = std::stoi(s.substr(s.size() - 1), nullptr, 16) ^ 1;
       s.back() = "0123456789abcdef"[digit];
@@ -250,7 +250,7 @@ TEST(IcarusSensitivity, WrongExpectedValueIsCaught) {
       target = static_cast<int64_t>(c);
     }
   }
-  ASSERT_GE(target, 0) << "no kept score in the run";
+  ASSERT_GE(target, 0) << "no output row in the run";
   {
     std::ofstream out(dir / "v.txt");
     for (const auto& l : lines) out << l << '\n';
@@ -261,8 +261,8 @@ TEST(IcarusSensitivity, WrongExpectedValueIsCaught) {
   EXPECT_FALSE(r.passed) << r.log;
   ASSERT_TRUE(r.mismatch.has_value()) << r.log;
   EXPECT_EQ(r.mismatch->cycle, target);
-  EXPECT_EQ(r.mismatch->signal, "s_score_o");
-  EXPECT_NE(r.log.find(fmt::format("MISMATCH cycle {} signal s_score_o expected", target)), std::string::npos)
+  EXPECT_EQ(r.mismatch->signal, "o_data_o");
+  EXPECT_NE(r.log.find(fmt::format("MISMATCH cycle {} signal o_data_o expected", target)), std::string::npos)
       << r.log;
   EXPECT_EQ(r.cycles_checked, target) << r.log;
   EXPECT_NE(r.log.find("icarus: " + std::to_string(target) + " cycles checked, 1 mismatches"),
@@ -270,29 +270,26 @@ TEST(IcarusSensitivity, WrongExpectedValueIsCaught) {
       << r.log;
 }
 
-// An RTL bug: the output arbiter grants the highest-index lane first instead of the lowest. Every
-// score is still delivered, only in another order, so the first difference is a key index.
-TEST(IcarusSensitivity, ReversedArbiterPriorityIsCaught) {
+// An RTL bug: the back-end's divider rounds down instead of to nearest (the + Z of the numerator
+// 2|A| 2^F_o + Z is dropped). The first row whose rounding differs is an o_data_o mismatch.
+TEST(IcarusSensitivity, DividerRoundingDownIsCaught) {
   const core::AttentionConfig cfg = load("r_d7");
   gen::Outputs o = gen::generate(cfg);
-  const std::string good = "for (l = 0; l < NumLanes; l = l + 1) begin";
-  const std::string bad = "for (l = NumLanes - 1; l >= 0; l = l - 1) begin";
-  ASSERT_TRUE(test_support::mutate_file(o, cfg.name + "_out_arb.v", good, bad)) << "the arbiter no longer has the line this test mutates; update the test";
-  // Keep every key, so that all lanes finish in the same cycle and the arbiter has to choose.
-  core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 2, 12, 4);
-  w.params.theta = core::signed_min(core::widths(cfg).tw);
-  const tb::IcarusResult r = tb::icarus_crosscheck(o, cfg, w, {4, 1.0, 1.0, -1}, scratch("reversed_arbiter"));
+  ASSERT_TRUE(test_support::mutate_file(o, cfg.name + "_softmax_v.v", "'d0, z_q};", "'d0, z_q} * 0;"))
+      << "the divider no longer has the line this test mutates; update the test";
+  const core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 6, 20, 4);
+  const tb::IcarusResult r = tb::icarus_crosscheck(o, cfg, w, {4, 1.0, 1.0, -1}, scratch("round_down"));
   EXPECT_FALSE(r.passed) << r.log;
   ASSERT_TRUE(r.mismatch.has_value()) << r.log;
-  EXPECT_EQ(r.mismatch->signal, "s_key_o") << r.log;
+  EXPECT_EQ(r.mismatch->signal, "o_data_o") << r.log;
   EXPECT_GT(r.mismatch->cycle, 0);
-  EXPECT_NE(r.log.find(fmt::format("MISMATCH cycle {} signal s_key_o expected", r.mismatch->cycle)),
+  EXPECT_NE(r.log.find(fmt::format("MISMATCH cycle {} signal o_data_o expected", r.mismatch->cycle)),
             std::string::npos)
       << r.log;
   EXPECT_NE(r.log.find("reproduce: cd "), std::string::npos) << r.log;
 
   // The same design unmutated passes on the same stimulus.
-  const tb::IcarusResult ok = tb::icarus_crosscheck(cfg, w, {4, 1.0, 1.0, -1}, scratch("arbiter_ok"));
+  const tb::IcarusResult ok = tb::icarus_crosscheck(cfg, w, {4, 1.0, 1.0, -1}, scratch("round_ok"));
   EXPECT_TRUE(ok.passed) << ok.log;
 }
 

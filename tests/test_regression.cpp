@@ -15,7 +15,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <functional>
+
 #include "core/config.h"
+#include "core/npy.h"
 #include "core/workload.h"
 #include "gen/cli/simbuild.h"
 #include "gen/cli/subprocess.h"
@@ -58,6 +61,8 @@ struct SimCase {
   std::string label;
   core::AttentionWorkload workload;
   tb::StimulusOptions stim;
+  // Hand-derived expectation on the output tensor O (Lq x dv, units of 2^-out_frac_bits), if any.
+  std::function<void(const core::IntMatrix& o)> check_output = {};
 };
 
 // Runs one case on the Verilated simulator; checks pass/fail and that its report equals the model's.
@@ -72,7 +77,7 @@ void run_case(const core::AttentionConfig& cfg, const fs::path& cfg_file, const 
       report.string(), "--fst", (dir / (c.label + ".fst")).string(), "--seed",
       std::to_string(c.stim.seed), "--valid-prob", fmt::format("{}", c.stim.valid_prob),
       "--ready-prob", fmt::format("{}", c.stim.ready_prob), "--reset-at",
-      std::to_string(c.stim.reset_at)};
+      std::to_string(c.stim.reset_at), "--out-tensor", (dir / (c.label + "_o.npy")).string()};
   const std::string repro = fmt::format(
       "reproduce: accelgen sim --config {} --workload {} --seed {} --valid-prob {} --ready-prob {} "
       "--reset-at {}",
@@ -87,6 +92,13 @@ void run_case(const core::AttentionConfig& cfg, const fs::path& cfg_file, const 
       tb::make_report(cfg, c.workload, model, {"golden-cycle-model", "", wdir.string(), c.stim}));
   const nlohmann::json got = tb::report_numbers(nlohmann::json::parse(read_file(report)));
   EXPECT_EQ(got, expected) << c.label << ": Verilator report differs from the model's\n" << repro;
+  const core::IntMatrix o = core::read_npy((dir / (c.label + "_o.npy")).string());
+  ASSERT_EQ(o.rows(), c.workload.q.rows()) << c.label;
+  ASSERT_EQ(o.cols(), c.workload.v.cols()) << c.label;
+  if (c.check_output) {
+    SCOPED_TRACE(repro);
+    c.check_output(o);
+  }
 }
 
 class Portability : public ::testing::TestWithParam<std::string> {};
@@ -104,6 +116,23 @@ INSTANTIATE_TEST_SUITE_P(Configs, Portability,
                          ::testing::ValuesIn(test_support::regression_configs(kSource)),
                          param_name);
 
+// Workload whose queries are all e_0 (element 0 = 1, the rest 0), so that s_ij = K[j][0]: the
+// scores are chosen key by key. Key 0 gets the largest value wk allows, every other key at most
+// `gap` below it.
+core::AttentionWorkload chosen_scores(const core::AttentionWorkload& base, int wk, int gap) {
+  core::AttentionWorkload w = base;
+  w.q.setZero();
+  w.q.col(0).setOnes();
+  w.k.setZero();
+  const int64_t top = core::signed_max(wk);
+  for (Eigen::Index j = 0; j < w.k.rows(); ++j) {
+    // Spread the others over [signed_min, top - gap], deterministically.
+    const int64_t span = top - gap - core::signed_min(wk) + 1;
+    w.k(j, 0) = j == 0 ? top : core::signed_min(wk) + (j * 7) % span;
+  }
+  return w;
+}
+
 class Simulation : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -111,10 +140,69 @@ class Simulation : public ::testing::TestWithParam<std::string> {
     cfg_ = core::load_attention_config(cfg_file_.string());
     simv_ = cli::ensure_simulator(cfg_, cache_dir()).exe;
   }
+  // Directed cases of the softmax/xV back-end (issue 3), each with an output derived by hand.
+  void add_softmax_cases(std::vector<SimCase>& cases, const core::AttentionWorkload& base,
+                         const tb::StimulusOptions& plain, const tb::StimulusOptions& rough) const;
+
   fs::path cfg_file_;
   core::AttentionConfig cfg_;
   fs::path simv_;
 };
+
+void Simulation::add_softmax_cases(std::vector<SimCase>& cases, const core::AttentionWorkload& base,
+                                   const tb::StimulusOptions& plain, const tb::StimulusOptions& rough) const {
+  const int fo = cfg_.out_frac_bits;
+  const int64_t one = int64_t{1} << fo;
+  // Row i of O must be V[j] * 2^F_o exactly.
+  auto equals_v_row = [one](const core::IntMatrix& v, Eigen::Index j) {
+    return [v, j, one](const core::IntMatrix& o) {
+      for (Eigen::Index i = 0; i < o.rows(); ++i) {
+        EXPECT_EQ(o.row(i), (v.row(j) * one).eval()) << "query " << i;
+      }
+    };
+  };
+  const int64_t top = core::signed_max(cfg_.wk);
+  if (!cfg_.dense_baseline) {
+    // One kept key: only key 0 reaches theta = its score; O = V[0] exactly (p = 1).
+    core::AttentionWorkload w = chosen_scores(base, cfg_.wk, 1);
+    w.params.theta = top;
+    cases.push_back({"one_kept_key", w, rough, equals_v_row(w.v, 0)});
+  }
+  {
+    // Every score 0 and every key kept: p = 1/n, O = round(mean V * 2^F_o), ties away from zero.
+    core::AttentionWorkload w = base;
+    w.q.setZero();
+    w.params.theta = 0;
+    cases.push_back({"equal_scores_plain_average", w, plain, [w, fo](const core::IntMatrix& o) {
+                       const int64_t n = w.v.rows();
+                       for (Eigen::Index c = 0; c < w.v.cols(); ++c) {
+                         const int64_t sum = w.v.col(c).sum();
+                         const int64_t mag = (2 * std::abs(sum) * (int64_t{1} << fo) + n) / (2 * n);
+                         const int64_t expected = sum < 0 ? -mag : mag;
+                         for (Eigen::Index i = 0; i < o.rows(); ++i) EXPECT_EQ(o(i, c), expected) << i << "," << c;
+                       }
+                     }});
+  }
+  {
+    // One dominant key: every other score at least 2 below, alpha ~ 2^alpha_int_bits - 1, so
+    // alpha * (m - s) > E for the others: their exponentials are exactly 0 and O = V[0].
+    core::AttentionWorkload w = chosen_scores(base, cfg_.wk, 2);
+    w.params.theta = core::signed_min(core::widths(cfg_).tw);
+    const double alpha = std::ldexp(1.0, cfg_.alpha_int_bits) - 1.0;
+    w.params.softmax_scale = alpha / std::log2(std::exp(1.0));
+    EXPECT_GT(2.0 * alpha, core::widths(cfg_).ef) << "the case needs a larger alpha range";
+    cases.push_back({"dominant_key", w, rough, equals_v_row(w.v, 0)});
+  }
+  {
+    // Largest positive V everywhere, all kept: O = (2^(wv-1) - 1) * 2^F_o exactly.
+    core::AttentionWorkload w = base;
+    w.v.setConstant(core::signed_max(cfg_.wv));
+    w.params.theta = core::signed_min(core::widths(cfg_).tw);
+    cases.push_back({"max_positive_v", w, plain, [this, one](const core::IntMatrix& o) {
+                       EXPECT_TRUE((o.array() == core::signed_max(cfg_.wv) * one).all()) << o;
+                     }});
+  }
+}
 
 // Several seeds with random valid gaps, back-pressure and both workload kinds.
 TEST_P(Simulation, RandomWorkloadsMatchModelEveryCycle) {
@@ -160,8 +248,14 @@ TEST_P(Simulation, DirectedCases) {
   neg.k.setConstant(core::signed_min(cfg_.wk));
   neg.v.setConstant(core::signed_min(cfg_.wv));
   const int64_t top = static_cast<int64_t>(cfg_.d) * core::signed_min(cfg_.wq) * core::signed_min(cfg_.wk);
-  cases.push_back({"most_negative_kept", with_theta(neg, top), rough});
+  // Every score equal and kept: O = V * 2^F_o, exactly, at the most negative V (the largest quotient).
+  cases.push_back({"most_negative_kept", with_theta(neg, top), rough, [&](const core::IntMatrix& o) {
+                     EXPECT_TRUE((o.array() == core::signed_min(cfg_.wv) * (int64_t{1} << cfg_.out_frac_bits)).all())
+                         << o;
+                   }});
   cases.push_back({"most_negative_pruned", with_theta(neg, top + 1), plain});
+
+  add_softmax_cases(cases, base, plain, rough);
 
   core::AttentionWorkload one = core::make_workload(cfg_, "peaky", 4, 1, 78);
   cases.push_back({"single_key", one, rough});

@@ -92,14 +92,18 @@ core::AttentionConfig big_config() {  // largest widths the config allows for th
 // ---------------------------------------------------------------- formats
 
 TEST(SoftmaxFormat, DefaultsFollowDocsFromConfig) {
-  // r_d16: wv 8, max_keys 64 (clog2 6), F_o 2: E = 8 + 2 + 6 + 3 = 19, L = ceil(16 / 2) = 8, F_a = 20.
+  // r_d16: wv 8, max_keys 64 (clog2 6), F_o 2: E = 8 + 2 + 6 + 3 = 19, L = ceil(10 / 2) = 5, F_a = 20.
   const auto d16 = core::load_attention_config(ACCELGEN_SOURCE_DIR "/configs/regression/r_d16.json");
-  EXPECT_EQ(default_softmax_format(d16), fmt(20, 2, 19, 8, 8));
-  // out_frac_bits 0: E = 17, L = ceil(14 / 2) = 7.
-  EXPECT_EQ(default_softmax_format(d16, 0), fmt(20, 0, 17, 7, 8));
-  // r_d3: wv 6, max_keys 17 (clog2 5): E = 6 + 2 + 5 + 3 = 16, L = ceil(13 / 2) = 7.
+  EXPECT_EQ(default_softmax_format(d16), fmt(20, 2, 19, 5, 8));
+  // out_frac_bits 0: E = 17, L = ceil(8 / 2) = 4.
+  EXPECT_EQ(default_softmax_format(d16, 0), fmt(20, 0, 17, 4, 8));
+  // r_d3: wv 6, max_keys 17 (clog2 5): E = 6 + 2 + 5 + 3 = 16, L = ceil(8 / 2) = 4.
   const auto d3 = core::load_attention_config(ACCELGEN_SOURCE_DIR "/configs/regression/r_d3.json");
-  EXPECT_EQ(default_softmax_format(d3), fmt(20, 2, 16, 7, 6));
+  EXPECT_EQ(default_softmax_format(d3), fmt(20, 2, 16, 4, 6));
+  // An explicit exp_lut_bits wins over the derived value.
+  core::AttentionConfig lut7 = d16;
+  lut7.exp_lut_bits = 7;
+  EXPECT_EQ(default_softmax_format(lut7), fmt(20, 2, 19, 7, 8));
   // max_keys 1 (clog2 0), wv 2, alpha_frac_bits 5, F_o 0: E = 5, L = 1.
   core::AttentionConfig tiny;
   tiny.wv = 2;
@@ -107,8 +111,9 @@ TEST(SoftmaxFormat, DefaultsFollowDocsFromConfig) {
   tiny.lanes = 1;
   tiny.alpha_frac_bits = 5;
   EXPECT_EQ(default_softmax_format(tiny, 0), fmt(5, 0, 5, 1, 2));
-  // Largest: wv 16, max_keys 4096 (clog2 12), F_o 16: E = 47, L = 22.
-  EXPECT_EQ(default_softmax_format(big_config(), 16), fmt(20, 16, 47, 22, 16));
+  // Largest: wv 16, max_keys 4096 (clog2 12), F_o 16: E = 47, L = 16 (65,537 entries; with F_o 2, L = 9).
+  EXPECT_EQ(default_softmax_format(big_config(), 16), fmt(20, 16, 47, 16, 16));
+  EXPECT_EQ(default_softmax_format(big_config()).exp_lut_bits, 9);
 }
 
 TEST(SoftmaxFormat, InvalidFieldsAreNamed) {
@@ -403,9 +408,9 @@ TEST(SoftmaxAccuracy, RegressionConfigsWithinOneLsb) {
   for (const auto& path : files) {
     const core::AttentionConfig cfg = core::load_attention_config(path.string());
     const SoftmaxFormat f = default_softmax_format(cfg);
-    // Doc's bound before the final rounding, in output LSB: n * eta * 2^wv / 2^E * 2^F_o, n = max_keys.
-    const double bound = static_cast<double>(cfg.max_keys) * exp_error_bound(f) *
-                         std::ldexp(1.0, cfg.wv + f.out_frac_bits - f.exp_frac_bits);
+    // Doc's bound before the final rounding, in output LSB, for n = max_keys kept keys.
+    const double bound = output_error_bound(f, cfg.max_keys);
+    EXPECT_LT(bound, 0.5) << "defaults must leave room for the final rounding";
     ErrStats st, pre;
     int64_t kept_total = 0, empty_total = 0, differs = 0;
     for (const char* kind : {"gaussian", "peaky"}) {
@@ -510,7 +515,7 @@ TEST(SoftmaxAccuracy, StressNearlyEqualScoresExtremeV) {
           pre.add(std::fabs(static_cast<double>(std::ldexp(a / z, fo)) - ref[static_cast<size_t>(c)]));
         }
       }
-      const double bound = static_cast<double>(n) * exp_error_bound(f) * std::ldexp(1.0, cfg.wv + fo - f.exp_frac_bits);
+      const double bound = output_error_bound(f, n);
       EXPECT_LE(pre.max, bound);
       std::cout << "[ stress    ] wv=" << cfg.wv << " max_keys=" << n << " F_o=" << fo << " (E=" << f.exp_frac_bits
                 << " L=" << f.exp_lut_bits << "): max " << st.max << " LSB, mean " << st.mean()
@@ -560,7 +565,7 @@ TEST(SoftmaxAccuracy, StressDominantKeyWithManyTinyKeys) {
           }
         }
       }
-      const double bound = static_cast<double>(n) * exp_error_bound(f) * std::ldexp(1.0, cfg.wv + fo - E);
+      const double bound = output_error_bound(f, n);
       EXPECT_LE(pre.max, bound);
       std::cout << "[ tiny keys ] wv=" << cfg.wv << " max_keys=" << n << " F_o=" << fo << " (E=" << E
                 << " L=" << f.exp_lut_bits << "): max " << st.max << " LSB, mean " << st.mean()

@@ -51,7 +51,7 @@ struct StimulusArgs {
     cmd->add_option("--seed", opts.seed, "stimulus seed (valid gaps, back-pressure, garbage data)");
     cmd->add_option("--valid-prob", opts.valid_prob, "chance an idle input stream sends its next beat")
         ->check(CLI::Range(0.01, 1.0));
-    cmd->add_option("--ready-prob", opts.ready_prob, "chance the result stream is ready in a cycle")
+    cmd->add_option("--ready-prob", opts.ready_prob, "chance the output stream is ready in a cycle")
         ->check(CLI::Range(0.01, 1.0));
     cmd->add_option("--reset-at", opts.reset_at, "assert reset again at this cycle and start over");
   }
@@ -83,7 +83,7 @@ core::AttentionWorkload load_workload(const std::string& dir, const core::Attent
 }
 
 void cmd_model(const std::string& config, const std::string& workload, const std::string& report,
-               const tb::StimulusOptions& stim, const std::string& thresholds) {
+               const tb::StimulusOptions& stim, const std::string& thresholds, const std::string& out_tensor) {
   const core::AttentionConfig c = core::load_attention_config(config);
   const core::AttentionWorkload w = load_workload(workload, c, thresholds);
   const tb::RunResult r = tb::run_attention(c, w, stim, nullptr);
@@ -95,12 +95,13 @@ void cmd_model(const std::string& config, const std::string& workload, const std
   const nlohmann::json j =
       tb::make_report(c, w, r, {"golden-cycle-model", gen::tool_version(), workload, stim});
   if (!report.empty()) write_text_atomically(report, j.dump(2) + "\n");
+  if (!out_tensor.empty()) tb::write_output_tensor(out_tensor, r, c.dv);
   std::cout << tb::summary(j);
 }
 
 void cmd_sim(const std::string& config, std::string workload, const std::string& report,
              const tb::StimulusOptions& stim, std::string cache, std::string fst,
-             const std::string& thresholds) {
+             const std::string& thresholds, const std::string& out_tensor) {
   const core::AttentionConfig c = core::load_attention_config(config);
   const core::AttentionWorkload w = load_workload(workload, c, thresholds);  // bad input fails here
   if (!thresholds.empty()) {
@@ -127,6 +128,7 @@ void cmd_sim(const std::string& config, std::string workload, const std::string&
     if (fs::path(report).has_parent_path()) fs::create_directories(fs::path(report).parent_path());
     argv.insert(argv.end(), {"--report", report});
   }
+  if (!out_tensor.empty()) argv.insert(argv.end(), {"--out-tensor", out_tensor});
   const ProcessResult r = run_process(argv, "", "", 0);
   if (r.exit_code != 0) throw RunFailure{r.exit_code == 2 ? 2 : 1};
 }
@@ -172,7 +174,7 @@ void add_commands(CLI::App& app) {
   w->callback([wa] { cmd_workload(wa->config, wa->kind, wa->lq, wa->lk, wa->seed, wa->out); });
 
   struct RunArgs {
-    std::string config, workload, report, cache, fst, thresholds;
+    std::string config, workload, report, cache, fst, thresholds, out_tensor;
     StimulusArgs stim;
   };
   auto sa = std::make_shared<RunArgs>();
@@ -183,9 +185,11 @@ void add_commands(CLI::App& app) {
   s->add_option("--cache", sa->cache, "simulator cache directory (default: $ACCELGEN_CACHE or ~/.cache/accelgen)");
   s->add_option("--fst", sa->fst, "waveform written on a mismatch");
   s->add_option("--thresholds", sa->thresholds, "learned thresholds (accelgen calibrate) replacing theta");
+  s->add_option("--out-tensor", sa->out_tensor, "write the attention output O (Lq x dv, int64 .npy)");
   sa->stim.add(s);
   s->callback([sa] {
-    cmd_sim(sa->config, sa->workload, sa->report, sa->stim.opts, sa->cache, sa->fst, sa->thresholds);
+    cmd_sim(sa->config, sa->workload, sa->report, sa->stim.opts, sa->cache, sa->fst, sa->thresholds,
+            sa->out_tensor);
   });
 
   auto ma = std::make_shared<RunArgs>();
@@ -194,8 +198,11 @@ void add_commands(CLI::App& app) {
   m->add_option("--workload", ma->workload, "workload directory")->required();
   m->add_option("--report", ma->report, "report JSON to write");
   m->add_option("--thresholds", ma->thresholds, "learned thresholds (accelgen calibrate) replacing theta");
+  m->add_option("--out-tensor", ma->out_tensor, "write the attention output O (Lq x dv, int64 .npy)");
   ma->stim.add(m);
-  m->callback([ma] { cmd_model(ma->config, ma->workload, ma->report, ma->stim.opts, ma->thresholds); });
+  m->callback([ma] {
+    cmd_model(ma->config, ma->workload, ma->report, ma->stim.opts, ma->thresholds, ma->out_tensor);
+  });
 
   auto ba = std::make_shared<BenchOptions>();
   auto* b = app.add_subcommand("bench", "cycles, lane utilization and sim speed of the reference configs");

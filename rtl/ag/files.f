@@ -5,3 +5,7 @@ ag_bs_lane.v
 ag_key_issue.v
 ag_out_arb.v
 ag_score_top.v
+ag_value_store.v
+ag_exp2.v
+ag_softmax_v.v
+ag_attn_top.v
