@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
+#include "core/nm_compress.h"
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
 #include "core/npy.h"
@@ -160,6 +161,46 @@ TEST(NmGenerator, SameConfigSameBytesAndFileSet) {
   EXPECT_EQ(a.rtl_files, (std::vector<std::string>{"n1m2_nm_wstore.v", "n1m2_nm_pe.v",
                                                     "n1m2_nm_array.v", "n1m2_nm_top.v"}));
   EXPECT_EQ(a.params_header, "n1m2_params.h");
+}
+
+// ----------------------------------------------------------------------------------- workloads
+
+TEST(NmWorkload, WriteThenLoadRoundTrips) {
+  const NmConfig cfg = core::load_nm_config(config_path("n2m4").string());
+  const test_support::TempDir dir;
+  const NmWorkload w = core::make_nm_workload(cfg, 3, 17, 5, 9);
+  core::write_nm_workload(w, (dir.path() / "w").string());
+  const NmWorkload back = core::load_nm_workload((dir.path() / "w").string(), cfg);
+  EXPECT_EQ(back.x, w.x);
+  EXPECT_EQ(back.w, w.w);
+  EXPECT_NO_THROW(core::compress(w.w, cfg.n, cfg.m, core::Prune::kNone)) << "seed 9 is not 2:4 sparse";
+}
+
+TEST(NmWorkload, ValidationNamesTheFileAndTheRange) {
+  const NmConfig cfg = core::load_nm_config(config_path("n2m4").string());  // 2:4, 8 bits, max_k 20
+  const NmWorkload ok = core::make_nm_workload(cfg, 2, 8, 3, 1);
+  auto error = [&](NmWorkload w) {
+    return test_support::error_of([&] { core::validate_nm_workload(w, cfg, "d"); });
+  };
+  NmWorkload dense_w = ok;
+  dense_w.w.setZero();
+  dense_w.w.block(4, 1, 3, 1).setOnes();  // group 1, column 1: 3 nonzeros
+  EXPECT_TRUE(test_support::has(error(dense_w), "d/w.npy: group 1, column 1 has 3 nonzeros"))
+      << error(dense_w);
+  NmWorkload wide = ok;
+  wide.x(1, 2) = 128;
+  EXPECT_TRUE(test_support::has(error(wide), "d/x.npy")) << error(wide);
+  const NmWorkload long_k = core::make_nm_workload({"nm", 2, 3, 8, 8, 2, 4, 64, false}, 1, 21, 1, 2);
+  EXPECT_TRUE(test_support::has(error(long_k), "max_k")) << error(long_k);
+  NmWorkload bad_shape = ok;
+  bad_shape.w = IntMatrix::Zero(7, 3);
+  EXPECT_TRUE(test_support::has(error(bad_shape), "d/w.npy")) << error(bad_shape);
+  // The dense baseline takes any W.
+  NmConfig dense = cfg;
+  dense.dense_baseline = true;
+  EXPECT_NO_THROW(core::validate_nm_workload(dense_w, dense, "d"));
+  EXPECT_TRUE(test_support::has(
+      test_support::error_of([&] { core::make_nm_workload(cfg, 1, 21, 1, 1); }), "max_k"));
 }
 
 // ---------------------------------------------------------------------------------- simulation
