@@ -4,13 +4,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/json_fields.h"
 
 namespace accelgen::core {
 
@@ -54,54 +54,10 @@ const std::set<std::string>& known_keys() {
   return keys;
 }
 
-int get_int(const nlohmann::json& j, const std::string& key, int lo, int hi, int fallback) {
-  if (!j.contains(key)) return fallback;
-  const auto& v = j.at(key);
-  const std::string where = "config." + key;
-  if (!v.is_number_integer()) {
-    throw InputError(where, fmt::format("must be an integer in [{}, {}], got {}", lo, hi, v.dump()));
-  }
-  // A value above INT64_MAX is unsigned in nlohmann::json; reading it as int64 would wrap.
-  const bool huge = v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi);
-  if (huge || v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
-    throw InputError(where, fmt::format("{} is out of range; allowed [{}, {}]", v.dump(), lo, hi));
-  }
-  return static_cast<int>(v.get<int64_t>());
-}
-
-bool get_bool(const nlohmann::json& j, const std::string& key, bool fallback) {
-  if (!j.contains(key)) return fallback;
-  const auto& v = j.at(key);
-  if (!v.is_boolean()) {
-    throw InputError("config." + key, fmt::format("must be true or false, got {}", v.dump()));
-  }
-  return v.get<bool>();
-}
-
-std::string get_name(const nlohmann::json& j, const std::string& fallback) {
-  if (!j.contains("name")) return fallback;
-  const auto& v = j.at("name");
-  // The name prefixes every module and file name, so it must be a legal, portable identifier.
-  static const std::regex legal("[a-z][a-z0-9_]{0,23}");
-  if (!v.is_string() || !std::regex_match(v.get<std::string>(), legal)) {
-    throw InputError("config.name",
-                     fmt::format("must match [a-z][a-z0-9_]{{0,23}} (a module-name prefix), got {}",
-                                 v.dump()));
-  }
-  return v.get<std::string>();
-}
-
 }  // namespace
 
 AttentionConfig parse_attention_config(const nlohmann::json& j) {
-  if (!j.is_object()) throw InputError("config", "must be a JSON object");
-  for (const auto& [key, value] : j.items()) {
-    if (!known_keys().contains(key)) {
-      std::string allowed;
-      for (const auto& k : known_keys()) allowed += (allowed.empty() ? "" : ", ") + k;
-      throw InputError("config." + key, fmt::format("unknown key (allowed: {})", allowed));
-    }
-  }
+  check_known_keys(j, known_keys());
   if (j.contains("kind") && j.at("kind") != "attention") {
     throw InputError("config.kind", fmt::format("must be \"attention\", got {}", j.at("kind").dump()));
   }

@@ -7,12 +7,15 @@
 // the subset of Python literal syntax numpy writes, so garbage is reported rather than guessed at.
 #include "core/npy.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <stdexcept>
 #include <iterator>
 #include <optional>
 #include <string_view>
@@ -389,12 +392,14 @@ MatrixShape matrix_shape(const std::vector<int64_t>& shape, bool allow_1d,
 }
 
 // Number of data bytes the header promises, or nullopt if it does not fit in 64 bits.
-std::optional<uint64_t> expected_data_bytes(const MatrixShape& s, size_t item_size) {
-  const auto rows = static_cast<uint64_t>(s.rows);
-  const auto cols = static_cast<uint64_t>(s.cols);
-  if (rows == 0 || cols == 0) return 0;
-  if (rows > UINT64_MAX / cols) return std::nullopt;
-  const uint64_t count = rows * cols;
+std::optional<uint64_t> expected_data_bytes(const std::vector<int64_t>& shape, size_t item_size) {
+  uint64_t count = 1;
+  for (const int64_t d : shape) {
+    const auto dim = static_cast<uint64_t>(d);
+    if (dim == 0) return 0;
+    if (count > UINT64_MAX / dim) return std::nullopt;
+    count *= dim;
+  }
   if (count > UINT64_MAX / item_size) return std::nullopt;
   return count * item_size;
 }
@@ -410,17 +415,30 @@ int64_t decode_element(const unsigned char* p, const DType& dtype) {
   return static_cast<int64_t>(bits << unused) >> unused;
 }
 
-IntMatrix decode_data(std::string_view data, const DType& dtype, const MatrixShape& s,
-                      bool fortran_order) {
-  IntMatrix m(s.rows, s.cols);
+// Decodes the data into C order. In Fortran order the first index varies fastest.
+std::vector<int64_t> decode_data(std::string_view data, const DType& dtype,
+                                 const std::vector<int64_t>& shape, bool fortran_order) {
+  const size_t count = data.size() / dtype.item_size;
+  std::vector<int64_t> out(count);
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  for (int64_t k = 0; k < m.size(); ++k, p += dtype.item_size) {
-    // C order walks rows first; Fortran order walks columns first.
-    const int64_t row = fortran_order ? k % s.rows : k / s.cols;
-    const int64_t col = fortran_order ? k / s.rows : k % s.cols;
-    m(row, col) = decode_element(p, dtype);
+  std::vector<size_t> idx(shape.size());
+  for (size_t f = 0; f < count; ++f, p += dtype.item_size) {
+    size_t c_index = f;
+    if (fortran_order) {
+      size_t rest = f, stride = 1;
+      c_index = 0;
+      for (size_t a = 0; a < shape.size(); ++a) {
+        idx[a] = rest % static_cast<size_t>(shape[a]);
+        rest /= static_cast<size_t>(shape[a]);
+      }
+      for (size_t a = shape.size(); a-- > 0;) {
+        c_index += idx[a] * stride;
+        stride *= static_cast<size_t>(shape[a]);
+      }
+    }
+    out[c_index] = decode_element(p, dtype);
   }
-  return m;
+  return out;
 }
 
 uint64_t read_le(std::string_view bytes, size_t offset, size_t width) {
@@ -468,42 +486,47 @@ Prefix parse_prefix(std::string_view bytes, const std::string& name) {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-size_t smallest_item_size(const IntMatrix& m) {
-  if (m.size() == 0) return 1;
-  const int64_t lo = m.minCoeff();
-  const int64_t hi = m.maxCoeff();
-  for (size_t bytes : {1, 2, 4}) {
-    const int64_t max = (int64_t{1} << (8 * bytes - 1)) - 1;
-    if (lo >= -max - 1 && hi <= max) return bytes;
-  }
-  return 8;
-}
-
-std::string header_for(const IntMatrix& m, size_t item_size) {
+std::string header_for(const std::vector<int64_t>& shape, size_t item_size) {
   const std::string descr = item_size == 1 ? "|i1" : "<i" + std::to_string(item_size);
-  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" +
-                       std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + "), }";
-  // numpy >= 1.24 also appends up to 21 spaces so the row count can grow in place; for a 2-D
-  // header that never changes the total (always 128 bytes), so the alignment padding covers it.
-  // Like numpy, always add at least one space, so an already aligned header gets a full 64 more.
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " +
+                       describe_shape(shape) + ", }";
+  // numpy >= 1.24 appends 21 - digits(shape[0]) spaces so the leading dimension can grow in
+  // place; then, like numpy, pad with at least one space so the data starts at a multiple of 64.
+  if (!shape.empty()) header.append(21 - std::to_string(shape[0]).size(), ' ');
   const size_t unpadded = kPrefixLenV1 + header.size() + 1;  // +1 for the final '\n'
   header.append(kDataAlignment - unpadded % kDataAlignment, ' ');
   header += '\n';
   return header;
 }
 
-}  // namespace
+size_t smallest_item_size(const int64_t* data, size_t count) {
+  if (count == 0) return 1;
+  const auto [lo, hi] = std::minmax_element(data, data + count);
+  for (size_t bytes : {1, 2, 4}) {
+    const int64_t max = (int64_t{1} << (8 * bytes - 1)) - 1;
+    if (*lo >= -max - 1 && *hi <= max) return bytes;
+  }
+  return 8;
+}
 
-IntMatrix parse_npy(const std::string& bytes, const std::string& name, bool allow_1d) {
+// Validated header and data of a .npy file; `check_shape` may reject the shape (before the data
+// length is checked, so a wrong rank is reported as such even if the data is also short).
+struct Parsed {
+  Header header;
+  std::vector<int64_t> data;  // C order
+};
+
+Parsed parse_any(const std::string& bytes, const std::string& name,
+                 const std::function<void(const std::vector<int64_t>&)>& check_shape) {
   const std::string_view all(bytes);
   const Prefix prefix = parse_prefix(all, name);
   const std::string_view header_text = all.substr(prefix.header_offset, prefix.header_len);
-  const Header header = HeaderParser(Tokenizer(header_text, name).run(), name).parse();
+  Header header = HeaderParser(Tokenizer(header_text, name).run(), name).parse();
 
   const DType dtype = parse_dtype(header.descr, name);
-  const MatrixShape shape = matrix_shape(header.shape, allow_1d, name);
+  check_shape(header.shape);
   const std::string_view data = all.substr(prefix.header_offset + prefix.header_len);
-  const std::optional<uint64_t> expected = expected_data_bytes(shape, dtype.item_size);
+  const std::optional<uint64_t> expected = expected_data_bytes(header.shape, dtype.item_size);
   if (!expected) {
     throw InputError(name, "shape " + describe_shape(header.shape) +
                                " is too large (allowed: at most 2^64 data bytes)");
@@ -514,29 +537,30 @@ IntMatrix parse_npy(const std::string& bytes, const std::string& name, bool allo
                                header.descr + "' needs exactly " + std::to_string(*expected) +
                                " data bytes, found " + std::to_string(data.size()));
   }
-  return decode_data(data, dtype, shape, header.fortran_order);
+  std::vector<int64_t> values = decode_data(data, dtype, header.shape, header.fortran_order);
+  return {std::move(header), std::move(values)};
 }
 
-std::string serialize_npy(const IntMatrix& m) {
-  const size_t item_size = smallest_item_size(m);
-  const std::string header = header_for(m, item_size);
+std::string serialize(const std::vector<int64_t>& shape, const int64_t* data, size_t count) {
+  const size_t item_size = smallest_item_size(data, count);
+  const std::string header = header_for(shape, item_size);
   std::string out;
-  out.reserve(kPrefixLenV1 + header.size() + static_cast<size_t>(m.size()) * item_size);
+  out.reserve(kPrefixLenV1 + header.size() + count * item_size);
   out += kMagic;
   out += '\x01';  // version 1.0
   out += '\x00';
   out += static_cast<char>(header.size() & 0xff);  // uint16 little-endian header length
   out += static_cast<char>(header.size() >> 8);
   out += header;
-  for (int64_t k = 0; k < m.size(); ++k) {
+  for (size_t k = 0; k < count; ++k) {
     // Two's complement little-endian, independent of the host's byte order.
-    const auto bits = static_cast<uint64_t>(m.data()[k]);
+    const auto bits = static_cast<uint64_t>(data[k]);
     for (size_t i = 0; i < item_size; ++i) out += static_cast<char>((bits >> (8 * i)) & 0xff);
   }
   return out;
 }
 
-IntMatrix read_npy(const std::string& path, bool allow_1d) {
+std::string read_file_bytes(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw InputError(path, "is a directory (allowed: a readable .npy file)");
@@ -548,11 +572,10 @@ IntMatrix read_npy(const std::string& path, bool allow_1d) {
   }
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw InputError(path, "cannot read file (allowed: a readable .npy file)");
-  return parse_npy(bytes, path, allow_1d);
+  return bytes;
 }
 
-void write_npy(const std::string& path, const IntMatrix& m) {
-  const std::string bytes = serialize_npy(m);
+void write_file_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) {
     throw InputError(path, std::string("cannot write file: ") + std::strerror(errno) +
@@ -563,6 +586,52 @@ void write_npy(const std::string& path, const IntMatrix& m) {
   if (!out)
     throw InputError(path,
                      "cannot write file: write failed (allowed: a writable path with free space)");
+}
+
+}  // namespace
+
+IntMatrix parse_npy(const std::string& bytes, const std::string& name, bool allow_1d) {
+  MatrixShape shape{};
+  const Parsed p = parse_any(bytes, name, [&](const std::vector<int64_t>& dims) {
+    shape = matrix_shape(dims, allow_1d, name);
+  });
+  IntMatrix m(shape.rows, shape.cols);
+  std::copy(p.data.begin(), p.data.end(), m.data());  // both row-major (C order)
+  return m;
+}
+
+std::string serialize_npy(const IntMatrix& m) {
+  return serialize({m.rows(), m.cols()}, m.data(), static_cast<size_t>(m.size()));
+}
+
+IntMatrix read_npy(const std::string& path, bool allow_1d) {
+  return parse_npy(read_file_bytes(path), path, allow_1d);
+}
+
+void write_npy(const std::string& path, const IntMatrix& m) {
+  write_file_bytes(path, serialize_npy(m));
+}
+
+NpyArray parse_npy_array(const std::string& bytes, const std::string& name) {
+  Parsed p = parse_any(bytes, name, [](const std::vector<int64_t>&) {});
+  return {std::move(p.header.shape), std::move(p.data)};
+}
+
+std::string serialize_npy_array(const NpyArray& a) {
+  uint64_t count = 1;
+  for (const int64_t d : a.shape) count *= static_cast<uint64_t>(d);
+  if (count != a.data.size()) {
+    throw std::invalid_argument("serialize_npy_array: shape does not match the data length");
+  }
+  return serialize(a.shape, a.data.data(), a.data.size());
+}
+
+NpyArray read_npy_array(const std::string& path) {
+  return parse_npy_array(read_file_bytes(path), path);
+}
+
+void write_npy_array(const std::string& path, const NpyArray& a) {
+  write_file_bytes(path, serialize_npy_array(a));
 }
 
 }  // namespace accelgen::core

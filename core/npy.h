@@ -8,7 +8,9 @@
 // numpy itself would write for the chosen dtype.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -32,5 +34,19 @@ void write_npy(const std::string& path, const IntMatrix& m);
 // In-memory forms of the above. `name` stands in for the file path in error messages.
 IntMatrix parse_npy(const std::string& bytes, const std::string& name, bool allow_1d = false);
 std::string serialize_npy(const IntMatrix& m);
+
+// An array of any rank (the compressed N:M weights are 3-D), data in C order.
+struct NpyArray {
+  std::vector<int64_t> shape;
+  std::vector<int64_t> data;
+  bool operator==(const NpyArray&) const = default;
+};
+
+// Same rules as read_npy/write_npy, for any rank (0-D included). The header is written exactly as
+// numpy >= 1.24 writes it, including the spaces that let the first dimension grow in place.
+NpyArray read_npy_array(const std::string& path);
+void write_npy_array(const std::string& path, const NpyArray& a);
+NpyArray parse_npy_array(const std::string& bytes, const std::string& name);
+std::string serialize_npy_array(const NpyArray& a);
 
 }  // namespace accelgen::core

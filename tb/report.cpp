@@ -1,9 +1,11 @@
 #include "tb/report.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
+#include "core/error.h"
 #include "core/npy.h"
 
 #include "core/hash.h"
@@ -101,6 +103,16 @@ void write_output_tensor(const std::string& path, const RunResult& r, int dv) {
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
   const std::string tmp = path + ".tmp";
   core::write_npy(tmp, o);
+  std::filesystem::rename(tmp, path);
+}
+
+void write_report(const std::string& path, const nlohmann::json& report) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream os(tmp);
+    os << report.dump(2) << "\n";
+    if (!os.good()) throw core::InputError(path, "cannot write report");
+  }
   std::filesystem::rename(tmp, path);
 }
 

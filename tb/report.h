@@ -29,6 +29,10 @@ nlohmann::json report_numbers(const nlohmann::json& report);
 // int64 .npy file, written to a temporary file renamed into place.
 void write_output_tensor(const std::string& path, const RunResult& r, int dv);
 
+// Writes `report` (indented, newline-terminated) to a temporary file renamed into place.
+// Throws InputError(path) if it cannot be written.
+void write_report(const std::string& path, const nlohmann::json& report);
+
 // Short human summary (a few lines) for the terminal.
 std::string summary(const nlohmann::json& report);
 

@@ -6,8 +6,6 @@
 // (with a mismatch report and an FST waveform), 2 bad input.
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -28,16 +26,6 @@ struct Args {
   tb::StimulusOptions stim;
   bool dut_only = false;
 };
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream os(tmp);
-    os << text;
-    if (!os.good()) throw core::InputError(path, "cannot write report");
-  }
-  std::filesystem::rename(tmp, path);
-}
 
 int run(const Args& a) {
   const core::AttentionConfig cfg = core::load_attention_config(a.config);
@@ -86,7 +74,7 @@ int run(const Args& a) {
   }
   const nlohmann::json report =
       tb::make_report(cfg, w, r, {"verilator", a.tool_version, a.workload, a.stim});
-  if (!a.report.empty()) write_file_atomically(a.report, report.dump(2) + "\n");
+  if (!a.report.empty()) tb::write_report(a.report, report);
   if (!a.out_tensor.empty()) tb::write_output_tensor(a.out_tensor, r, cfg.dv);
   std::cout << tb::summary(report);
   return 0;

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/nm_compress.h"
 #include "core/npy.h"
 #include "core/tensor.h"
 #include "gen/cli/subprocess.h"
@@ -767,6 +768,92 @@ TEST(CliEval, AreaAndTimingGiveLatencyFromFmax) {
   const double fmax = rec["fmax_mhz"].get<double>();
   ASSERT_GT(fmax, 0.0);
   EXPECT_NEAR(rec["latency_ns"].get<double>(), rec["cycles"]["total"].get<double>() * 1000.0 / fmax, 1e-6);
+}
+
+// ------------------------------------------------------------------------------ compress (N:M)
+
+// W [6, 2], 2:4 sparse: G = 2 groups; the second group has 2 real rows (k = 4, 5).
+core::IntMatrix nm_weights() {
+  return test_support::rows({{0, 1}, {3, 0}, {0, 0}, {-4, 2}, {5, 0}, {0, -6}});
+}
+
+std::vector<std::string> compress_args(const fs::path& w, const fs::path& out, int n, int m) {
+  return {"compress", "--n", std::to_string(n), "--m", std::to_string(m), "--weights", w.string(),
+          "--out", out.string()};
+}
+
+TEST(CliCompress, WritesValuesIndicesAndMetaThatDecompressToTheInput) {
+  TempDir t;
+  core::write_npy((t.path() / "w.npy").string(), nm_weights());
+  const CliRun r = accelgen(compress_args(t.path() / "w.npy", t.path() / "c", 2, 4));
+  ASSERT_EQ(r.status, 0) << describe(r);
+  EXPECT_EQ(entries(t.path() / "c"), (std::set<std::string>{"indices.npy", "meta.json", "values.npy"}));
+  const core::NmCompressed c = core::read_compressed((t.path() / "c").string());
+  EXPECT_EQ(core::decompress(c), nm_weights());
+  // Canonical slots of the first group, column 0 ([0, 3, 0, -4]): indices 1, 3.
+  EXPECT_EQ(c.indices[c.at(0, 0, 0)], 1);
+  EXPECT_EQ(c.indices[c.at(0, 0, 1)], 3);
+  const json meta = json::parse(read_bytes(t.path() / "c" / "meta.json"));
+  EXPECT_EQ(meta.at("groups"), 2);
+  EXPECT_EQ(meta.at("prune"), "none");
+}
+
+TEST(CliCompress, IsByteIdenticalAcrossRuns) {
+  TempDir t;
+  core::write_npy((t.path() / "w.npy").string(), nm_weights());
+  ASSERT_EQ(accelgen(compress_args(t.path() / "w.npy", t.path() / "a", 2, 4)).status, 0);
+  ASSERT_EQ(accelgen(compress_args(t.path() / "w.npy", t.path() / "b", 2, 4)).status, 0);
+  for (const char* f : {"values.npy", "indices.npy", "meta.json"}) {
+    EXPECT_EQ(read_bytes(t.path() / "a" / f), read_bytes(t.path() / "b" / f)) << f;
+  }
+}
+
+TEST(CliCompress, RejectsAMatrixThatIsNotNMSparseNamingGroupAndColumn) {
+  TempDir t;
+  const fs::path w = t.path() / "w.npy";
+  core::write_npy(w.string(), nm_weights());
+  // 1:4: group 0, column 0 holds 3 and -4 (2 nonzeros) and comes first in group-major order.
+  const CliRun r = accelgen(compress_args(w, t.path() / "c", 1, 4));
+  expect_input_error(r, {w.string(), "group 0, column 0 has 2 nonzeros, 1:4 allows at most 1"});
+  EXPECT_FALSE(fs::exists(t.path() / "c"));
+}
+
+TEST(CliCompress, PruneMagnitudeMakesItSparse) {
+  TempDir t;
+  const fs::path w = t.path() / "w.npy";
+  core::write_npy(w.string(), nm_weights());
+  std::vector<std::string> args = compress_args(w, t.path() / "c", 1, 4);
+  args.insert(args.end(), {"--prune", "magnitude"});
+  const CliRun r = accelgen(args);
+  ASSERT_EQ(r.status, 0) << describe(r);
+  EXPECT_TRUE(has(r.output, "2 nonzeros pruned")) << r.output;  // 3 (col 0) and 1 (col 1)
+  const core::IntMatrix p = core::decompress(core::read_compressed((t.path() / "c").string()));
+  EXPECT_EQ(p, test_support::rows({{0, 0}, {0, 0}, {0, 0}, {-4, 2}, {5, 0}, {0, -6}}));
+  EXPECT_EQ(json::parse(read_bytes(t.path() / "c" / "meta.json")).at("prune"), "magnitude");
+}
+
+TEST(CliCompress, BadOptionsAreOneLineErrorsNamingTheOptionAndRange) {
+  TempDir t;
+  const fs::path w = t.path() / "w.npy";
+  core::write_npy(w.string(), nm_weights());
+  expect_input_error(accelgen(compress_args(w, t.path() / "c", 1, 3)), {"--m", "1, 2, 4, 8, 16"});
+  expect_input_error(accelgen(compress_args(w, t.path() / "c", 5, 4)), {"--n", "[1, 4]"});
+  std::vector<std::string> args = compress_args(w, t.path() / "c", 2, 4);
+  args.insert(args.end(), {"--prune", "random"});
+  expect_input_error(accelgen(args), {"--prune", "magnitude"});
+  const fs::path missing = t.path() / "none.npy";
+  expect_input_error(accelgen(compress_args(missing, t.path() / "c", 2, 4)), {missing.string()});
+  EXPECT_FALSE(fs::exists(t.path() / "c"));
+}
+
+TEST(CliCompress, RefusesToOverwriteAnUnrelatedDirectory) {
+  TempDir t;
+  core::write_npy((t.path() / "w.npy").string(), nm_weights());
+  fs::create_directories(t.path() / "keep");
+  write_text(t.path() / "keep" / "notes.txt", "mine");
+  expect_input_error(accelgen(compress_args(t.path() / "w.npy", t.path() / "keep", 2, 4)),
+                     {"meta.json"});
+  EXPECT_TRUE(fs::exists(t.path() / "keep" / "notes.txt"));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <functional>
+#include <random>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -87,6 +88,29 @@ inline core::IntMatrix rows(std::initializer_list<std::initializer_list<int64_t>
     ++i;
   }
   return m;
+}
+
+// A random [k, c] matrix with at most `n` nonzeros in every column of every group of m rows (some
+// groups fewer, some none), values from the whole `bits`-wide signed range, extremes often.
+inline core::IntMatrix random_nm_sparse(std::mt19937_64& rng, int64_t k, int64_t c, int n, int m,
+                                        int bits) {
+  const int64_t lo = -(int64_t{1} << (bits - 1)), hi = (int64_t{1} << (bits - 1)) - 1;
+  std::uniform_int_distribution<int64_t> value(lo, hi);
+  core::IntMatrix w = core::IntMatrix::Zero(k, c);
+  for (int64_t g = 0; g * m < k; ++g) {
+    for (int64_t col = 0; col < c; ++col) {
+      const int rows_here = static_cast<int>(std::min<int64_t>(m, k - g * m));
+      std::vector<int> pos(static_cast<size_t>(rows_here));
+      for (int i = 0; i < rows_here; ++i) pos[static_cast<size_t>(i)] = i;
+      std::shuffle(pos.begin(), pos.end(), rng);
+      const int nz = static_cast<int>(rng() % static_cast<uint64_t>(std::min(n, rows_here) + 1));
+      for (int i = 0; i < nz; ++i) {
+        const int64_t v = rng() % 4 == 0 ? (rng() % 2 ? lo : hi) : value(rng);
+        w(g * m + pos[static_cast<size_t>(i)], col) = v == 0 ? 1 : v;
+      }
+    }
+  }
+  return w;
 }
 
 // Names (file stems) of configs/regression/*.json, sorted.

@@ -15,6 +15,7 @@
 #include "gen/cli/area.h"
 #include "gen/cli/bench.h"
 #include "gen/cli/calibrate_cmd.h"
+#include "gen/cli/compress_cmd.h"
 #include "gen/cli/eval.h"
 #include "gen/cli/simbuild.h"
 #include "gen/cli/subprocess.h"
@@ -219,6 +220,7 @@ void add_commands(CLI::App& app) {
   b->callback([ba] { run_bench(*ba); });
 
   add_calibrate_command(app);
+  add_compress_command(app);
   add_area_command(app);
   add_eval_command(app);
 

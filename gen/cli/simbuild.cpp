@@ -16,6 +16,7 @@
 #include "core/hash.h"
 #include "gen/cli/subprocess.h"
 #include "gen/generator.h"
+#include "gen/nm_generator.h"
 
 namespace accelgen::cli {
 
@@ -32,12 +33,22 @@ std::vector<fs::path> toolkit_archives() {
           kBinaryDir / "libaccelgen_core.a", kBinaryDir / "libverilated_rt.a"};
 }
 
-std::vector<fs::path> toolkit_sources() {
+// The testbench sources a simulator of each kind is compiled from: its main first, then every
+// header it depends on (all part of the cache key).
+std::vector<fs::path> toolkit_sources(SimKind kind) {
+  if (kind == SimKind::kNm) {
+    return {kSourceDir / "tb/nm_verilator_main.cpp", kSourceDir / "tb/nm_verilator_dut.h",
+            kSourceDir / "tb/port_bits.h", kSourceDir / "tb/nm_run.h", kSourceDir / "tb/nm_report.h",
+            kSourceDir / "tb/run.h", kSourceDir / "tb/report.h", kSourceDir / "golden/nm_model.h",
+            kSourceDir / "golden/nm_driver.h", kSourceDir / "core/nm_config.h",
+            kSourceDir / "core/nm_workload.h", kSourceDir / "core/nm_compress.h",
+            kSourceDir / "core/error.h", kSourceDir / "core/tensor.h"};
+  }
   return {kSourceDir / "tb/verilator_main.cpp", kSourceDir / "tb/verilator_dut.h",
-          kSourceDir / "tb/run.h", kSourceDir / "tb/stimulus.h", kSourceDir / "tb/report.h",
-          kSourceDir / "golden/cycle_model.h", kSourceDir / "golden/functional.h",
-          kSourceDir / "core/config.h", kSourceDir / "core/workload.h", kSourceDir / "core/error.h",
-          kSourceDir / "core/tensor.h"};
+          kSourceDir / "tb/port_bits.h", kSourceDir / "tb/run.h", kSourceDir / "tb/stimulus.h",
+          kSourceDir / "tb/report.h", kSourceDir / "golden/cycle_model.h",
+          kSourceDir / "golden/functional.h", kSourceDir / "core/config.h",
+          kSourceDir / "core/workload.h", kSourceDir / "core/error.h", kSourceDir / "core/tensor.h"};
 }
 
 std::string read_all(const fs::path& p) {
@@ -49,14 +60,14 @@ std::string read_all(const fs::path& p) {
   return s.str();
 }
 
-std::string cache_key(const gen::Outputs& o) {
+std::string cache_key(const gen::Outputs& o, SimKind kind) {
   core::Fnv1a64 h;
   for (const auto& f : o.files) {
     h.update(f.name);
     h.update(f.content);
   }
   for (const auto& p : toolkit_archives()) h.update(read_all(p));
-  for (const auto& p : toolkit_sources()) h.update(read_all(p));
+  for (const auto& p : toolkit_sources(kind)) h.update(read_all(p));
   return h.hex();
 }
 
@@ -70,7 +81,7 @@ void run_step(const std::vector<std::string>& argv, const fs::path& cwd, const f
   }
 }
 
-void build_into(const gen::Outputs& o, const fs::path& dir) {
+void build_into(const gen::Outputs& o, SimKind kind, const fs::path& dir) {
   const fs::path rtl = dir / "rtl";
   const fs::path obj = dir / "obj";
   fs::create_directories(rtl);
@@ -94,7 +105,7 @@ void build_into(const gen::Outputs& o, const fs::path& dir) {
       "-DVM_SC=0", "-include", (rtl / o.params_header).string(), "-I" + obj.string(),
       "-I" + kSourceDir.string(), "-isystem", (vroot / "include").string(), "-isystem",
       (vroot / "include/vltstd").string(), "-isystem", ACCELGEN_EIGEN_INCLUDE,
-      (kSourceDir / "tb/verilator_main.cpp").string(), (obj / "Vdut__ALL.a").string()};
+      toolkit_sources(kind).front().string(), (obj / "Vdut__ALL.a").string()};
   for (const auto& a : toolkit_archives()) compile.push_back(a.string());
   for (const char* lib : {"-lfmt", "-lz", "-lpthread"}) compile.emplace_back(lib);
   compile.insert(compile.end(), {"-o", (dir / "simv").string()});
@@ -130,8 +141,13 @@ SimBuild ensure_simulator(const core::AttentionConfig& c, const fs::path& cache_
   return ensure_simulator(gen::generate(c), c.name, cache_root);
 }
 
-SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const fs::path& cache_root) {
-  const fs::path dir = cache_root / fmt::format("{}-{}", name, cache_key(o));
+SimBuild ensure_simulator(const core::NmConfig& c, const fs::path& cache_root) {
+  return ensure_simulator(gen::generate_nm(c), c.name, cache_root, SimKind::kNm);
+}
+
+SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const fs::path& cache_root,
+                          SimKind kind) {
+  const fs::path dir = cache_root / fmt::format("{}-{}", name, cache_key(o, kind));
   SimBuild b;
   b.exe = dir / "simv";
   if (fs::exists(b.exe)) {
@@ -150,7 +166,7 @@ SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const 
   const fs::path tmp = cache_root / fmt::format(".build-{}-{}", dir.filename().string(), ::getpid());
   fs::remove_all(tmp);
   try {
-    build_into(o, tmp);
+    build_into(o, kind, tmp);
   } catch (...) {
     // Keep the failed build's logs next to the cache for inspection; it is never used as a result.
     std::error_code ec;
@@ -166,7 +182,14 @@ SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const 
 }
 
 std::vector<CheckResult> portability_checks(const core::AttentionConfig& c, const fs::path& work) {
-  const gen::Outputs o = gen::generate(c);
+  return portability_checks(gen::generate(c), work);
+}
+
+std::vector<CheckResult> portability_checks(const core::NmConfig& c, const fs::path& work) {
+  return portability_checks(gen::generate_nm(c), work);
+}
+
+std::vector<CheckResult> portability_checks(const gen::Outputs& o, const fs::path& work) {
   fs::remove_all(work);
   fs::create_directories(work);
   std::vector<std::string> files;

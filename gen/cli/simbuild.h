@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/nm_config.h"
 #include "gen/generator.h"
 
 namespace accelgen::cli {
@@ -25,12 +26,18 @@ struct SimBuild {
   double build_seconds = 0;
 };
 
+// Which testbench a simulator is built with: the attention unit's (tb/verilator_main.cpp) or the
+// N:M array's (tb/nm_verilator_main.cpp). Each kind's cache key covers its own sources.
+enum class SimKind { kAttention, kNm };
+
 // Throws std::runtime_error with the tail of the failing tool's log if a build step fails.
 SimBuild ensure_simulator(const core::AttentionConfig& c, const std::filesystem::path& cache_root);
+SimBuild ensure_simulator(const core::NmConfig& c, const std::filesystem::path& cache_root);
 // The same for already generated (possibly hand-modified) outputs: tests use it to prove that a
 // broken design is caught.
 SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name,
-                          const std::filesystem::path& cache_root);
+                          const std::filesystem::path& cache_root,
+                          SimKind kind = SimKind::kAttention);
 
 struct CheckResult {
   std::string tool;  // "verilator-lint", "iverilog", "yosys"
@@ -41,5 +48,9 @@ struct CheckResult {
 // Generates the config's RTL into `work` and runs the three portability checks.
 std::vector<CheckResult> portability_checks(const core::AttentionConfig& c,
                                             const std::filesystem::path& work);
+std::vector<CheckResult> portability_checks(const core::NmConfig& c,
+                                            const std::filesystem::path& work);
+// The same on already generated outputs (written into `work`).
+std::vector<CheckResult> portability_checks(const gen::Outputs& o, const std::filesystem::path& work);
 
 }  // namespace accelgen::cli

@@ -1,0 +1,63 @@
+#include "tb/nm_report.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/npy.h"
+
+namespace accelgen::tb {
+
+nlohmann::json make_nm_report(const core::NmConfig& cfg, const core::NmWorkload& w, const NmRun& r,
+                              const NmReportContext& ctx) {
+  const golden::NmStats& s = r.stats;
+  return nlohmann::json{
+      {"tool", "accelgen"},
+      {"tool_version", ctx.tool_version},
+      {"simulator", ctx.simulator},
+      {"passed", r.ok()},
+      {"config", core::to_json(cfg)},
+      {"config_hash", core::config_hash(cfg)},
+      {"workload", {{"dir", ctx.workload_dir}, {"r", w.x.rows()}, {"k", w.x.cols()}, {"c", w.w.cols()}}},
+      {"tiling",
+       {{"groups", r.tiling.groups},
+        {"row_tiles", r.tiling.row_tiles},
+        {"col_tiles", r.tiling.col_tiles}}},
+      {"stimulus",
+       {{"seed", ctx.stimulus.seed},
+        {"valid_prob", ctx.stimulus.valid_prob},
+        {"ready_prob", ctx.stimulus.ready_prob},
+        {"reset_at", ctx.stimulus.reset_at}}},
+      {"cycles", {{"total", s.cycles}, {"compute", s.compute_cycles}}},
+      {"macs", s.macs},
+      {"effective_macs", s.effective_macs},
+      {"pe_utilization", s.pe_utilization},
+      {"array_utilization", s.array_utilization},
+  };
+}
+
+void write_nm_output_tensor(const std::string& path, const NmRun& r) {
+  const std::filesystem::path p(path);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+  const std::string tmp = path + ".tmp";
+  core::write_npy(tmp, r.y);
+  std::filesystem::rename(tmp, path);
+}
+
+std::string nm_summary(const nlohmann::json& r) {
+  const nlohmann::json& c = r["config"];
+  return fmt::format(
+      "{} on '{}' (hash {}, {}:{}{}, {}x{} PEs): Y[{}, {}] = X[{}, {}] * W\n"
+      "  cycles: {} total, {} compute; macs {} (dense-equivalent {}); PE utilization {:.3f}, "
+      "array utilization {:.3f}\n",
+      r["simulator"].get<std::string>(), c["name"].get<std::string>(),
+      r["config_hash"].get<std::string>(), c["n"].get<int>(), c["m"].get<int>(),
+      c["dense_baseline"].get<bool>() ? " dense baseline" : "", c["rows"].get<int>(),
+      c["cols"].get<int>(), r["workload"]["r"].get<int64_t>(), r["workload"]["c"].get<int64_t>(),
+      r["workload"]["r"].get<int64_t>(), r["workload"]["k"].get<int64_t>(),
+      r["cycles"]["total"].get<int64_t>(), r["cycles"]["compute"].get<int64_t>(),
+      r["macs"].get<int64_t>(), r["effective_macs"].get<int64_t>(),
+      r["pe_utilization"].get<double>(), r["array_utilization"].get<double>());
+}
+
+}  // namespace accelgen::tb

@@ -1,0 +1,109 @@
+// accelgen::tb — the Verilated N:M array (`<name>_nm_top`) behind the NmDut interface.
+//
+// Compiled once per config by the simulator build (gen/cli/simbuild.cpp) with the generated params
+// header force-included: port widths reach the testbench only through it. Fields are packed with
+// tb/port_bits.h exactly as docs/nm_array.md "Ports" says; put_bits truncates every field to its
+// width, which is how the pins see the driver's random bits on idle data inputs.
+// May include: tb/, golden/, Verilator's runtime, the generated params header.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tb/nm_run.h"
+#include "tb/port_bits.h"
+#include "verilated.h"
+#include "verilated_fst_c.h"
+
+namespace accelgen::tb {
+
+template <class Top>
+class VerilatorNmDut : public NmDut {
+ public:
+  VerilatorNmDut(uint64_t seed, const std::string& fst_path)
+      : ctx_(std::make_unique<VerilatedContext>()) {
+    // Random power-up state and random X resolution, reproducible from the run's seed.
+    ctx_->randReset(2);
+    ctx_->randSeed(static_cast<int>(seed & 0x7fffffff));
+    ctx_->traceEverOn(!fst_path.empty());
+    top_ = std::make_unique<Top>(ctx_.get());
+    if (!fst_path.empty()) {
+      fst_ = std::make_unique<VerilatedFstC>();
+      top_->trace(fst_.get(), 99);
+      fst_->open(fst_path.c_str());
+    }
+    // Every input driven and settled before the first edge; reset released, so that the
+    // testbench's first reset cycle is a real falling edge of rst_ni.
+    top_->clk_i = 0;
+    top_->rst_ni = 1;
+    top_->w_valid_i = 0;
+    top_->x_valid_i = 0;
+    top_->y_ready_i = 0;
+    top_->eval();
+  }
+  ~VerilatorNmDut() override {
+    if (fst_) fst_->close();
+    top_->final();
+  }
+
+  golden::NmOutputs eval(const golden::NmInputs& in) override {
+    Top& t = *top_;
+    t.clk_i = 0;
+    t.rst_ni = in.rst_n;
+    t.w_valid_i = in.w_valid;
+    pack_weights(t, in);
+    t.w_last_i = in.w_last;
+    t.x_valid_i = in.x_valid;
+    pack_row(t.x_data_i, in.x_data, static_cast<int>(accelgen_params::kXWidth));
+    t.x_last_i = in.x_last;
+    t.y_ready_i = in.y_ready;
+    t.eval();
+    dump(2 * cycle_);
+
+    golden::NmOutputs o;
+    o.w_ready = t.w_ready_o;
+    o.x_ready = t.x_ready_o;
+    o.y_valid = t.y_valid_o;
+    o.y_last = t.y_last_o;
+    o.y_data.assign(static_cast<size_t>(accelgen_params::kCols), 0);
+    if (o.y_valid) {  // the model shows 0 while y_valid_o is low, the RTL anything
+      constexpr int aw = static_cast<int>(accelgen_params::kAccWidth);
+      for (size_t c = 0; c < o.y_data.size(); ++c) {
+        o.y_data[c] = sign_extend(get_bits(t.y_data_o, static_cast<int>(c) * aw, aw), aw);
+      }
+    }
+    return o;
+  }
+
+  void tick() override {
+    top_->clk_i = 1;
+    top_->eval();
+    dump(2 * cycle_ + 1);
+    ++cycle_;
+  }
+
+ private:
+  // Slot (c, s) at [(c*n + s)*SW +: SW]: value in the low ww bits, index (if any) above.
+  static void pack_weights(Top& t, const golden::NmInputs& in) {
+    constexpr int sw = static_cast<int>(accelgen_params::kSlotWidth);
+    constexpr int ww = static_cast<int>(accelgen_params::kWWidth);
+    constexpr int iw = static_cast<int>(accelgen_params::kIndexWidth);
+    for (size_t i = 0; i < in.w_values.size(); ++i) {
+      const int lsb = static_cast<int>(i) * sw;
+      put_bits(t.w_data_i, lsb, ww, static_cast<uint64_t>(in.w_values[i]));
+      if constexpr (iw > 0) put_bits(t.w_data_i, lsb + ww, iw, in.w_indices.at(i));
+    }
+  }
+
+  void dump(uint64_t time) {
+    if (fst_) fst_->dump(time);
+  }
+
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Top> top_;
+  std::unique_ptr<VerilatedFstC> fst_;
+  uint64_t cycle_ = 0;
+};
+
+}  // namespace accelgen::tb
