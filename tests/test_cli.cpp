@@ -858,3 +858,117 @@ TEST(CliCompress, RefusesToOverwriteAnUnrelatedDirectory) {
 
 }  // namespace
 }  // namespace accelgen
+
+// --------------------------------------------------------------------------------- N:M configs
+// The same commands dispatch on the config's "kind".
+
+namespace accelgen {
+namespace {
+
+const json kNmSmall = {{"kind", "nm_array"}, {"name", "nmc"}, {"rows", 2}, {"cols", 3}, {"wx", 5},
+                       {"ww", 4}, {"n", 2}, {"m", 4}, {"max_k", 12}};
+
+// X [5, 10] x W [10, 7]: partial row and column tiles (2 x 3 PEs), K not a multiple of m = 4.
+fs::path nm_workload(const fs::path& dir, const fs::path& cfg) {
+  const fs::path wl = dir / "nmw";
+  const CliRun r = accelgen({"workload", "--config", cfg.string(), "--x-rows", "5", "--k", "10", "--w-cols", "7",
+                             "--seed", "3", "--out", wl.string()});
+  EXPECT_EQ(r.status, 0) << describe(r);
+  return wl;
+}
+
+TEST(CliNm, GenerateWritesTheArrayTopAndManifest) {
+  TempDir t;
+  const fs::path cfg = write_config(t.path(), "nm.json", kNmSmall);
+  const fs::path out = t.path() / "rtl";
+  const CliRun r = accelgen({"generate", "--config", cfg.string(), "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const json m = json::parse(read_bytes(out / "manifest.json"));
+  EXPECT_EQ(m.at("top"), "nmc_nm_top");
+  EXPECT_EQ(m.at("config").at("kind"), "nm_array");
+  EXPECT_EQ(lines_of(read_bytes(out / "files.f")).back(), "nmc_nm_top.v");
+  EXPECT_TRUE(has(r.output, m.at("config_hash").get<std::string>())) << r.output;
+}
+
+// The model's Y equals X * W computed here from the files, and the report's MAC counts follow the
+// tiling: effective MACs = R * K * C (dense-equivalent).
+TEST(CliNm, ModelWritesYEqualToTheProductAndAReport) {
+  TempDir t;
+  const fs::path cfg = write_config(t.path(), "nm.json", kNmSmall);
+  const fs::path wl = nm_workload(t.path(), cfg);
+  const fs::path report = t.path() / "r.json", y = t.path() / "y.npy";
+  const CliRun r = accelgen({"model", "--config", cfg.string(), "--workload", wl.string(), "--report",
+                             report.string(), "--out-tensor", y.string(), "--ready-prob", "0.6"});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const core::IntMatrix x = core::read_npy((wl / "x.npy").string()), w = core::read_npy((wl / "w.npy").string());
+  ASSERT_EQ(x.rows(), 5);
+  ASSERT_EQ(w.cols(), 7);
+  const core::IntMatrix expected = x * w;
+  EXPECT_EQ(core::read_npy(y.string()), expected);
+  const json j = json::parse(read_bytes(report));
+  EXPECT_EQ(j.at("effective_macs").get<int64_t>(), 5 * 10 * 7);
+  EXPECT_GT(j.at("cycles").at("total").get<int64_t>(), 0);
+  EXPECT_EQ(j.at("config_hash").get<std::string>().size(), 16u);
+}
+
+TEST(CliNm, SimMatchesTheModelReport) {
+  TempDir t;
+  const fs::path cfg = write_config(t.path(), "nm.json", kNmSmall);
+  const fs::path wl = nm_workload(t.path(), cfg);
+  const fs::path sim = t.path() / "sim.json", model = t.path() / "model.json";
+  const CliRun s = accelgen({"sim", "--config", cfg.string(), "--workload", wl.string(), "--report", sim.string(),
+                             "--seed", "4", "--valid-prob", "0.7", "--ready-prob", "0.5"});
+  ASSERT_EQ(s.status, 0) << describe(s);
+  ASSERT_EQ(accelgen({"model", "--config", cfg.string(), "--workload", wl.string(), "--report", model.string(),
+                      "--seed", "4", "--valid-prob", "0.7", "--ready-prob", "0.5"})
+                .status,
+            0);
+  json a = json::parse(read_bytes(sim)), b = json::parse(read_bytes(model));
+  for (json* j : {&a, &b}) {
+    j->erase("simulator");
+    j->erase("tool_version");
+    (*j)["workload"].erase("dir");
+  }
+  EXPECT_EQ(a, b);
+}
+
+TEST(CliNm, EvalRecordHasArrayStatistics) {
+  TempDir t;
+  const fs::path cfg = write_config(t.path(), "nm.json", kNmSmall);
+  const fs::path wl = nm_workload(t.path(), cfg);
+  const fs::path out = t.path() / "rec.json";
+  const CliRun r = accelgen({"eval", "--no-area", "--config", cfg.string(), "--workload", wl.string(), "--json",
+                             out.string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  const json rec = json::parse(read_bytes(out));
+  ASSERT_TRUE(rec.at("feasible").get<bool>()) << rec.dump(2);
+  EXPECT_EQ(rec.at("array").at("effective_macs").get<int64_t>(), 5 * 10 * 7);
+  EXPECT_GT(rec.at("array").at("pe_utilization").get<double>(), 0.0);
+  EXPECT_LE(rec.at("array").at("pe_utilization").get<double>(), 1.0);
+  EXPECT_EQ(rec.at("config").at("kind"), "nm_array");
+}
+
+TEST(CliNm, BadInputIsOneLineStatusTwo) {
+  TempDir t;
+  json bad = kNmSmall;
+  bad["m"] = 3;
+  const fs::path cfg = write_config(t.path(), "bad.json", bad);
+  const CliRun g = accelgen({"generate", "--config", cfg.string(), "--out", (t.path() / "o").string()});
+  EXPECT_EQ(g.status, 2) << describe(g);
+  EXPECT_TRUE(has(g.output, "config.m")) << g.output;
+  EXPECT_FALSE(fs::exists(t.path() / "o"));
+
+  const fs::path good = write_config(t.path(), "nm.json", kNmSmall);
+  const fs::path wl = nm_workload(t.path(), good);
+  const CliRun th = accelgen({"model", "--config", good.string(), "--workload", wl.string(), "--thresholds", "x.json"});
+  EXPECT_EQ(th.status, 2) << describe(th);
+  EXPECT_TRUE(has(th.output, "--thresholds")) << th.output;
+  // A workload for another shape: K above max_k = 12.
+  const CliRun big = accelgen({"workload", "--config", good.string(), "--x-rows", "2", "--k", "13", "--w-cols", "2",
+                               "--out", (t.path() / "big").string()});
+  EXPECT_EQ(big.status, 2) << describe(big);
+  EXPECT_FALSE(fs::exists(t.path() / "big"));
+}
+
+}  // namespace
+}  // namespace accelgen

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
+#include "core/nm_config.h"
 #include "core/error.h"
 #include "tests/test_support.h"
 
@@ -397,7 +398,12 @@ TEST(ConfigLoad, EveryCheckedInConfigLoads) {
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
     if (e.path().extension() != ".json") continue;
     SCOPED_TRACE(e.path().string());
-    EXPECT_NO_THROW(load_attention_config(e.path().string()));
+    const std::string kind = config_kind(read_json_file(e.path().string(), "config"));
+    if (kind == "nm_array") {
+      EXPECT_NO_THROW(load_nm_config(e.path().string()));
+    } else {
+      EXPECT_NO_THROW(load_attention_config(e.path().string()));
+    }
     ++n;
   }
   EXPECT_GE(n, 2);

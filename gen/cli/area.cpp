@@ -1,4 +1,5 @@
 #include "gen/cli/area.h"
+#include "gen/dispatch.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -1244,7 +1245,7 @@ void print_summary(const AreaResult& r) {
 }
 
 void cmd_area(const AreaArgs& a) {
-  const core::AttentionConfig c = core::load_attention_config(a.config);
+  const gen::GeneratedConfig g = gen::generate_file(a.config);  // attention unit or N:M array
   AreaOptions o;
   if (!a.liberty.empty()) {
     if (!fs::is_regular_file(a.liberty)) throw core::InputError("--liberty", "no such file: " + a.liberty);
@@ -1264,7 +1265,7 @@ void cmd_area(const AreaArgs& a) {
   o.cache_root = a.cache;
   o.work_dir = a.work;
   o.timeout_s = a.timeout_s;
-  const AreaResult r = synthesize_area(c, o);
+  const AreaResult r = synthesize_area(g.outputs, o);
   if (!a.json_out.empty()) {
     const fs::path out = a.json_out;
     if (out.has_parent_path()) fs::create_directories(out.parent_path());

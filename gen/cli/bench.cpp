@@ -11,11 +11,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/nm_config.h"
+#include "core/nm_workload.h"
 #include "core/workload.h"
 #include "gen/cli/area.h"
 #include "gen/cli/eval.h"
 #include "gen/cli/simbuild.h"
 #include "gen/cli/subprocess.h"
+#include "gen/nm_generator.h"
+#include "tb/nm_run.h"
 #include "tb/run.h"
 
 namespace accelgen::cli {
@@ -152,6 +156,76 @@ nlohmann::json eval_timing(const std::string& file, const BenchOptions& o) {
   return {{"config", c.name}, {"with_area", o.area}, {"seconds", secs}, {"feasible", rec.value("feasible", false)}};
 }
 
+// ---------------------------------------------------------------- N:M arrays
+
+struct NmPoint {
+  tb::NmRun run;
+  double seconds = 0;
+};
+
+NmPoint run_nm_model(const core::NmConfig& c, const core::NmWorkload& w) {
+  const auto t0 = std::chrono::steady_clock::now();
+  NmPoint p{tb::run_nm(c, w, golden::NmStimulus{}, nullptr), 0};
+  p.seconds = seconds_since(t0);
+  if (!p.run.ok()) throw std::runtime_error("bench: N:M model run failed for " + c.name + ": " + p.run.functional_error);
+  return p;
+}
+
+// One N:M config and its dense baseline (same n * rows * cols multipliers, no indices) on the same
+// fixed-seed GEMM X [8 rows, max_k] x W [max_k, 8 cols] (several row and column tiles): cycles,
+// their ratio against N/M, MACs and utilization; with --area, the area of both.
+nlohmann::json nm_bench_point(const std::string& file, const BenchOptions& o) {
+  const core::NmConfig c = core::load_nm_config(file);
+  const core::NmWorkload w = core::make_nm_workload(c, 8 * c.rows, c.max_k, 8 * c.cols, 1);
+  core::NmConfig dense = c;
+  dense.dense_baseline = true;
+  const NmPoint s = run_nm_model(c, w), d = run_nm_model(dense, w);
+  nlohmann::json j = {{"config", c.name},
+                      {"n", c.n},
+                      {"m", c.m},
+                      {"gemm", {w.x.rows(), w.x.cols(), w.w.cols()}},
+                      {"cycles", s.run.stats.cycles},
+                      {"dense_cycles", d.run.stats.cycles},
+                      {"cycle_ratio", static_cast<double>(s.run.stats.cycles) / static_cast<double>(d.run.stats.cycles)},
+                      {"n_over_m", static_cast<double>(c.n) / c.m},
+                      {"macs", s.run.stats.macs},
+                      {"effective_macs", s.run.stats.effective_macs},
+                      {"pe_utilization", s.run.stats.pe_utilization},
+                      {"dense_pe_utilization", d.run.stats.pe_utilization},
+                      {"model_cycles_per_s", static_cast<double>(s.run.cycles_simulated) / s.seconds}};
+  if (o.area) {
+    const AreaResult a = synthesize_area(gen::generate_nm(c), AreaOptions{});
+    const AreaResult b = synthesize_area(gen::generate_nm(dense), AreaOptions{});
+    j["area_um2"] = a.area_um2;
+    j["dense_area_um2"] = b.area_um2;
+    j["area_ratio"] = a.feasible && b.feasible ? a.area_um2 / b.area_um2 : 0.0;
+    j["fmax_mhz"] = a.fmax_mhz;
+    j["dense_fmax_mhz"] = b.fmax_mhz;
+  }
+  return j;
+}
+
+nlohmann::json nm_table(const std::vector<std::string>& files, const BenchOptions& o) {
+  nlohmann::json rows = nlohmann::json::array();
+  if (files.empty()) return rows;
+  std::cout << "\n| N:M config | GEMM RxKxC | cycles | dense cycles | ratio | N/M | PE util. | dense PE util. "
+               "| area um^2 | dense area um^2 | area ratio |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& file : files) {
+    const nlohmann::json j = nm_bench_point(file, o);
+    rows.push_back(j);
+    const std::string area = j.contains("area_ratio")
+                                 ? fmt::format("{:.0f} | {:.0f} | {:.3f}", j["area_um2"].get<double>(),
+                                               j["dense_area_um2"].get<double>(), j["area_ratio"].get<double>())
+                                 : "- | - | -";
+    std::cout << fmt::format("| {} | {}x{}x{} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {} |\n",
+                             j["config"].get<std::string>(), j["gemm"][0].get<int64_t>(), j["gemm"][1].get<int64_t>(),
+                             j["gemm"][2].get<int64_t>(), j["cycles"].get<int64_t>(), j["dense_cycles"].get<int64_t>(),
+                             j["cycle_ratio"].get<double>(), j["n_over_m"].get<double>(),
+                             j["pe_utilization"].get<double>(), j["dense_pe_utilization"].get<double>(), area);
+  }
+  return rows;
+}
+
 }  // namespace
 
 void run_bench(const BenchOptions& opts) {
@@ -162,6 +236,13 @@ void run_bench(const BenchOptions& opts) {
     }
     std::sort(configs.begin(), configs.end());
   }
+  // Attention configs and N:M arrays have their own tables.
+  std::vector<std::string> nm_configs;
+  std::erase_if(configs, [&](const std::string& f) {
+    const bool nm = core::config_kind(core::read_json_file(f, "config file (JSON)")) == "nm_array";
+    if (nm) nm_configs.push_back(f);
+    return nm;
+  });
   nlohmann::json rows = nlohmann::json::array();
   std::cout << "| config | workload | lanes | Lk | cycles | dense cycles | ratio | lane util. | bit steps/dense "
                "| kept | pin model Mcyc/s | fast model Mcyc/s | Verilator Mcyc/s | fast model / Verilator |\n"
@@ -187,9 +268,11 @@ void run_bench(const BenchOptions& opts) {
   }
   nlohmann::json areas = nlohmann::json::array();
   if (opts.area) areas = area_table(configs);
-  const nlohmann::json eval = eval_timing(configs.front(), opts);
+  const nlohmann::json nm = nm_table(nm_configs, opts);
+  const nlohmann::json eval = configs.empty() ? nlohmann::json() : eval_timing(configs.front(), opts);
   if (!opts.json_out.empty()) {
-    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"area", areas}, {"eval", eval}}.dump(2) << "\n";
+    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"area", areas}, {"nm", nm}, {"eval", eval}}.dump(2)
+                                 << "\n";
   }
 }
 

@@ -11,6 +11,8 @@
 
 #include "calib/calibrate.h"
 #include "core/error.h"
+#include "core/nm_config.h"
+#include "core/nm_workload.h"
 #include "core/workload.h"
 #include "gen/cli/area.h"
 #include "gen/cli/bench.h"
@@ -19,7 +21,11 @@
 #include "gen/cli/eval.h"
 #include "gen/cli/simbuild.h"
 #include "gen/cli/subprocess.h"
+#include "gen/dispatch.h"
 #include "gen/generator.h"
+#include "gen/nm_generator.h"
+#include "tb/nm_report.h"
+#include "tb/nm_run.h"
 #include "tb/report.h"
 #include "tb/run.h"
 
@@ -57,12 +63,31 @@ struct StimulusArgs {
   }
 };
 
+// The block a config file describes ("kind": "attention" or "nm_array"); InputError for a bad file.
+bool is_nm_config(const std::string& config) {
+  return core::config_kind(core::read_json_file(config, "config file (JSON)")) == "nm_array";
+}
+
+golden::NmStimulus nm_stimulus(const tb::StimulusOptions& s) {
+  return {s.seed, s.valid_prob, s.ready_prob, s.reset_at};
+}
+
 void cmd_generate(const std::string& config, const std::string& out) {
-  const core::AttentionConfig c = core::load_attention_config(config);
-  const gen::Outputs o = gen::generate(c);
-  gen::write_outputs(o, out);
-  std::cout << fmt::format("wrote {} files for {} (config hash {}) to {}\n", o.files.size(), o.top,
-                           core::config_hash(c), out);
+  const gen::GeneratedConfig g = gen::generate_file(config);
+  gen::write_outputs(g.outputs, out);
+  std::cout << fmt::format("wrote {} files for {} (config hash {}) to {}\n", g.outputs.files.size(),
+                           g.outputs.top, g.config_hash, out);
+}
+
+// N:M workloads: X [rows, k] and W [k, cols], W N:M sparse (SPEC section 2).
+void cmd_nm_workload(const std::string& config, int64_t rows, int64_t k, int64_t cols, uint64_t seed,
+                     const std::string& out) {
+  const core::NmConfig c = core::load_nm_config(config);
+  const core::NmWorkload w = core::make_nm_workload(c, rows, k, cols, seed);
+  core::validate_nm_workload(w, c, out);
+  core::write_nm_workload(w, out);
+  std::cout << fmt::format("wrote N:M workload X {}x{}, W {}x{} ({}:{} sparse) to {}\n", rows, k, k, cols, c.n,
+                           c.m, out);
 }
 
 void cmd_workload(const std::string& config, const std::string& kind, int lq, int lk, uint64_t seed,
@@ -82,9 +107,31 @@ core::AttentionWorkload load_workload(const std::string& dir, const core::Attent
   return w;
 }
 
+void cmd_nm_model(const std::string& config, const std::string& workload, const std::string& report,
+                  const tb::StimulusOptions& stim, const std::string& out_tensor) {
+  const core::NmConfig c = core::load_nm_config(config);
+  const core::NmWorkload w = core::load_nm_workload(workload, c);
+  const tb::NmRun r = tb::run_nm(c, w, nm_stimulus(stim), nullptr);
+  if (!r.ok()) {
+    std::cerr << fmt::format("model run failed: {}\n", r.timed_out ? "timed out" : r.functional_error);
+    throw RunFailure{1};
+  }
+  const nlohmann::json j =
+      tb::make_nm_report(c, w, r, {"golden-cycle-model", gen::tool_version(), workload, nm_stimulus(stim)});
+  if (!report.empty()) write_text_atomically(report, j.dump(2) + "\n");
+  if (!out_tensor.empty()) tb::write_nm_output_tensor(out_tensor, r);
+  std::cout << tb::nm_summary(j);
+}
+
 void cmd_model(const std::string& config, const std::string& workload, const std::string& report,
                const tb::StimulusOptions& stim, const std::string& thresholds, const std::string& out_tensor,
                bool fast) {
+  if (is_nm_config(config)) {
+    if (fast || !thresholds.empty()) {
+      throw core::InputError(fast ? "--fast" : "--thresholds", "applies to attention configs only");
+    }
+    return cmd_nm_model(config, workload, report, stim, out_tensor);
+  }
   const core::AttentionConfig c = core::load_attention_config(config);
   const core::AttentionWorkload w = load_workload(workload, c, thresholds);
   if (fast && (stim.valid_prob < 1.0 || stim.ready_prob < 1.0 || stim.reset_at >= 0)) {
@@ -103,24 +150,14 @@ void cmd_model(const std::string& config, const std::string& workload, const std
   std::cout << tb::summary(j);
 }
 
-void cmd_sim(const std::string& config, std::string workload, const std::string& report,
-             const tb::StimulusOptions& stim, std::string cache, std::string fst,
-             const std::string& thresholds, const std::string& out_tensor) {
-  const core::AttentionConfig c = core::load_attention_config(config);
-  const core::AttentionWorkload w = load_workload(workload, c, thresholds);  // bad input fails here
-  if (!thresholds.empty()) {
-    // The simulator reads a workload directory: give it one with the learned theta.
-    const fs::path tuned = fs::temp_directory_path() /
-                           fmt::format("accelgen-sim-{}-{}", core::config_hash(c), ::getpid());
-    core::write_workload(w, tuned.string());
-    workload = tuned.string();
-  }
-  if (cache.empty()) cache = default_cache_dir().string();
-  const SimBuild b = ensure_simulator(c, cache);
+// Runs a per-config simulator (attention or N:M: the same command line) and maps its exit status.
+void run_simulator(const SimBuild& b, const std::string& name, const std::string& config,
+                   const std::string& workload, const std::string& report, const tb::StimulusOptions& stim,
+                   std::string fst, const std::string& out_tensor) {
   if (!b.from_cache) std::cerr << fmt::format("built simulator {} in {:.1f} s\n", b.exe.string(), b.build_seconds);
   if (fst.empty()) {
     const fs::path base = report.empty() ? fs::path(".") : fs::path(report).parent_path();
-    fst = (base.empty() ? fs::path(c.name + "_mismatch.fst") : base / (c.name + "_mismatch.fst")).string();
+    fst = (base.empty() ? fs::path(name + "_mismatch.fst") : base / (name + "_mismatch.fst")).string();
   }
   std::vector<std::string> argv = {b.exe.string(), "--config", config, "--workload", workload,
                                    "--fst", fst, "--seed", std::to_string(stim.seed),
@@ -137,11 +174,41 @@ void cmd_sim(const std::string& config, std::string workload, const std::string&
   if (r.exit_code != 0) throw RunFailure{r.exit_code == 2 ? 2 : 1};
 }
 
-void cmd_lint(const std::string& config, const std::string& work) {
+void cmd_sim(const std::string& config, std::string workload, const std::string& report,
+             const tb::StimulusOptions& stim, std::string cache, const std::string& fst,
+             const std::string& thresholds, const std::string& out_tensor) {
+  if (cache.empty()) cache = default_cache_dir().string();
+  if (is_nm_config(config)) {
+    if (!thresholds.empty()) throw core::InputError("--thresholds", "applies to attention configs only");
+    const core::NmConfig c = core::load_nm_config(config);
+    core::load_nm_workload(workload, c);  // bad input fails here, before any build
+    return run_simulator(ensure_simulator(c, cache), c.name, config, workload, report, stim, fst, out_tensor);
+  }
   const core::AttentionConfig c = core::load_attention_config(config);
-  const fs::path dir = work.empty() ? fs::temp_directory_path() / ("accelgen-lint-" + core::config_hash(c)) : fs::path(work);
+  const core::AttentionWorkload w = load_workload(workload, c, thresholds);  // bad input fails here
+  if (!thresholds.empty()) {
+    // The simulator reads a workload directory: give it one with the learned theta.
+    const fs::path tuned = fs::temp_directory_path() /
+                           fmt::format("accelgen-sim-{}-{}", core::config_hash(c), ::getpid());
+    core::write_workload(w, tuned.string());
+    workload = tuned.string();
+  }
+  run_simulator(ensure_simulator(c, cache), c.name, config, workload, report, stim, fst, out_tensor);
+}
+
+void cmd_lint(const std::string& config, const std::string& work) {
+  std::vector<CheckResult> checks;
+  if (is_nm_config(config)) {
+    const core::NmConfig c = core::load_nm_config(config);
+    checks = portability_checks(c, work.empty() ? fs::temp_directory_path() / ("accelgen-lint-" + core::config_hash(c))
+                                                : fs::path(work));
+  } else {
+    const core::AttentionConfig c = core::load_attention_config(config);
+    checks = portability_checks(c, work.empty() ? fs::temp_directory_path() / ("accelgen-lint-" + core::config_hash(c))
+                                                : fs::path(work));
+  }
   bool ok = true;
-  for (const CheckResult& r : portability_checks(c, dir)) {
+  for (const CheckResult& r : checks) {
     std::cout << fmt::format("{:<15} {}\n", r.tool, r.passed ? "clean" : "FAILED");
     if (!r.passed) {
       std::cout << r.log;
@@ -165,6 +232,7 @@ void add_commands(CLI::App& app) {
   struct WorkloadArgs {
     std::string config, kind = "gaussian", out;
     int lq = 16, lk = 64;
+    int64_t x_rows = 16, k = 64, w_cols = 16;  // N:M GEMM shape
     uint64_t seed = 1;
   };
   auto wa = std::make_shared<WorkloadArgs>();
@@ -173,9 +241,19 @@ void add_commands(CLI::App& app) {
   w->add_option("--kind", wa->kind, "gaussian or peaky");
   w->add_option("--lq", wa->lq, "number of queries");
   w->add_option("--lk", wa->lk, "number of keys");
+  w->add_option("--x-rows", wa->x_rows, "N:M configs: rows of X (and Y)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  w->add_option("--k", wa->k, "N:M configs: reduction length K (columns of X, rows of W)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  w->add_option("--w-cols", wa->w_cols, "N:M configs: columns of W (and Y)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   w->add_option("--seed", wa->seed, "random seed");
   w->add_option("--out", wa->out, "output directory")->required();
-  w->callback([wa] { cmd_workload(wa->config, wa->kind, wa->lq, wa->lk, wa->seed, wa->out); });
+  w->callback([wa] {
+    if (is_nm_config(wa->config)) {
+      cmd_nm_workload(wa->config, wa->x_rows, wa->k, wa->w_cols, wa->seed, wa->out);
+    } else {
+      cmd_workload(wa->config, wa->kind, wa->lq, wa->lk, wa->seed, wa->out);
+    }
+  });
 
   struct RunArgs {
     std::string config, workload, report, cache, fst, thresholds, out_tensor;

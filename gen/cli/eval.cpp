@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -10,11 +11,16 @@
 
 #include "calib/calibrate.h"
 #include "core/error.h"
+#include "core/nm_config.h"
+#include "core/nm_workload.h"
 #include "core/workload.h"
 #include "gen/cli/area.h"
 #include "gen/cli/simbuild.h"
 #include "gen/cli/subprocess.h"
 #include "gen/generator.h"
+#include "gen/nm_generator.h"
+#include "tb/nm_report.h"
+#include "tb/nm_run.h"
 #include "tb/report.h"
 #include "tb/run.h"
 
@@ -48,15 +54,17 @@ nlohmann::json raw_config(const std::string& path) {
   }
 }
 
-std::string verify_with_verilator(const core::AttentionConfig& c, const EvalOptions& o,
-                                  const core::AttentionWorkload& w, const nlohmann::json& model_report) {
-  const SimBuild b = ensure_simulator(c, default_cache_dir());
-  const fs::path dir = fs::temp_directory_path() / fmt::format("accelgen-eval-{}-{}", core::config_hash(c), ::getpid());
-  core::write_workload(w, (dir / "workload").string());
+// Runs a per-config simulator on `workload_dir` and compares its report's numbers with the model's.
+// Returns "" when they agree, else what went wrong.
+std::string verify_with_verilator(const SimBuild& b, const EvalOptions& o, const std::string& hash,
+                                  const std::function<std::string(const fs::path& dir)>& workload_dir,
+                                  const nlohmann::json& model_report) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("accelgen-eval-{}-{}", hash, ::getpid());
+  fs::create_directories(dir);
+  const std::string wdir = workload_dir(dir);
   const fs::path report = dir / "sim.json";
-  const ProcessResult r = run_process({b.exe.string(), "--config", o.config, "--workload",
-                                       (dir / "workload").string(), "--report", report.string(),
-                                       "--fst", (dir / "mismatch.fst").string()},
+  const ProcessResult r = run_process({b.exe.string(), "--config", o.config, "--workload", wdir, "--report",
+                                       report.string(), "--fst", (dir / "mismatch.fst").string()},
                                       "", dir / "sim.log", 3600);
   if (r.exit_code != 0) {
     return fmt::format("Verilator run failed (log {}):\n{}", (dir / "sim.log").string(),
@@ -71,19 +79,35 @@ std::string verify_with_verilator(const core::AttentionConfig& c, const EvalOpti
   return "";
 }
 
-}  // namespace
+// Area, timing and latency of the generated RTL into the record (feasible false on a failed flow).
+void add_area(nlohmann::json& rec, const gen::Outputs& rtl, const EvalOptions& o, int64_t cycles_total) {
+  AreaOptions ao;
+  ao.liberty = o.liberty;
+  if (!o.area_cache.empty()) ao.cache_root = o.area_cache;
+  const AreaResult a = synthesize_area(rtl, ao);
+  rec["area"] = to_json(a);
+  rec["tool_versions"] = {{"yosys", a.yosys_version}, {"opensta", a.sta_version}};
+  if (!a.feasible) {
+    rec["feasible"] = false;
+    rec["reason"] = "synthesis: " + a.reason;
+  } else if (a.timing_available) {
+    rec["fmax_mhz"] = a.fmax_mhz;
+    rec["latency_ns"] = latency_ns(static_cast<double>(cycles_total), a.fmax_mhz);
+  }
+}
 
-nlohmann::json evaluate(const EvalOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
-  nlohmann::json rec = {{"tool", "accelgen"}, {"tool_version", gen::tool_version()}};
+void infeasible_config(nlohmann::json& rec, const EvalOptions& o, const core::InputError& e) {
+  rec["feasible"] = false;
+  rec["reason"] = std::string("invalid config: ") + e.what();
+  rec["config"] = raw_config(o.config);
+}
+
+void evaluate_attention(const EvalOptions& o, nlohmann::json& rec) {
   core::AttentionConfig c;
   try {
     c = core::load_attention_config(o.config);
   } catch (const core::InputError& e) {
-    rec["feasible"] = false;
-    rec["reason"] = std::string("invalid config: ") + e.what();
-    rec["config"] = raw_config(o.config);
-    return rec;
+    return infeasible_config(rec, o, e);
   }
   rec["config"] = core::to_json(c);
   rec["config_hash"] = core::config_hash(c);
@@ -94,36 +118,80 @@ nlohmann::json evaluate(const EvalOptions& o) {
   // The fast model gives exactly the pin-level model's numbers at full rate (tests/test_fast_model.cpp);
   // --verify checks them against the Verilated RTL.
   const tb::RunResult run = tb::run_attention_fast(c, w);
-  if (!run.ok()) {
-    rec["feasible"] = false;
-    rec["reason"] = "golden model run failed: " + (run.timed_out ? std::string("timed out") : run.functional_error);
-    return rec;
-  }
   const nlohmann::json report = tb::make_report(c, w, run, {"golden-cycle-model", gen::tool_version(), o.workload, stim});
   rec["workload"] = report["workload"];
   rec.update(run_numbers(report));
   rec["feasible"] = true;
   rec["reason"] = "";
-
-  if (o.area) {
-    AreaOptions ao;
-    ao.liberty = o.liberty;
-    if (!o.area_cache.empty()) ao.cache_root = o.area_cache;
-    const AreaResult a = synthesize_area(c, ao);
-    rec["area"] = to_json(a);
-    rec["tool_versions"] = {{"yosys", a.yosys_version}, {"opensta", a.sta_version}};
-    if (!a.feasible) {
-      rec["feasible"] = false;
-      rec["reason"] = "synthesis: " + a.reason;
-    } else if (a.timing_available) {
-      rec["fmax_mhz"] = a.fmax_mhz;
-      rec["latency_ns"] = latency_ns(static_cast<double>(run.cycles_total), a.fmax_mhz);
-    }
-  }
+  if (o.area) add_area(rec, gen::generate(c), o, run.cycles_total);
   if (o.verify) {
-    const std::string problem = verify_with_verilator(c, o, w, report);
+    const std::string problem = verify_with_verilator(
+        ensure_simulator(c, default_cache_dir()), o, core::config_hash(c),
+        [&](const fs::path& dir) {  // the workload as evaluated (learned thresholds applied)
+          core::write_workload(w, (dir / "workload").string());
+          return (dir / "workload").string();
+        },
+        report);
     rec["verified"] = problem.empty();
     if (!problem.empty()) throw std::runtime_error(problem);
+  }
+}
+
+void evaluate_nm(const EvalOptions& o, nlohmann::json& rec) {
+  core::NmConfig c;
+  try {
+    c = core::load_nm_config(o.config);
+  } catch (const core::InputError& e) {
+    return infeasible_config(rec, o, e);
+  }
+  rec["config"] = core::to_json(c);
+  rec["config_hash"] = core::config_hash(c);
+  if (!o.thresholds.empty()) throw core::InputError("--thresholds", "applies to attention configs only");
+
+  const core::NmWorkload w = core::load_nm_workload(o.workload, c);
+  const golden::NmStimulus stim;  // full rate
+  const tb::NmRun run = tb::run_nm(c, w, stim, nullptr);
+  if (!run.ok()) {
+    rec["feasible"] = false;
+    rec["reason"] = "golden model run failed: " + (run.timed_out ? std::string("timed out") : run.functional_error);
+    return;
+  }
+  const nlohmann::json report =
+      tb::make_nm_report(c, w, run, {"golden-cycle-model", gen::tool_version(), o.workload, stim});
+  rec["workload"] = report["workload"];
+  rec["cycles"] = report["cycles"];
+  rec["array"] = {{"macs", report["macs"]},
+                  {"effective_macs", report["effective_macs"]},
+                  {"pe_utilization", report["pe_utilization"]},
+                  {"array_utilization", report["array_utilization"]},
+                  {"tiling", report["tiling"]}};
+  rec["feasible"] = true;
+  rec["reason"] = "";
+  if (o.area) add_area(rec, gen::generate_nm(c), o, run.stats.cycles);
+  if (o.verify) {
+    const std::string problem = verify_with_verilator(ensure_simulator(c, default_cache_dir()), o, core::config_hash(c),
+                                                      [&](const fs::path&) { return o.workload; }, report);
+    rec["verified"] = problem.empty();
+    if (!problem.empty()) throw std::runtime_error(problem);
+  }
+}
+
+}  // namespace
+
+nlohmann::json evaluate(const EvalOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  nlohmann::json rec = {{"tool", "accelgen"}, {"tool_version", gen::tool_version()}};
+  std::string kind;
+  try {
+    kind = core::config_kind(core::read_json_file(o.config, "config file (JSON)"));
+  } catch (const core::InputError& e) {
+    infeasible_config(rec, o, e);
+    return rec;
+  }
+  if (kind == "nm_array") {
+    evaluate_nm(o, rec);
+  } else {
+    evaluate_attention(o, rec);
   }
   rec["eval_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rec;

@@ -145,8 +145,10 @@ SimBuild ensure_simulator(const core::NmConfig& c, const fs::path& cache_root) {
   return ensure_simulator(gen::generate_nm(c), c.name, cache_root, SimKind::kNm);
 }
 
-SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const fs::path& cache_root,
+SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const fs::path& cache_root_given,
                           SimKind kind) {
+  // Absolute: the build runs Verilator and the compiler in other working directories.
+  const fs::path cache_root = fs::absolute(cache_root_given);
   const fs::path dir = cache_root / fmt::format("{}-{}", name, cache_key(o, kind));
   SimBuild b;
   b.exe = dir / "simv";
