@@ -946,6 +946,12 @@ TEST(CliNm, EvalRecordHasArrayStatistics) {
   EXPECT_GT(rec.at("array").at("pe_utilization").get<double>(), 0.0);
   EXPECT_LE(rec.at("array").at("pe_utilization").get<double>(), 1.0);
   EXPECT_EQ(rec.at("config").at("kind"), "nm_array");
+
+  // --verify: the Verilated array must give the same numbers.
+  const CliRun v = accelgen({"eval", "--no-area", "--verify", "--config", cfg.string(), "--workload", wl.string(),
+                             "--json", out.string()});
+  ASSERT_EQ(v.status, 0) << describe(v);
+  EXPECT_TRUE(json::parse(read_bytes(out)).at("verified").get<bool>());
 }
 
 TEST(CliNm, BadInputIsOneLineStatusTwo) {
