@@ -11,12 +11,16 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 #include "core/error.h"
@@ -96,11 +100,220 @@ struct Rows16 {
 // ceil(x / 2^b) for b < 63.
 int64_t ceil_shift(int64_t x, int b) { return -((-x) >> b); }
 
-// Narrow scores (every partial sum within 31 bits): all wk accumulators of a key are computed without a
-// data-dependent branch (independent dot products the CPU overlaps), then the first step below the bound
-// table entry (docs/microarchitecture.md: U_m < theta <=> A_m < tc_b = ceil((theta - (2^b - 1) Qpos) / 2^b))
-// is found with a bit mask: the highest bit b with A_b < tc_b gives n = wk - b.
+// Narrow scores (every partial sum within 31 bits), SIMD across keys: all wk accumulators A_b of a group of
+// G keys at once without a data-dependent branch, then the first step below the bound table entry
+// (docs/microarchitecture.md: U_m < theta <=> A_m < tc_b = ceil((theta - (2^b - 1) Qpos) / 2^b)) is the highest
+// b with A_b < tc_b (steps run from b = wk - 1 down), which gives n = wk - b; no such b: kept, n = wk,
+// s = A_0. The keys are laid out per group g, element pair p and shift b as 2G int16:
+// [k_j[2p] >> b, k_j[2p+1] >> b] for the G keys j of the group (zeros past Lk and past d), so one pmaddwd
+// against the broadcast pair (q[2p], q[2p+1]) adds A_b's pair term for the G keys (a pair sum is at most
+// 2^(wq + wk - 1) <= 2^30 here, every partial sum below 2^30 as for dot_shift32).
+#if defined(__SSE2__)
+// The layout of key groups g0 .. g0 + n - 1 (a chunk: at most kChunkBytes, so it stays in the cache while
+// every query runs against it).
+struct KeyGroups {
+  int g_keys, np, g0, n;
+  std::vector<int16_t> e;  // (((g - g0) * np + p) * wk + b) * 2G + 2 jj + (0|1)
+  const int16_t* block(int g, int wk) const { return &e[static_cast<size_t>(g - g0) * np * wk * 2 * g_keys]; }
+};
+constexpr size_t kChunkBytes = size_t{1} << 17;
+
+int chunk_groups(int d, int wk, int g_keys) {
+  const size_t group_bytes = static_cast<size_t>((d + 1) / 2) * wk * 2 * g_keys * sizeof(int16_t);
+  return static_cast<int>(std::max<size_t>(1, kChunkBytes / group_bytes));
+}
+
+void key_groups(const core::AttentionWorkload& w, int d, int lk, int wk, int g0, int n, KeyGroups& kg) {
+  kg.np = (d + 1) / 2;
+  kg.g0 = g0;
+  kg.n = n;
+  const int row = 2 * kg.g_keys;  // a multiple of 8
+  kg.e.assign(static_cast<size_t>(n) * kg.np * wk * row, 0);
+  const int64_t* k = w.k.data();  // row-major, d columns
+  const int g_keys = kg.g_keys;
+  for (int g = g0; g < g0 + n; ++g) {
+    for (int p = 0; p < kg.np; ++p) {
+      int16_t* base = &kg.e[(static_cast<size_t>(g - g0) * kg.np + p) * wk * row];
+      for (int jj = 0; jj < g_keys; ++jj) {
+        const int j = g * g_keys + jj;
+        if (j >= lk) break;
+        const int64_t* kr = k + static_cast<size_t>(j) * d;
+        base[2 * jj] = static_cast<int16_t>(kr[2 * p]);
+        if (2 * p + 1 < d) base[2 * jj + 1] = static_cast<int16_t>(kr[2 * p + 1]);
+      }
+      for (int b = 1; b < wk; ++b) {
+        const __m128i cnt = _mm_cvtsi32_si128(b);
+        for (int x = 0; x < row; x += 8) {
+          const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + x));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(base + b * row + x), _mm_sra_epi16(v, cnt));
+        }
+      }
+    }
+  }
+}
+
+// Per query: the bound table tc_b (|A| < 2^30, so clamping tc to 32 bits keeps A < tc exact) and the element
+// pairs (q[2p], q[2p+1]) as one 32-bit word each.
+void query_table(const core::AttentionWorkload& w, int d, int i, int wk, int32_t* tc, int32_t* qpair) {
+  const int64_t qp = qpos(w.q, i);
+  for (int b = 0; b < wk; ++b) {
+    const int64_t t = ceil_shift(w.params.theta - ((int64_t{1} << b) - 1) * qp, b);
+    tc[b] = static_cast<int32_t>(
+        std::clamp<int64_t>(t, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+  }
+  const int64_t* q = w.q.data() + static_cast<size_t>(i) * d;
+  for (int p = 0; p < (d + 1) / 2; ++p) {
+    const uint32_t lo = static_cast<uint16_t>(q[2 * p]);
+    const uint32_t hi = 2 * p + 1 < d ? static_cast<uint16_t>(q[2 * p + 1]) : 0;
+    qpair[p] = static_cast<int32_t>(lo | (hi << 16));
+  }
+}
+
+// Every query's table: tc at i * (wk + np), the pairs right after.
+std::vector<int32_t> query_tables(const core::AttentionWorkload& w, int d, int lq, int wk) {
+  const int np = (d + 1) / 2;
+  std::vector<int32_t> t(static_cast<size_t>(lq) * (wk + np));
+  for (int i = 0; i < lq; ++i) {
+    int32_t* ti = &t[static_cast<size_t>(i) * (wk + np)];
+    query_table(w, d, i, wk, ti, ti + wk);
+  }
+  return t;
+}
+
+// The first n results of a group: steps, kept (no failing step) and A_0.
+inline void store_group(FastScores& r, size_t x, int n, const int32_t* st, const int32_t* any, const int32_t* a0) {
+  for (int jj = 0; jj < n; ++jj) {
+    r.steps[x + jj] = static_cast<uint8_t>(st[jj]);
+    r.kept[x + jj] = any[jj] == 0 ? 1 : 0;
+    r.score[x + jj] = a0[jj];  // A after all wk bits = s_ij where kept
+  }
+}
+
+template <int WK>
+void score_groups_sse2(const core::AttentionWorkload& w, int d, FastScores& r) {
+  constexpr int G = 4;
+  const int lq = r.lq, lk = r.lk, np = (d + 1) / 2, ng = (lk + G - 1) / G, chunk = chunk_groups(d, WK, G);
+  const std::vector<int32_t> tables = query_tables(w, d, lq, WK);
+  KeyGroups kg{G, 0, 0, 0, {}};
+  for (int g0 = 0; g0 < ng; g0 += chunk) {
+    key_groups(w, d, lk, WK, g0, std::min(chunk, ng - g0), kg);
+    for (int i = 0; i < lq; ++i) {
+      int32_t tc[WK];  // a local copy: the byte-wide result stores may alias the table
+      std::memcpy(tc, &tables[static_cast<size_t>(i) * (WK + np)], sizeof tc);
+      const int32_t* qpair = &tables[static_cast<size_t>(i) * (WK + np) + WK];
+      const size_t row = static_cast<size_t>(i) * lk;
+      for (int g = g0; g < g0 + kg.n; ++g) {
+        __m128i acc[WK];
+        for (int b = 0; b < WK; ++b) acc[b] = _mm_setzero_si128();
+        const int16_t* kp = kg.block(g, WK);
+        for (int p = 0; p < np; ++p) {
+          const __m128i q = _mm_set1_epi32(qpair[p]);
+          for (int b = 0; b < WK; ++b, kp += 2 * G)
+            acc[b] = _mm_add_epi32(acc[b], _mm_madd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kp)), q));
+        }
+        __m128i st = _mm_set1_epi32(WK), any = _mm_setzero_si128();
+        for (int b = 0; b < WK; ++b) {  // ascending: the highest failing b wins
+          const __m128i m = _mm_cmpgt_epi32(_mm_set1_epi32(tc[b]), acc[b]);
+          st = _mm_or_si128(_mm_and_si128(m, _mm_set1_epi32(WK - b)), _mm_andnot_si128(m, st));
+          any = _mm_or_si128(any, m);
+        }
+        const size_t x = row + static_cast<size_t>(G * g);
+        if (G * g + G <= lk) {  // whole group: steps and kept (1 + any) as bytes, A_0 sign-extended
+          const __m128i b = _mm_packus_epi16(_mm_packs_epi32(st, _mm_add_epi32(any, _mm_set1_epi32(1))), st);
+          uint64_t bytes;
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(&bytes), b);
+          const uint32_t steps4 = static_cast<uint32_t>(bytes), kept4 = static_cast<uint32_t>(bytes >> 32);
+          std::memcpy(&r.steps[x], &steps4, 4);
+          std::memcpy(&r.kept[x], &kept4, 4);
+          const __m128i sign = _mm_srai_epi32(acc[0], 31);
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(&r.score[x]), _mm_unpacklo_epi32(acc[0], sign));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(&r.score[x + 2]), _mm_unpackhi_epi32(acc[0], sign));
+        } else {
+          alignas(16) int32_t sts[G], an[G], sc[G];
+          _mm_store_si128(reinterpret_cast<__m128i*>(sts), st);
+          _mm_store_si128(reinterpret_cast<__m128i*>(an), any);
+          _mm_store_si128(reinterpret_cast<__m128i*>(sc), acc[0]);
+          store_group(r, x, lk - G * g, sts, an, sc);
+        }
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__)
+// The same with 8 keys per group in AVX2 registers (used when the CPU has AVX2).
+template <int WK>
+__attribute__((target("avx2"))) void score_groups_avx2(const core::AttentionWorkload& w, int d, FastScores& r) {
+  constexpr int G = 8;
+  const int lq = r.lq, lk = r.lk, np = (d + 1) / 2, ng = (lk + G - 1) / G, chunk = chunk_groups(d, WK, G);
+  const std::vector<int32_t> tables = query_tables(w, d, lq, WK);
+  KeyGroups kg{G, 0, 0, 0, {}};
+  for (int g0 = 0; g0 < ng; g0 += chunk) {
+    key_groups(w, d, lk, WK, g0, std::min(chunk, ng - g0), kg);
+    for (int i = 0; i < lq; ++i) {
+      int32_t tc[WK];  // a local copy: the byte-wide result stores may alias the table
+      std::memcpy(tc, &tables[static_cast<size_t>(i) * (WK + np)], sizeof tc);
+      const int32_t* qpair = &tables[static_cast<size_t>(i) * (WK + np) + WK];
+      const size_t row = static_cast<size_t>(i) * lk;
+      for (int g = g0; g < g0 + kg.n; ++g) {
+        __m256i acc[WK];
+        for (int b = 0; b < WK; ++b) acc[b] = _mm256_setzero_si256();
+        const int16_t* kp = kg.block(g, WK);
+        for (int p = 0; p < np; ++p) {
+          const __m256i q = _mm256_set1_epi32(qpair[p]);
+          for (int b = 0; b < WK; ++b, kp += 2 * G)
+            acc[b] = _mm256_add_epi32(acc[b],
+                                      _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kp)), q));
+        }
+        __m256i st = _mm256_set1_epi32(WK), any = _mm256_setzero_si256();
+        for (int b = 0; b < WK; ++b) {  // ascending: the highest failing b wins
+          const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(tc[b]), acc[b]);
+          st = _mm256_blendv_epi8(st, _mm256_set1_epi32(WK - b), m);
+          any = _mm256_or_si256(any, m);
+        }
+        const size_t x = row + static_cast<size_t>(G * g);
+        if (G * g + G <= lk) {  // whole group: steps and kept (1 + any) as bytes, A_0 sign-extended
+          // per 128-bit lane: steps of its 4 keys in dword 0, kept in dword 1
+          const __m256i kept = _mm256_add_epi32(any, _mm256_set1_epi32(1));
+          const __m256i b = _mm256_packus_epi16(_mm256_packs_epi32(st, kept), st);
+          const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0);
+          const __m128i sk = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b, order));
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(&r.steps[x]), sk);
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(&r.kept[x]), _mm_srli_si128(sk, 8));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(&r.score[x]),
+                              _mm256_cvtepi32_epi64(_mm256_castsi256_si128(acc[0])));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(&r.score[x + 4]),
+                              _mm256_cvtepi32_epi64(_mm256_extracti128_si256(acc[0], 1)));
+        } else {
+          alignas(32) int32_t sts[G], an[G], sc[G];
+          _mm256_store_si256(reinterpret_cast<__m256i*>(sts), st);
+          _mm256_store_si256(reinterpret_cast<__m256i*>(an), any);
+          _mm256_store_si256(reinterpret_cast<__m256i*>(sc), acc[0]);
+          store_group(r, x, lk - G * g, sts, an, sc);
+        }
+      }
+    }
+  }
+}
+#endif
+
+template <int WK>
+void score_groups_dispatch(int wk, const core::AttentionWorkload& w, int d, FastScores& r) {
+  if constexpr (WK <= 16) {
+    if (wk != WK) return score_groups_dispatch<WK + 1>(wk, w, d, r);
+#if defined(__x86_64__)
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2) return score_groups_avx2<WK>(w, d, r);
+#endif
+    return score_groups_sse2<WK>(w, d, r);
+  }
+}
+#endif
+
 void score_rows_narrow(const core::AttentionConfig& cfg, const core::AttentionWorkload& w, FastScores& r) {
+#if defined(__SSE2__)
+  if (!cfg.dense_baseline) return score_groups_dispatch<2>(cfg.wk, w, cfg.d, r);
+#endif
   const Rows16 rows(w, cfg.d);
   const int dp = rows.dp, wk = cfg.wk, lq = r.lq, lk = r.lk;
   for (int i = 0; i < lq; ++i) {
@@ -175,6 +388,8 @@ struct SoftmaxCtx {
   bool narrow;  // every sum and the rounding numerator fit in int64
   bool exact_double;       // ... and every sum is an integer below 2^53: accumulate in doubles (vectorized)
   std::vector<double> vd;  // V as doubles (exact_double)
+  bool interp64 = false;   // every |table[i] - table[i + 1]| * 2^(G - L) below 2^62: interpolate in int64
+  uint64_t d_lim = 0;      // alpha * d fits in 64 bits for d <= d_lim
 };
 
 // floor(num / den) for 0 <= num, 0 < den: a double quotient corrected by one step when both are below 2^52
@@ -207,55 +422,90 @@ int64_t exp_of(const SoftmaxCtx& s, int64_t max, int64_t score) {
   return u >> static_cast<int>(I);
 }
 
+// exp_of for d = max - score with alpha * d below 2^64 (d <= s.d_lim): the same steps in 64 bits.
+inline int64_t exp_of64(const SoftmaxCtx& s, uint64_t d) {
+  const uint64_t x = s.alpha * d;
+  const int Fa = s.f.alpha_frac_bits, L = s.f.exp_lut_bits, E = s.f.exp_frac_bits;
+  const uint64_t I = x >> Fa;
+  if (I > static_cast<uint64_t>(E)) return 0;
+  const int64_t fr = static_cast<int64_t>(x & ((uint64_t{1} << Fa) - 1));
+  const int G = std::max(Fa, L);
+  const int64_t g = fr << (G - Fa);
+  const int64_t idx = g >> (G - L);
+  const int64_t r = g - (idx << (G - L));
+  const int64_t ti = s.table[static_cast<size_t>(idx)], tn = s.table[static_cast<size_t>(idx + 1)];
+  const int64_t u = ti - (s.interp64 ? ((ti - tn) * r) >> (G - L)
+                                     : static_cast<int64_t>((static_cast<i128>(ti - tn) * r) >> (G - L)));
+  return u >> static_cast<int>(I);
+}
+
+// Scratch buffers reused across the rows of a run.
+struct RowScratch {
+  std::vector<int64_t> acc;
+  std::vector<double> accd;
+  std::vector<int> idx;  // kept keys of the row, in index order
+};
+
 std::vector<int64_t> output_row(const SoftmaxCtx& s, const FastScores& sc, int i, const core::IntMatrix& v,
-                                std::vector<int64_t>& acc) {
+                                RowScratch& scr) {
   const int lk = sc.lk;
   const Eigen::Index dv = v.cols();
   const size_t row = static_cast<size_t>(i) * lk;
   std::vector<int64_t> out(static_cast<size_t>(dv), 0);
-  int64_t m = std::numeric_limits<int64_t>::min();
-  bool any = false;
+  // the kept keys (branch-free compaction) and their largest and smallest score
+  scr.idx.resize(static_cast<size_t>(lk));
+  int* idx = scr.idx.data();
+  const uint8_t* kr = &sc.kept[row];
+  const int64_t* sr = &sc.score[row];
+  int n = 0;
+  int64_t m = std::numeric_limits<int64_t>::min(), lo = std::numeric_limits<int64_t>::max();
   for (int j = 0; j < lk; ++j) {
-    if (!sc.kept[row + j]) continue;
-    any = true;
-    m = std::max(m, sc.score[row + j]);
+    const bool k = kr[j] != 0;
+    idx[n] = j;
+    n += k ? 1 : 0;
+    m = std::max(m, k ? sr[j] : std::numeric_limits<int64_t>::min());
+    lo = std::min(lo, k ? sr[j] : std::numeric_limits<int64_t>::max());
   }
-  if (!any) return out;
+  if (n == 0) return out;
   if (!s.narrow) {  // wide formats: the reference arithmetic (128-bit sums)
     std::vector<std::pair<int, int64_t>> kept;
-    for (int j = 0; j < lk; ++j)
-      if (sc.kept[row + j]) kept.emplace_back(j, sc.score[row + j]);
+    for (int x = 0; x < n; ++x) kept.emplace_back(idx[x], sr[idx[x]]);
     return softmax_row(kept, v, s.alpha, s.f).out;
   }
-  acc.assign(static_cast<size_t>(dv), 0);
+  // every d = m - score of the row is at most m - lo (as an unsigned difference: below 2^64)
+  const bool fast_exp = static_cast<uint64_t>(m) - static_cast<uint64_t>(lo) <= s.d_lim;
+  auto exp_at = [&](int j) {
+    return fast_exp ? exp_of64(s, static_cast<uint64_t>(m) - static_cast<uint64_t>(sr[j])) : exp_of(s, m, sr[j]);
+  };
+  scr.acc.assign(static_cast<size_t>(dv), 0);
+  int64_t* acc = scr.acc.data();
   int64_t z = 0;
   if (s.exact_double) {
-    thread_local std::vector<double> accd;
-    accd.assign(static_cast<size_t>(dv), 0.0);
-    double* ad = accd.data();
-    for (int j = 0; j < lk; ++j) {
-      if (!sc.kept[row + j]) continue;
-      const int64_t e = exp_of(s, m, sc.score[row + j]);
+    scr.accd.assign(static_cast<size_t>(dv), 0.0);
+    double* ad = scr.accd.data();
+    for (int x = 0; x < n; ++x) {
+      const int j = idx[x];
+      const int64_t e = exp_at(j);
       if (e == 0) continue;
       z += e;
       const double ed = static_cast<double>(e);
       const double* vr = s.vd.data() + static_cast<size_t>(j) * static_cast<size_t>(dv);
       for (Eigen::Index c = 0; c < dv; ++c) ad[c] += ed * vr[c];
     }
-    for (Eigen::Index c = 0; c < dv; ++c) acc[static_cast<size_t>(c)] = static_cast<int64_t>(ad[c]);
+    for (Eigen::Index c = 0; c < dv; ++c) acc[c] = static_cast<int64_t>(ad[c]);
   } else {
-    for (int j = 0; j < lk; ++j) {
-      if (!sc.kept[row + j]) continue;
-      const int64_t e = exp_of(s, m, sc.score[row + j]);
+    for (int x = 0; x < n; ++x) {
+      const int j = idx[x];
+      const int64_t e = exp_at(j);
       if (e == 0) continue;
       z += e;
       const int64_t* vr = v.data() + static_cast<Eigen::Index>(j) * dv;
-      for (Eigen::Index c = 0; c < dv; ++c) acc[static_cast<size_t>(c)] += e * vr[c];
+      for (Eigen::Index c = 0; c < dv; ++c) acc[c] += e * vr[c];
     }
   }
   const int64_t two_z = 2 * z;
   for (Eigen::Index c = 0; c < dv; ++c) {
-    const int64_t a = acc[static_cast<size_t>(c)];
+    const int64_t a = acc[c];
     const int64_t mag = a < 0 ? -a : a;
     const int64_t q = floor_div((mag << (s.f.out_frac_bits + 1)) + z, two_z);
     out[static_cast<size_t>(c)] = a < 0 ? -q : q;
@@ -273,228 +523,191 @@ struct Timing {
   int64_t events = 0;
 };
 
-class Engine {
- public:
-  Engine(const core::AttentionConfig& cfg, const FastScores& sc, int64_t first_query_cycle)
-      : lanes_(cfg.lanes), lk_(static_cast<uint32_t>(sc.lk)), lq_(sc.lq), qb_bits_(core::widths(cfg).qb),
-        overlap_(cfg.overlap_backend), c_(first_query_cycle) {
-    all_ = lanes_ == 64 ? ~uint64_t{0} : (uint64_t{1} << lanes_) - 1;
-    // steps | kept << 7 per score, so a key issue reads one byte
-    packed_.resize(sc.steps.size());
-    for (size_t x = 0; x < packed_.size(); ++x)
-      packed_[x] = static_cast<uint8_t>(sc.steps[x] | (sc.kept[x] ? 0x80 : 0));
-    kept_count_.assign(static_cast<size_t>(lq_), 0);
-    for (int i = 0; i < lq_; ++i)
-      for (uint32_t j = 0; j < lk_; ++j) kept_count_[static_cast<size_t>(i)] += sc.kept[static_cast<size_t>(i) * lk_ + j];
-    t_.cycles.assign(static_cast<size_t>(lq_), 0);
-    t_.end.assign(static_cast<size_t>(lq_), 0);
-    t_.bcycles.assign(static_cast<size_t>(lq_), 0);
-    release_.assign(static_cast<size_t>(lq_), 0);
-  }
+// The score engine from event to event. All state lives in locals (registers): the two contexts are kept
+// relative to the head (H: the context whose results the output stream drains, O: the other one) and are
+// swapped when the head's end-of-query beat fires, so no register is indexed by a context number. A context
+// without keys left to issue has next == end (an idle context: both null).
+// packed: steps | kept << 7 per score; kept_count: kept keys per query.
+Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& packed,
+                const std::vector<int64_t>& kept_count, int lq, uint32_t lk, int64_t first_query_cycle) {
+  const int lanes = cfg.lanes;
+  const int64_t qb_bits = core::widths(cfg).qb;
+  const bool overlap = cfg.overlap_backend;
+  const uint64_t all = lanes == 64 ? ~uint64_t{0} : (uint64_t{1} << lanes) - 1;
+  const uint8_t* const scores = packed.data();
 
-  Timing run() {
-    while (closed_ < lq_) {
-      ++t_.events;
-      step();
-      if (closed_ == lq_) break;
-      advance();
-    }
-    return std::move(t_);
-  }
+  Timing t;
+  t.cycles.assign(static_cast<size_t>(lq), 0);
+  t.end.assign(static_cast<size_t>(lq), 0);
+  t.bcycles.assign(static_cast<size_t>(lq), 0);
+  std::vector<int64_t> release(static_cast<size_t>(lq), 0);  // cycle from which query m's collect buffer is free
+  int64_t* const end_of = t.end.data();
+  int64_t* const rel = release.data();
 
- private:
-  // s_ready in cycle c for a beat of query closed_ (buffer closed_ % 2 must have been released).
-  bool s_ready(int64_t c) const { return closed_ < 2 || c >= release_[static_cast<size_t>(closed_ - 2)]; }
-  uint64_t ctx_mask(int x) const { return x ? ctx1_ : ~ctx1_; }
-  bool eoq_cond(int h) const {
-    return busy_[h] && next_key_[h] == lk_ && (active_ & ctx_mask(h)) == 0 && sv_[h] == 0;
-  }
+  // Score engine registers.
+  int64_t c = first_query_cycle;
+  uint64_t active = 0, stalled = 0, kept = 0;  // per lane: act, waiting on its slot, key kept
+  uint64_t om = 0;                             // per active lane: its key belongs to O
+  uint64_t wheel[32] = {};                     // lanes whose done step is at cycle = index mod 32
+  uint32_t occ = 0;                            // non-empty wheel buckets
+  uint64_t sv_h = 0, sv_o = 0;                 // valid result slots per context
+  bool busy_h = false, busy_o = false;
+  const uint8_t *next_h = nullptr, *end_h = nullptr, *next_o = nullptr, *end_o = nullptr;
+  int query_h = 0, query_o = 0;
+  bool qb_valid = false;
+  int qb_query = 0;
+  int fired = 0;   // queries accepted
+  int closed = 0;  // end beats collected by the back-end
+  bool ov = false, ov_eoq = false;
+  uint64_t cyc = 0;
+  int64_t ready_from = std::numeric_limits<int64_t>::min();  // s_ready for a beat of query `closed` from here
+
   // overlap_backend = false: a query is taken only when none is in flight (the previous one's output
   // handshake is over). Returns the first cycle the gate is open, kNever while unknown.
-  int64_t gate_open_from() const {
-    if (overlap_ || fired_ == 0) return 0;
-    if (closed_ < fired_) return kNever;  // the query in flight has not reached the back-end's end yet
-    return t_.end[static_cast<size_t>(fired_ - 1)] + 1;
-  }
-
-  // The back-end once query m's end beat is collected at edge t (docs/softmax.md): IDLE sees the closed
-  // buffer at t + 1 (or when the previous query's output handshake returns it to IDLE), ACC n + 2 cycles
-  // (buffer released after the last entry is read), DIV QB, DONE 1 (o_ready = 1), then the handshake.
-  void close_query(int m, int64_t t) {
-    const size_t k = static_cast<size_t>(m);
-    const int64_t idle = std::max(t + 1, m > 0 ? t_.end[k - 1] : int64_t{0});
-    const int64_t n = kept_count_[k];
-    int64_t done;
-    if (n == 0) {
-      release_[k] = idle + 1;
-      done = idle + 1;
-      t_.bcycles[k] = 1;
-    } else {
-      release_[k] = idle + n + 1;
-      done = idle + n + 3 + qb_bits_;
-      t_.bcycles[k] = std::min<uint64_t>(static_cast<uint64_t>(n + 3 + qb_bits_), kCyclesMax);
+  auto gate_open_from = [&]() -> int64_t {
+    if (overlap || fired == 0) return 0;
+    if (closed < fired) return kNever;  // the query in flight has not reached the back-end's end yet
+    return end_of[fired - 1] + 1;
+  };
+  auto issue = [&](const uint8_t*& next, const uint8_t* end, uint64_t& f, uint64_t to_o) {
+    while (f != 0 && next != end) {
+      const uint64_t bit = f & (~f + 1);
+      f &= f - 1;
+      const uint8_t p = *next++;
+      const int slot = static_cast<int>((c + (p & 0x7f)) & 31);
+      wheel[slot] |= bit;
+      occ |= uint32_t{1} << slot;
+      active |= bit;
+      om = (om & ~bit) | (bit & to_o);
+      kept = (kept & ~bit) | (bit & (uint64_t{0} - (p >> 7)));
     }
-    t_.end[k] = done + 1;
-  }
+  };
 
-  // One cycle of docs/microarchitecture.md "One cycle" plus the unit's wiring, from the registered state.
-  void step() {
-    const int64_t c = c_;
-    const int h = head_, o = h ^ 1;
-    const bool any_act = active_ != 0;
-    const bool out_load = !ov_ || s_ready(c);
-    if (ov_ && out_load && ov_eoq_) {  // the back-end collects the end beat in the output register
-      close_query(closed_, c);
-      ++closed_;
-      if (closed_ == lq_) return;
+  for (;;) {
+    ++t.events;
+    // ---- one cycle of docs/microarchitecture.md "One cycle" plus the unit's wiring, from the registered state
+    const bool any_act = active != 0;
+    const bool out_load = !ov || c >= ready_from;
+    if (ov && out_load && ov_eoq) {
+      // The back-end collects the end beat of query m = closed in the output register at edge c
+      // (docs/softmax.md): IDLE sees the closed buffer at c + 1 (or when the previous query's output handshake
+      // returns it to IDLE), ACC n + 2 cycles (buffer released after the last entry is read), DIV QB, DONE 1
+      // (o_ready = 1), then the handshake.
+      const size_t m = static_cast<size_t>(closed);
+      const int64_t idle = std::max(c + 1, m > 0 ? end_of[m - 1] : int64_t{0});
+      const int64_t n = kept_count[m];
+      int64_t done;
+      if (n == 0) {
+        rel[m] = idle + 1;
+        done = idle + 1;
+        t.bcycles[m] = 1;
+      } else {
+        rel[m] = idle + n + 1;
+        done = idle + n + 3 + qb_bits;
+        t.bcycles[m] = std::min<uint64_t>(static_cast<uint64_t>(n + 3 + qb_bits), kCyclesMax);
+      }
+      end_of[m] = done + 1;
+      ++closed;
+      if (closed == lq) break;
+      ready_from = closed < 2 ? std::numeric_limits<int64_t>::min() : rel[closed - 2];
     }
-    const uint64_t hs = sv_[h];
-    const uint64_t gbit = (out_load && hs) ? (hs & (~hs + 1)) : 0;  // lowest head slot
-    const bool eoq_fire = out_load && gbit == 0 && eoq_cond(h);
+    const uint64_t gbit = out_load ? (sv_h & (~sv_h + 1)) : 0;  // lowest head slot
+    const bool eoq_fire =
+        out_load && sv_h == 0 && busy_h && next_h == end_h && (active & ~om) == 0;
 
     // Lanes at their done step: due now or stalled on a full slot.
-    uint64_t cand = stalled_;
     const int wb = static_cast<int>(c & 31);
-    if ((occ_ >> wb) & 1) {
-      cand |= wheel_[wb];
-      wheel_[wb] = 0;
-      occ_ &= ~(uint32_t{1} << wb);
-    }
-    const uint64_t kc = cand & kept_;
-    const uint64_t commit_kept = kc & (~(sv_[0] | sv_[1]) | gbit);
-    const uint64_t done = (cand & ~kept_) | commit_kept;
-    stalled_ = kc & ~commit_kept;
-    // (whole-word updates through locals: a store to sv_[h] followed by a wide load of sv_ stalls forwarding)
-    const uint64_t sv0 = (sv_[0] & ~(h ? 0 : gbit)) | (commit_kept & ~ctx1_);
-    const uint64_t sv1 = (sv_[1] & ~(h ? gbit : 0)) | (commit_kept & ctx1_);
-    sv_[0] = sv0;
-    sv_[1] = sv1;
-    active_ &= ~done;
+    const uint64_t cand = stalled | wheel[wb];
+    wheel[wb] = 0;
+    occ &= ~(uint32_t{1} << wb);
+    const uint64_t kc = cand & kept;
+    const uint64_t commit_kept = kc & (~(sv_h | sv_o) | gbit);
+    stalled = kc & ~commit_kept;
+    sv_h = (sv_h & ~gbit) | (commit_kept & ~om);
+    sv_o |= commit_kept & om;
+    active &= ~((cand & ~kept) | commit_kept);
 
     // Key issue from the registered contexts, head first; free lanes in index order.
-    const bool start = qb_valid_ && (!busy_[h] || !busy_[o] || eoq_fire);
-    const int target = !busy_[h] ? h : (!busy_[o] ? o : h);
-    uint64_t f = all_ & ~active_;
+    uint64_t f = all & ~active;
     if (f != 0) {
-      // locals: the byte-wide score table may alias any member, which would force a reload per key
-      uint64_t act = active_, c1 = ctx1_, kp = kept_;
-      uint32_t occ = occ_;
-      for (const int x : {h, o}) {
-        uint32_t nk = next_key_[x];
-        if (!busy_[x] || nk >= lk_) continue;
-        const uint8_t* row = &packed_[static_cast<size_t>(ctx_query_[x]) * lk_];
-        const uint64_t xmask = x ? ~uint64_t{0} : 0;
-        while (f != 0 && nk < lk_) {
-          const uint64_t bit = f & (~f + 1);
-          f &= f - 1;
-          const uint8_t p = row[nk++];
-          const int slot = static_cast<int>((c + (p & 0x7f)) & 31);
-          wheel_[slot] |= bit;
-          occ |= uint32_t{1} << slot;
-          act |= bit;
-          c1 = (c1 & ~bit) | (bit & xmask);
-          kp = (kp & ~bit) | (bit & (uint64_t{0} - (p >> 7)));
-        }
-        next_key_[x] = nk;
-      }
-      active_ = act;
-      ctx1_ = c1;
-      kept_ = kp;
-      occ_ = occ;
+      issue(next_h, end_h, f, 0);
+      issue(next_o, end_o, f, ~uint64_t{0});
     }
 
     // Query beat into the buffer (a key beat never competes: the set is loaded before any query).
-    const bool q_fire = !qb_valid_ && fired_ < lq_ && c >= gate_open_from();
+    const bool q_fire = !qb_valid && fired < lq && c >= gate_open_from();
 
     // Output register, cycle counter, contexts.
     if (out_load) {
       if (gbit != 0) {
-        ov_ = true;
-        ov_eoq_ = false;
+        ov = true;
+        ov_eoq = false;
       } else if (eoq_fire) {
-        ov_ = true;
-        ov_eoq_ = true;
-        t_.cycles[static_cast<size_t>(ctx_query_[h])] = std::min(cyc_, kCyclesMax);
-        busy_[h] = false;
-        head_ = o;
+        ov = true;
+        ov_eoq = true;
+        t.cycles[static_cast<size_t>(query_h)] = std::min(cyc, kCyclesMax);
       } else {
-        ov_ = false;
+        ov = false;
       }
     }
+    const bool start = qb_valid && (!busy_h || !busy_o || eoq_fire);
     if (eoq_fire) {
-      cyc_ = any_act ? 1 : 0;
-    } else if (any_act && cyc_ < kCyclesMax) {
-      ++cyc_;
+      cyc = any_act ? 1 : 0;
+      // the head moves to the other context; the old head (no active lane, no valid slot) becomes idle
+      busy_h = busy_o;
+      next_h = next_o;
+      end_h = end_o;
+      query_h = query_o;
+      sv_h = sv_o;
+      sv_o = 0;
+      busy_o = false;
+      next_o = end_o = nullptr;
+      om = ~om;
+    } else if (any_act && cyc < kCyclesMax) {
+      ++cyc;
     }
-    if (start) {
-      busy_[target] = true;
-      ctx_query_[target] = qb_query_;
-      next_key_[target] = 0;
-      qb_valid_ = false;
+    if (start) {  // into the head context when it is idle, else into the other one (idle then)
+      const uint8_t* row = scores + static_cast<size_t>(qb_query) * lk;
+      if (!busy_h) {
+        busy_h = true;
+        query_h = qb_query;
+        next_h = row;
+        end_h = row + lk;
+      } else {
+        busy_o = true;
+        query_o = qb_query;
+        next_o = row;
+        end_o = row + lk;
+      }
+      qb_valid = false;
     }
     if (q_fire) {
-      qb_valid_ = true;
-      qb_query_ = fired_++;
+      qb_valid = true;
+      qb_query = fired++;
     }
-  }
 
-  // Moves c_ to the next cycle where anything but lane stepping can happen.
-  void advance() {
-    const int64_t c1 = c_ + 1;
-    int64_t next = kNever;
-    bool now = false;
-    const bool sr = s_ready(c1);
-    if (ov_) {
-      if (sr) {
-        now = true;
-      } else {
-        next = std::min(next, release_[static_cast<size_t>(closed_ - 2)]);
-      }
+    // ---- move c to the next cycle where anything but lane stepping can happen
+    const int64_t c1 = c + 1;
+    const bool sr = c1 >= ready_from;
+    const bool eoq_next = sv_h == 0 && busy_h && next_h == end_h && (active & ~om) == 0;
+    const bool now = (ov && sr) || ((!ov || sr) && (sv_h != 0 || eoq_next)) || (qb_valid && (!busy_h || !busy_o)) ||
+                     ((all & ~active) != 0 && (next_h != end_h || next_o != end_o));
+    if (now) {
+      c = c1;
+      continue;
     }
-    if ((!ov_ || sr) && (sv_[head_] != 0 || eoq_cond(head_))) now = true;
-    if (qb_valid_ && (!busy_[0] || !busy_[1])) now = true;
-    if ((all_ & ~active_) != 0 && ((busy_[0] && next_key_[0] < lk_) || (busy_[1] && next_key_[1] < lk_))) now = true;
-    if (!qb_valid_ && fired_ < lq_) next = std::min(next, std::max(c1, gate_open_from()));
-    if (now) next = c1;
-    if (next > c1 && occ_ != 0) {
-      const int s = static_cast<int>(c1 & 31);
-      const uint32_t rot = std::rotr(occ_, s);
+    int64_t next = ov ? ready_from : kNever;  // ov && !sr here
+    if (!qb_valid && fired < lq) next = std::min(next, std::max(c1, gate_open_from()));
+    if (next > c1 && occ != 0) {
+      const uint32_t rot = std::rotr(occ, static_cast<int>(c1 & 31));
       next = std::min(next, c1 + std::countr_zero(rot));
     }
     if (next == kNever) throw std::logic_error("run_fast: no event left before every query ended (model bug)");
-    if (active_ != 0 && next > c1) cyc_ = std::min<uint64_t>(cyc_ + static_cast<uint64_t>(next - c1), kCyclesMax);
-    c_ = next;
+    if (active != 0 && next > c1) cyc = std::min<uint64_t>(cyc + static_cast<uint64_t>(next - c1), kCyclesMax);
+    c = next;
   }
-
-  // Configuration.
-  int lanes_;
-  uint32_t lk_;
-  int lq_;
-  int qb_bits_;
-  bool overlap_;
-  uint64_t all_ = 0;
-  std::vector<uint8_t> packed_;
-  std::vector<int64_t> kept_count_;
-
-  // Score engine registers.
-  int64_t c_;
-  uint64_t active_ = 0, stalled_ = 0, ctx1_ = 0, kept_ = 0;  // per lane: act, waiting on its slot, ctx, key kept
-  uint64_t wheel_[32] = {};                                  // lanes whose done step is at cycle = index mod 32
-  uint32_t occ_ = 0;                                         // non-empty wheel buckets
-  uint64_t sv_[2] = {0, 0};                                  // valid result slots per context
-  bool busy_[2] = {false, false};
-  uint32_t next_key_[2] = {0, 0};
-  int ctx_query_[2] = {0, 0};
-  int head_ = 0;
-  bool qb_valid_ = false;
-  int qb_query_ = 0;
-  int fired_ = 0;   // queries accepted
-  int closed_ = 0;  // end beats collected by the back-end
-  bool ov_ = false, ov_eoq_ = false;
-  uint64_t cyc_ = 0;
-  std::vector<int64_t> release_;  // cycle from which query m's collect buffer is free again
-  Timing t_;
-};
+  return t;
+}
 
 FastScores score_unchecked(const core::AttentionConfig& cfg, const core::AttentionWorkload& w) {
   FastScores r;
@@ -523,7 +736,22 @@ FastRun run_unchecked(const core::AttentionConfig& cfg, const core::AttentionWor
   // (kset_valid is set by the last key beat; q_ready needs it).
   const int64_t writes = 1 + (cfg.dense_baseline ? 0 : cfg.threshold_slots);
   const int64_t first_query = 2 + writes + sc.lk;
-  Timing t = Engine(cfg, sc, first_query).run();
+  std::vector<uint8_t> packed(sc.steps.size());
+  std::vector<int64_t> kept_count(static_cast<size_t>(sc.lq), 0);
+  std::vector<uint64_t> steps_sum(static_cast<size_t>(sc.lq), 0);
+  for (int i = 0; i < sc.lq; ++i) {
+    const size_t row = static_cast<size_t>(i) * sc.lk;
+    uint32_t kept = 0, steps = 0;
+    for (int j = 0; j < sc.lk; ++j) {
+      const uint8_t st = sc.steps[row + j], k = sc.kept[row + j] ? 1 : 0;
+      packed[row + j] = static_cast<uint8_t>(st | (k << 7));
+      kept += k;
+      steps += st;
+    }
+    kept_count[static_cast<size_t>(i)] = kept;
+    steps_sum[static_cast<size_t>(i)] = steps;
+  }
+  Timing t = simulate(cfg, packed, kept_count, sc.lq, static_cast<uint32_t>(sc.lk), first_query);
 
   SoftmaxCtx s;
   s.f = default_softmax_format(cfg);
@@ -536,18 +764,23 @@ FastRun run_unchecked(const core::AttentionConfig& cfg, const core::AttentionWor
     s.vd.resize(static_cast<size_t>(w.v.size()));
     for (Eigen::Index x = 0; x < w.v.size(); ++x) s.vd[static_cast<size_t>(x)] = static_cast<double>(w.v.data()[x]);
   }
-  std::vector<int64_t> acc;
+  {
+    const int G = std::max(s.f.alpha_frac_bits, s.f.exp_lut_bits);
+    int64_t diff = 0;
+    for (size_t x = 0; x + 1 < s.table.size(); ++x) {
+      const int64_t dd = s.table[x] - s.table[x + 1];
+      diff = std::max(diff, dd < 0 ? -dd : dd);
+    }
+    s.interp64 = G - s.f.exp_lut_bits < 62 && diff < (int64_t{1} << (62 - (G - s.f.exp_lut_bits)));
+    s.d_lim = s.alpha == 0 ? std::numeric_limits<uint64_t>::max() : std::numeric_limits<uint64_t>::max() / s.alpha;
+  }
+  RowScratch scratch;
   run.queries.resize(static_cast<size_t>(sc.lq));
   for (int i = 0; i < sc.lq; ++i) {
     FastQuery& q = run.queries[static_cast<size_t>(i)];
-    const size_t row = static_cast<size_t>(i) * sc.lk;
-    uint64_t steps = 0;
-    uint32_t kept = 0;
-    for (int j = 0; j < sc.lk; ++j) {
-      steps += sc.steps[row + j];
-      kept += sc.kept[row + j];
-    }
-    q.out = output_row(s, sc, i, w.v, acc);
+    const uint32_t kept = static_cast<uint32_t>(kept_count[static_cast<size_t>(i)]);
+    const uint64_t steps = steps_sum[static_cast<size_t>(i)];
+    q.out = output_row(s, sc, i, w.v, scratch);
     q.count = kept;
     q.empty = kept == 0;
     q.steps = steps;
