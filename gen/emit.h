@@ -4,6 +4,7 @@
 // config they read, so these helpers take the config's name, hash and JSON, not the config.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +34,20 @@ GeneratedFile emit_module(const Provenance& p, const std::string& tpl,
                           const std::map<std::string, bool>& flags, const Vars& vars);
 
 GeneratedFile emit_filelist(const Outputs& o);
+
+// `<name>_params.h`, the testbench's only source of hardware constants: the top and the config
+// hash, then one `inline constexpr long long` per constant() call, in call order.
+class ParamsHeader {
+ public:
+  ParamsHeader(const Provenance& p, const Outputs& o);
+  void constant(const char* name, int64_t value, const char* comment);
+  GeneratedFile finish() const;
+
+ private:
+  std::string file_name_;
+  std::string text_;
+};
+
 // manifest.json: tool, version, config, hash, top, files, filelist, params header, top ports.
 GeneratedFile emit_manifest(const Provenance& p, const Outputs& o, const std::vector<Port>& ports);
 

@@ -13,8 +13,7 @@
 
 #include "tb/nm_run.h"
 #include "tb/port_bits.h"
-#include "verilated.h"
-#include "verilated_fst_c.h"
+#include "tb/verilated_top.h"
 
 namespace accelgen::tb {
 
@@ -22,34 +21,14 @@ template <class Top>
 class VerilatorNmDut : public NmDut {
  public:
   VerilatorNmDut(uint64_t seed, const std::string& fst_path)
-      : ctx_(std::make_unique<VerilatedContext>()) {
-    // Random power-up state and random X resolution, reproducible from the run's seed.
-    ctx_->randReset(2);
-    ctx_->randSeed(static_cast<int>(seed & 0x7fffffff));
-    ctx_->traceEverOn(!fst_path.empty());
-    top_ = std::make_unique<Top>(ctx_.get());
-    if (!fst_path.empty()) {
-      fst_ = std::make_unique<VerilatedFstC>();
-      top_->trace(fst_.get(), 99);
-      fst_->open(fst_path.c_str());
-    }
-    // Every input driven and settled before the first edge; reset released, so that the
-    // testbench's first reset cycle is a real falling edge of rst_ni.
-    top_->clk_i = 0;
-    top_->rst_ni = 1;
-    top_->w_valid_i = 0;
-    top_->x_valid_i = 0;
-    top_->y_ready_i = 0;
-    top_->eval();
-  }
-  ~VerilatorNmDut() override {
-    if (fst_) fst_->close();
-    top_->final();
-  }
+      : vt_(seed, fst_path, [](Top& t) {
+              t.w_valid_i = 0;
+              t.x_valid_i = 0;
+              t.y_ready_i = 0;
+            }) {}
 
   golden::NmOutputs eval(const golden::NmInputs& in) override {
-    Top& t = *top_;
-    t.clk_i = 0;
+    Top& t = vt_.top();
     t.rst_ni = in.rst_n;
     t.w_valid_i = in.w_valid;
     pack_weights(t, in);
@@ -58,8 +37,7 @@ class VerilatorNmDut : public NmDut {
     pack_row(t.x_data_i, in.x_data, static_cast<int>(accelgen_params::kXWidth));
     t.x_last_i = in.x_last;
     t.y_ready_i = in.y_ready;
-    t.eval();
-    dump(2 * cycle_);
+    vt_.settle_low();
 
     golden::NmOutputs o;
     o.w_ready = t.w_ready_o;
@@ -76,12 +54,7 @@ class VerilatorNmDut : public NmDut {
     return o;
   }
 
-  void tick() override {
-    top_->clk_i = 1;
-    top_->eval();
-    dump(2 * cycle_ + 1);
-    ++cycle_;
-  }
+  void tick() override { vt_.rising_edge(); }
 
  private:
   // Slot (c, s) at [(c*n + s)*SW +: SW]: value in the low ww bits, index (if any) above.
@@ -96,14 +69,7 @@ class VerilatorNmDut : public NmDut {
     }
   }
 
-  void dump(uint64_t time) {
-    if (fst_) fst_->dump(time);
-  }
-
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Top> top_;
-  std::unique_ptr<VerilatedFstC> fst_;
-  uint64_t cycle_ = 0;
+  VerilatedTop<Top> vt_;
 };
 
 }  // namespace accelgen::tb

@@ -14,8 +14,7 @@
 
 #include "tb/port_bits.h"
 #include "tb/run.h"
-#include "verilated.h"
-#include "verilated_fst_c.h"
+#include "tb/verilated_top.h"
 
 namespace accelgen::tb {
 
@@ -24,35 +23,16 @@ namespace accelgen::tb {
 template <class Top>
 class VerilatorDut : public Dut {
  public:
-  VerilatorDut(uint64_t seed, const std::string& fst_path) : ctx_(std::make_unique<VerilatedContext>()) {
-    // Random power-up state and random X resolution, reproducible from the run's seed.
-    ctx_->randReset(2);
-    ctx_->randSeed(static_cast<int>(seed & 0x7fffffff));
-    ctx_->traceEverOn(!fst_path.empty());
-    top_ = std::make_unique<Top>(ctx_.get());
-    if (!fst_path.empty()) {
-      fst_ = std::make_unique<VerilatedFstC>();
-      top_->trace(fst_.get(), 99);
-      fst_->open(fst_path.c_str());
-    }
-    // Every input driven and settled before the first edge; reset released, so that the
-    // testbench's first reset cycle is a real falling edge of rst_ni.
-    top_->clk_i = 0;
-    top_->rst_ni = 1;
-    top_->cfg_we_i = 0;
-    top_->k_valid_i = 0;
-    top_->q_valid_i = 0;
-    top_->o_ready_i = 0;
-    top_->eval();
-  }
-  ~VerilatorDut() override {
-    if (fst_) fst_->close();
-    top_->final();
-  }
+  VerilatorDut(uint64_t seed, const std::string& fst_path)
+      : vt_(seed, fst_path, [](Top& t) {
+              t.cfg_we_i = 0;
+              t.k_valid_i = 0;
+              t.q_valid_i = 0;
+              t.o_ready_i = 0;
+            }) {}
 
   golden::UnitOutputs eval(const golden::AttnInputs& in) override {
-    Top& t = *top_;
-    t.clk_i = 0;
+    Top& t = vt_.top();
     t.rst_ni = in.rst_n;
     t.cfg_we_i = in.cfg_we;
     put_bits(t.cfg_addr_i, 0, accelgen_params::kCfgAddrWidth, in.cfg_addr);
@@ -65,8 +45,7 @@ class VerilatorDut : public Dut {
     pack_row(t.q_data_i, in.q_data, accelgen_params::kQWidth);
     if constexpr (requires { t.q_slot_i; }) put_bits(t.q_slot_i, 0, accelgen_params::kSlotWidth, in.q_slot);
     t.o_ready_i = in.o_ready;
-    t.eval();
-    dump(2 * cycle_);
+    vt_.settle_low();
 
     golden::UnitOutputs o;
     o.cfg_rdata = get_bits(t.cfg_rdata_o, 0, accelgen_params::kCfgDataWidth);
@@ -88,22 +67,10 @@ class VerilatorDut : public Dut {
     return o;
   }
 
-  void tick() override {
-    top_->clk_i = 1;
-    top_->eval();
-    dump(2 * cycle_ + 1);
-    ++cycle_;
-  }
+  void tick() override { vt_.rising_edge(); }
 
  private:
-  void dump(uint64_t time) {
-    if (fst_) fst_->dump(time);
-  }
-
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Top> top_;
-  std::unique_ptr<VerilatedFstC> fst_;
-  uint64_t cycle_ = 0;
+  VerilatedTop<Top> vt_;
 };
 
 }  // namespace accelgen::tb

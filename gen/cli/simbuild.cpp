@@ -38,17 +38,22 @@ std::vector<fs::path> toolkit_archives() {
 std::vector<fs::path> toolkit_sources(SimKind kind) {
   if (kind == SimKind::kNm) {
     return {kSourceDir / "tb/nm_verilator_main.cpp", kSourceDir / "tb/nm_verilator_dut.h",
-            kSourceDir / "tb/port_bits.h", kSourceDir / "tb/nm_run.h", kSourceDir / "tb/nm_report.h",
-            kSourceDir / "tb/run.h", kSourceDir / "tb/report.h", kSourceDir / "golden/nm_model.h",
-            kSourceDir / "golden/nm_driver.h", kSourceDir / "core/nm_config.h",
-            kSourceDir / "core/nm_workload.h", kSourceDir / "core/nm_compress.h",
-            kSourceDir / "core/error.h", kSourceDir / "core/tensor.h"};
+            kSourceDir / "tb/port_bits.h",           kSourceDir / "tb/verilated_top.h",
+            kSourceDir / "tb/nm_run.h",              kSourceDir / "tb/nm_report.h",
+            kSourceDir / "tb/run.h",                 kSourceDir / "tb/report.h",
+            kSourceDir / "golden/nm_model.h",        kSourceDir / "golden/nm_driver.h",
+            kSourceDir / "core/nm_config.h",         kSourceDir / "core/nm_workload.h",
+            kSourceDir / "core/nm_compress.h",       kSourceDir / "core/error.h",
+            kSourceDir / "core/tensor.h"};
   }
   return {kSourceDir / "tb/verilator_main.cpp", kSourceDir / "tb/verilator_dut.h",
-          kSourceDir / "tb/port_bits.h", kSourceDir / "tb/run.h", kSourceDir / "tb/stimulus.h",
-          kSourceDir / "tb/report.h", kSourceDir / "golden/cycle_model.h",
-          kSourceDir / "golden/functional.h", kSourceDir / "core/config.h",
-          kSourceDir / "core/workload.h", kSourceDir / "core/error.h", kSourceDir / "core/tensor.h"};
+          kSourceDir / "tb/port_bits.h",        kSourceDir / "tb/verilated_top.h",
+          kSourceDir / "tb/run.h",              kSourceDir / "tb/stimulus.h",
+          kSourceDir / "tb/report.h",           kSourceDir / "golden/cycle_model.h",
+          kSourceDir / "golden/unit_model.h",   kSourceDir / "golden/functional.h",
+          kSourceDir / "golden/softmax.h",      kSourceDir / "core/config.h",
+          kSourceDir / "core/workload.h",       kSourceDir / "core/error.h",
+          kSourceDir / "core/tensor.h"};
 }
 
 std::string read_all(const fs::path& p) {
