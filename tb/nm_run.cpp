@@ -50,27 +50,11 @@ NmRun run_nm(const core::NmConfig& cfg, const core::NmWorkload& w, const golden:
   golden::NmCycleModel model(cfg);
   NmRun r;
   r.tiling = driver.tiling();
-  const int64_t limit = driver.cycle_limit();
-  int64_t cycle = 0;
-  for (; !driver.finished(); ++cycle) {
-    if (cycle >= limit) {
-      r.timed_out = true;
-      break;
-    }
-    if (stop_after >= 0 && cycle > stop_after) break;
-    const golden::NmInputs in = driver.inputs(cycle);
-    const golden::NmOutputs expected = model.eval(in);
-    if (dut != nullptr) {
-      const golden::NmOutputs got = dut->eval(in);
-      if (!r.mismatch) r.mismatch = compare_nm_outputs(expected, got, cycle);
-      // Keep running past a mismatch only when asked to (the waveform re-run).
-      if (r.mismatch && stop_after < 0) break;
-    }
-    driver.observe(in, expected, cycle);
-    model.tick(in);
-    if (dut != nullptr) dut->tick();
-  }
-  r.cycles_simulated = cycle;
+  const LockstepResult l = run_lockstep(driver, model, dut, stop_after, compare_nm_outputs,
+                                        [](int64_t, const golden::NmInputs&, const golden::NmOutputs&) {});
+  r.mismatch = l.mismatch;
+  r.timed_out = l.timed_out;
+  r.cycles_simulated = l.cycles;
   if (driver.finished()) {
     r.y = driver.y();
     r.stats = driver.stats();

@@ -40,28 +40,14 @@ RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionW
   golden::UnitCycleModel model(cfg);
   RunResult r;
   r.alpha_bits = driver.alpha_bits();
-  const int64_t limit = driver.cycle_limit();
-  int64_t cycle = 0;
-  for (; !driver.finished(); ++cycle) {
-    if (cycle >= limit) {
-      r.timed_out = true;
-      break;
-    }
-    if (stop_after >= 0 && cycle > stop_after) break;
-    const golden::AttnInputs in = driver.inputs(cycle);
-    const golden::UnitOutputs expected = model.eval(in);
-    if (dut != nullptr) {
-      const golden::UnitOutputs got = dut->eval(in);
-      if (!r.mismatch) r.mismatch = compare_outputs(expected, got, cycle);
-      // Keep running a few cycles past a mismatch only when asked to (waveform re-run).
-      if (r.mismatch && stop_after < 0) break;
-    }
-    if (observer) observer(cycle, in, expected);
-    driver.observe(in, expected, cycle);
-    model.tick(in);
-    if (dut != nullptr) dut->tick();
-  }
-  r.cycles_simulated = cycle;
+  const LockstepResult l = run_lockstep(
+      driver, model, dut, stop_after, compare_outputs,
+      [&](int64_t cycle, const golden::AttnInputs& in, const golden::UnitOutputs& expected) {
+        if (observer) observer(cycle, in, expected);
+      });
+  r.mismatch = l.mismatch;
+  r.timed_out = l.timed_out;
+  r.cycles_simulated = l.cycles;
   r.queries = driver.results();
   if (!r.queries.empty()) r.cycles_total = r.queries.back().end_cycle - driver.run_start_cycle() + 1;
   if (!r.mismatch && !r.timed_out && stop_after < 0) {

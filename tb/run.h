@@ -14,6 +14,7 @@
 #include "core/workload.h"
 #include "golden/cycle_model.h"
 #include "golden/unit_model.h"
+#include "tb/lockstep.h"
 #include "tb/stimulus.h"
 
 namespace accelgen::tb {
@@ -27,13 +28,6 @@ class Dut {
   virtual golden::UnitOutputs eval(const golden::AttnInputs& in) = 0;
   // The rising edge at the end of the cycle (inputs as given to the last eval), then clock low.
   virtual void tick() = 0;
-};
-
-struct Mismatch {
-  int64_t cycle = 0;
-  std::string signal;
-  std::string expected;
-  std::string got;
 };
 
 struct RunResult {
