@@ -974,6 +974,15 @@ TEST(CliNm, BadInputIsOneLineStatusTwo) {
                                "--out", (t.path() / "big").string()});
   EXPECT_EQ(big.status, 2) << describe(big);
   EXPECT_FALSE(fs::exists(t.path() / "big"));
+  // Options of the other block's workload are refused, naming the option.
+  const CliRun lq = accelgen({"workload", "--config", good.string(), "--lq", "4", "--out", (t.path() / "lq").string()});
+  EXPECT_EQ(lq.status, 2) << describe(lq);
+  EXPECT_TRUE(has(lq.output, "--lq")) << lq.output;
+  EXPECT_FALSE(fs::exists(t.path() / "lq"));
+  const CliRun kk = accelgen({"workload", "--config", kDefaultConfig, "--k", "4", "--out", (t.path() / "kk").string()});
+  EXPECT_EQ(kk.status, 2) << describe(kk);
+  EXPECT_TRUE(has(kk.output, "--k")) << kk.output;
+  EXPECT_FALSE(fs::exists(t.path() / "kk"));
 }
 
 }  // namespace

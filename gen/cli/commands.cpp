@@ -241,14 +241,23 @@ void add_commands(CLI::App& app) {
   w->add_option("--kind", wa->kind, "gaussian or peaky");
   w->add_option("--lq", wa->lq, "number of queries");
   w->add_option("--lk", wa->lk, "number of keys");
-  w->add_option("--x-rows", wa->x_rows, "N:M configs: rows of X (and Y)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  w->add_option("--k", wa->k, "N:M configs: reduction length K (columns of X, rows of W)")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  w->add_option("--w-cols", wa->w_cols, "N:M configs: columns of W (and Y)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  const auto gemm_range = CLI::Range(int64_t{1}, int64_t{1} << 20);
+  w->add_option("--x-rows", wa->x_rows, "N:M configs: rows of X (and Y)")->check(gemm_range);
+  w->add_option("--k", wa->k, "N:M configs: reduction length K (columns of X, rows of W)")->check(gemm_range);
+  w->add_option("--w-cols", wa->w_cols, "N:M configs: columns of W (and Y)")->check(gemm_range);
   w->add_option("--seed", wa->seed, "random seed");
   w->add_option("--out", wa->out, "output directory")->required();
-  w->callback([wa] {
-    if (is_nm_config(wa->config)) {
+  w->callback([wa, w] {
+    // An option of the other block's workload is a mistake, not something to ignore silently.
+    const bool nm = is_nm_config(wa->config);
+    for (const char* opt : nm ? std::vector<const char*>{"--kind", "--lq", "--lk"}
+                              : std::vector<const char*>{"--x-rows", "--k", "--w-cols"}) {
+      if (w->count(opt) > 0) {
+        throw core::InputError(opt, nm ? "is for attention configs; an N:M workload takes --x-rows, --k, --w-cols"
+                                       : "is for N:M configs; an attention workload takes --kind, --lq, --lk");
+      }
+    }
+    if (nm) {
       cmd_nm_workload(wa->config, wa->x_rows, wa->k, wa->w_cols, wa->seed, wa->out);
     } else {
       cmd_workload(wa->config, wa->kind, wa->lq, wa->lk, wa->seed, wa->out);

@@ -1,0 +1,98 @@
+// accelgen::tb — what the per-config simulator mains (tb/verilator_main.cpp for the attention unit,
+// tb/nm_verilator_main.cpp for the N:M array) share: their command line, the config-hash check
+// against the simulator's params header, the reproduce line and the failure report, so both
+// simulators behave and print alike. Only those two files include it.
+// May include: core/, tb/, CLI11.
+#pragma once
+
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "tb/lockstep.h"
+
+namespace accelgen::tb {
+
+struct SimArgs {
+  std::string config, workload, report, fst, out_tensor, tool_version = "unknown";
+};
+
+// The options both simulators take; `stim` is the block's stimulus options (seed, valid_prob,
+// ready_prob, reset_at).
+template <class Stim>
+void add_sim_options(CLI::App& app, SimArgs& a, Stim& stim) {
+  app.add_option("--config", a.config)->required();
+  app.add_option("--workload", a.workload)->required();
+  app.add_option("--report", a.report);
+  app.add_option("--out-tensor", a.out_tensor, "write the output tensor as .npy");
+  app.add_option("--fst", a.fst, "waveform written on a mismatch")->required();
+  app.add_option("--seed", stim.seed);
+  app.add_option("--valid-prob", stim.valid_prob)->check(CLI::Range(0.01, 1.0));
+  app.add_option("--ready-prob", stim.ready_prob)->check(CLI::Range(0.01, 1.0));
+  app.add_option("--reset-at", stim.reset_at);
+  app.add_option("--tool-version", a.tool_version);
+}
+
+// A config must be the one this simulator was built for (its generated params header).
+inline void check_config_hash(const std::string& path, const std::string& hash, const char* built_for) {
+  if (hash != built_for) {
+    throw core::InputError(path,
+                           fmt::format("config hash {} does not match this simulator's {}", hash, built_for));
+  }
+}
+
+template <class Stim>
+std::string reproduce_line(const SimArgs& a, const std::string& hash, const Stim& stim) {
+  return fmt::format(
+      "reproduce: config {} (hash {}), workload {}, --seed {} --valid-prob {} --ready-prob {} --reset-at {}",
+      a.config, hash, a.workload, stim.seed, stim.valid_prob, stim.ready_prob, stim.reset_at);
+}
+
+// Prints the first failure of a run (mismatch, timeout or functional error) with the reproduce line;
+// for a mismatch, `retrace(last_cycle)` re-runs the same stimulus with FST tracing into a.fst.
+// Returns the exit status: 0 if nothing failed, else 1.
+inline int report_failure(const SimArgs& a, const std::string& repro,
+                          const std::optional<Mismatch>& mismatch, bool timed_out, int64_t cycles,
+                          const std::string& functional_error,
+                          const std::function<void(int64_t last_cycle)>& retrace) {
+  if (mismatch) {
+    std::cerr << fmt::format("MISMATCH at cycle {}: {} expected {}, got {}\n  {}\n", mismatch->cycle,
+                             mismatch->signal, mismatch->expected, mismatch->got, repro);
+    retrace(mismatch->cycle + 2);
+    std::cerr << fmt::format("  waveform: {} (time 2*cycle is the cycle's low phase)\n", a.fst);
+    return 1;
+  }
+  if (timed_out) {
+    std::cerr << fmt::format("TIMEOUT after {} cycles without finishing\n  {}\n", cycles, repro);
+    return 1;
+  }
+  if (!functional_error.empty()) {
+    std::cerr << fmt::format("FUNCTIONAL MISMATCH: {}\n  {}\n", functional_error, repro);
+    return 1;
+  }
+  return 0;
+}
+
+// Parses the command line and runs `run`; bad input (options, config, workload) is status 2 with
+// one line.
+template <class Run>
+int sim_main(CLI::App& app, int argc, char** argv, Run run) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    return run();
+  } catch (const core::InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace accelgen::tb
