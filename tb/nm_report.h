@@ -9,7 +9,7 @@
 
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
-#include "golden/nm_driver.h"
+#include "tb/nm_driver.h"
 #include "tb/nm_run.h"
 
 namespace accelgen::tb {

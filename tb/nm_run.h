@@ -11,7 +11,7 @@
 
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
-#include "golden/nm_driver.h"
+#include "tb/nm_driver.h"
 #include "golden/nm_model.h"
 #include "tb/run.h"
 

@@ -1,6 +1,6 @@
 // accelgen::tb — the Verilated N:M array (`<name>_nm_top`) behind the NmDut interface.
 //
-// Compiled once per config by the simulator build (gen/cli/simbuild.cpp) with the generated params
+// Compiled once per config by the simulator build (flows/simbuild.cpp) with the generated params
 // header force-included: port widths reach the testbench only through it. Fields are packed with
 // tb/port_bits.h exactly as docs/nm_array.md "Ports" says; put_bits truncates every field to its
 // width, which is how the pins see the driver's random bits on idle data inputs.

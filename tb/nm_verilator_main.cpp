@@ -2,7 +2,7 @@
 // `<name>_nm_top` and the golden cycle model in lock step, compares every output pin on every
 // cycle, checks Y against X * W and writes the run report (and y.npy with --out-tensor).
 //
-// Built by cli::ensure_simulator for one N:M config (gen/cli/simbuild.cpp), with the generated
+// Built by cli::ensure_simulator for one N:M config (flows/simbuild.cpp), with the generated
 // params header force-included and Vdut.h from Verilator. Exit status: 0 pass, 1 mismatch, timeout
 // or functional error (with a mismatch report and an FST waveform), 2 bad input.
 #include <iostream>

@@ -1,6 +1,6 @@
 // accelgen::tb — the Verilated attention unit (`<name>_attn_top`) behind the Dut interface.
 //
-// Compiled once per config (by `accelgen sim`, gen/cli/simbuild.cpp) together with the generated
+// Compiled once per config (by `accelgen sim`, flows/simbuild.cpp) together with the generated
 // params header, which is the only place the testbench learns port widths from. Verilator's port
 // types change with width (CData/SData/IData/QData/VlWide); pack()/unpack() hide that.
 // May include: tb/, golden/, Verilator's runtime, the generated params header.

@@ -1,7 +1,7 @@
 // The per-config simulator: runs a workload on the Verilated unit RTL and the golden cycle model in
 // lockstep, compares every output on every cycle, and writes the run report.
 //
-// Built by `accelgen sim` (gen/cli/simbuild.cpp) for one config, with the generated params header
+// Built by `accelgen sim` (flows/simbuild.cpp) for one config, with the generated params header
 // force-included and Vdut.h from Verilator. Exit status: 0 pass, 1 mismatch or functional error
 // (with a mismatch report and an FST waveform), 2 bad input.
 #include <chrono>

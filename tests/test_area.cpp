@@ -16,7 +16,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "gen/cli/area.h"
+#include "flows/area.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;

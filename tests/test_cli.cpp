@@ -26,7 +26,7 @@
 #include "core/nm_compress.h"
 #include "core/npy.h"
 #include "core/tensor.h"
-#include "gen/cli/subprocess.h"
+#include "flows/subprocess.h"
 #include "tests/test_support.h"
 
 namespace accelgen {

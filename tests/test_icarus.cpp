@@ -21,10 +21,10 @@
 
 #include "core/config.h"
 #include "core/workload.h"
-#include "gen/cli/simbuild.h"
-#include "gen/cli/subprocess.h"
+#include "flows/simbuild.h"
+#include "flows/subprocess.h"
 #include "gen/generator.h"
-#include "tb/icarus.h"
+#include "flows/icarus.h"
 #include "tb/run.h"
 #include "tests/test_support.h"
 

@@ -14,7 +14,7 @@
 
 #include "core/nm_compress.h"
 #include "core/nm_config.h"
-#include "golden/nm_driver.h"
+#include "tb/nm_driver.h"
 #include "golden/nm_model.h"
 #include "tests/test_support.h"
 

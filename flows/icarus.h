@@ -14,7 +14,7 @@
 // other tops can reuse it; the unit's columns come from gen::unit_top_ports.
 //
 // Lives in the accelgen_cli library: it needs gen::generate and cli::run_process.
-// May include: core/, golden/, tb/, gen/ (generator and gen/cli/subprocess.h).
+// May include: core/, golden/, tb/, gen/ (generator and flows/subprocess.h).
 #pragma once
 
 #include <cstdint>

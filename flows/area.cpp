@@ -1,4 +1,4 @@
-#include "gen/cli/area.h"
+#include "flows/area.h"
 #include "gen/dispatch.h"
 
 #include <fcntl.h>
@@ -23,8 +23,8 @@
 
 #include "core/error.h"
 #include "core/hash.h"
-#include "gen/cli/simbuild.h"
-#include "gen/cli/subprocess.h"
+#include "flows/simbuild.h"
+#include "flows/subprocess.h"
 
 namespace accelgen::cli {
 

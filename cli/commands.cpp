@@ -1,4 +1,4 @@
-#include "gen/cli/commands.h"
+#include "cli/commands.h"
 
 #include <filesystem>
 #include <fstream>
@@ -14,13 +14,13 @@
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
 #include "core/workload.h"
-#include "gen/cli/area.h"
-#include "gen/cli/bench.h"
-#include "gen/cli/calibrate_cmd.h"
-#include "gen/cli/compress_cmd.h"
-#include "gen/cli/eval.h"
-#include "gen/cli/simbuild.h"
-#include "gen/cli/subprocess.h"
+#include "flows/area.h"
+#include "cli/bench.h"
+#include "cli/calibrate_cmd.h"
+#include "cli/compress_cmd.h"
+#include "cli/eval.h"
+#include "flows/simbuild.h"
+#include "flows/subprocess.h"
 #include "gen/dispatch.h"
 #include "gen/generator.h"
 #include "gen/nm_generator.h"

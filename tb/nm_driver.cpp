@@ -1,5 +1,5 @@
 // accelgen::golden — GEMM driver and model-only run of docs/nm_array.md, see nm_driver.h.
-#include "golden/nm_driver.h"
+#include "tb/nm_driver.h"
 
 #include <algorithm>
 

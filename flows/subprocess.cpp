@@ -1,4 +1,4 @@
-#include "gen/cli/subprocess.h"
+#include "flows/subprocess.h"
 
 #include <fcntl.h>
 #include <signal.h>

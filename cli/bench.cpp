@@ -1,4 +1,4 @@
-#include "gen/cli/bench.h"
+#include "cli/bench.h"
 
 #include <algorithm>
 #include <chrono>
@@ -14,10 +14,10 @@
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
 #include "core/workload.h"
-#include "gen/cli/area.h"
-#include "gen/cli/eval.h"
-#include "gen/cli/simbuild.h"
-#include "gen/cli/subprocess.h"
+#include "flows/area.h"
+#include "cli/eval.h"
+#include "flows/simbuild.h"
+#include "flows/subprocess.h"
 #include "gen/nm_generator.h"
 #include "tb/nm_run.h"
 #include "tb/run.h"

@@ -80,7 +80,7 @@ struct AreaOptions {
   std::filesystem::path liberty;  // empty: default_liberty_path()
   std::filesystem::path sdc;      // empty: default_sdc_path()
   bool use_cache = true;
-  std::filesystem::path cache_root;  // empty: default_cache_dir() (gen/cli/simbuild.h)
+  std::filesystem::path cache_root;  // empty: default_cache_dir() (flows/simbuild.h)
   std::filesystem::path work_dir;    // empty: a temporary directory, removed afterwards
   int timeout_s = 3600;              // per tool run (Yosys, OpenSTA)
 };

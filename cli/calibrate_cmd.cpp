@@ -1,7 +1,7 @@
 // accelgen::cli — `accelgen calibrate`: learns one pruning threshold per (layer, head) slot from
 // recorded Q/K/V traces (calib/calibrate.h) and writes the thresholds file with its report
 // (docs/calibration.md). Cycle figures come from the golden cycle model (tb::run_attention).
-#include "gen/cli/calibrate_cmd.h"
+#include "cli/calibrate_cmd.h"
 
 #include <filesystem>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "gen/cli/eval.h"
+#include "cli/eval.h"
 
 #include <chrono>
 #include <filesystem>
@@ -14,9 +14,9 @@
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
 #include "core/workload.h"
-#include "gen/cli/area.h"
-#include "gen/cli/simbuild.h"
-#include "gen/cli/subprocess.h"
+#include "flows/area.h"
+#include "flows/simbuild.h"
+#include "flows/subprocess.h"
 #include "gen/generator.h"
 #include "gen/nm_generator.h"
 #include "tb/nm_report.h"

@@ -1,4 +1,4 @@
-#include "gen/cli/simbuild.h"
+#include "flows/simbuild.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -14,7 +14,7 @@
 
 #include "core/atomic_dir.h"
 #include "core/hash.h"
-#include "gen/cli/subprocess.h"
+#include "flows/subprocess.h"
 #include "gen/generator.h"
 #include "gen/nm_generator.h"
 
@@ -42,7 +42,7 @@ std::vector<fs::path> toolkit_sources(SimKind kind) {
             kSourceDir / "tb/nm_run.h",              kSourceDir / "tb/nm_report.h",
             kSourceDir / "tb/run.h",                 kSourceDir / "tb/report.h",
             kSourceDir / "tb/lockstep.h",            kSourceDir / "tb/sim_main.h",
-            kSourceDir / "golden/nm_model.h",        kSourceDir / "golden/nm_driver.h",
+            kSourceDir / "golden/nm_model.h",        kSourceDir / "tb/nm_driver.h",
             kSourceDir / "core/nm_config.h",         kSourceDir / "core/nm_workload.h",
             kSourceDir / "core/nm_compress.h",       kSourceDir / "core/error.h",
             kSourceDir / "core/tensor.h"};

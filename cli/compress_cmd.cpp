@@ -2,7 +2,7 @@
 // compressed N:M form the array consumes (core/nm_compress.h, docs/nm_array.md), written as a
 // directory with values.npy, indices.npy and meta.json. A matrix that is not N:M sparse is bad
 // input (exit 2, naming the first offending group and column) unless --prune magnitude is given.
-#include "gen/cli/compress_cmd.h"
+#include "cli/compress_cmd.h"
 
 #include <iostream>
 #include <memory>
