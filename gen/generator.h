@@ -1,9 +1,9 @@
 // accelgen::gen — turns a validated config into the generated outputs.
 //
-// One emitter per output, each reading only the config value type (STYLE.md, after OpenTitan's
-// reggen): the Verilog modules (one per file), the filelist, the manifest, and the C++ header that
-// carries the hardware constants to the testbench. Nothing here touches the file system except
-// write_outputs(), which writes a whole directory atomically.
+// A config is first elaborated into its design plan (plan.h); the emitters then read only the plan
+// (STYLE.md, after OpenTitan's reggen): the Verilog modules (one per file), the filelist, the
+// manifest, and the C++ header that carries the hardware constants to the testbench. Nothing here
+// touches the file system except write_outputs(), which writes a whole directory atomically.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "gen/plan.h"
 
 namespace accelgen::gen {
 
@@ -22,15 +23,6 @@ struct GeneratedFile {
   std::string content;
 };
 
-struct Port {
-  std::string group;    // heading the port is listed under
-  std::string name;
-  bool input;
-  int width;
-  bool is_signed;
-  std::string comment;
-};
-
 struct Outputs {
   std::string top;                      // top module name
   std::vector<std::string> rtl_files;   // in compile order (leaves first, top last)
@@ -38,12 +30,15 @@ struct Outputs {
   std::vector<GeneratedFile> files;     // every output, RTL included
 };
 
+// Every output of a design plan. Pure function: same plan, byte-identical outputs.
+Outputs generate(const DesignPlan& plan);
+
 // Ports of the score engine `<name>_score_top` (a submodule of the unit) and of the unit top
-// `<name>_attn_top` (docs/softmax.md).
+// `<name>_attn_top` (docs/softmax.md), from the plan.
 std::vector<Port> score_top_ports(const core::AttentionConfig& c);
 std::vector<Port> unit_top_ports(const core::AttentionConfig& c);
 
-// Pure function of the config: same config, byte-identical outputs.
+// The attention unit: generate(plan_attention(c).design).
 Outputs generate(const core::AttentionConfig& c);
 
 // Writes every file into `out` through a temporary sibling directory renamed into place, so a

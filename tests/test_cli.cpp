@@ -239,7 +239,9 @@ TEST(CliGenerate, WritesFilelistManifestRtlAndHeader) {
     EXPECT_EQ(ports[i].at("name"), name);
     EXPECT_EQ(ports[i].at("width"), kDefaultPorts[i].second);
     EXPECT_EQ(ports[i].at("direction"), name.ends_with("_o") ? "output" : "input");
-    EXPECT_EQ(ports[i].at("signed"), name == "s_score_o");
+    // Data ports whose elements are two's complement (docs/formats.md).
+    const bool is_signed = name == "k_data_i" || name == "k_vdata_i" || name == "q_data_i" || name == "o_data_o";
+    EXPECT_EQ(ports[i].at("signed"), is_signed);
   }
 
   // Nothing next to the output: no temporary directory left behind.

@@ -9,8 +9,11 @@
 #include <sstream>
 
 #include "core/config.h"
+#include "core/nm_config.h"
 #include "gen/generator.h"
+#include "gen/nm_generator.h"
 #include "gen/template.h"
+#include "tests/test_support.h"
 
 namespace accelgen {
 namespace {
@@ -37,6 +40,71 @@ TEST(Template, SelectsBlocksByFlag) {
   EXPECT_THROW(gen::select_blocks(t, {{"p", true}}), std::logic_error);  // q unknown
   EXPECT_THROW(gen::select_blocks("//@if p\n//@if p\n//@endif\n", {{"p", true}}), std::logic_error);
   EXPECT_THROW(gen::select_blocks("//@if p\nx\n", {{"p", true}}), std::logic_error);
+  const std::string e = "a\n//@if p\nb\n//@else\nc\n//@endif\nd\n";
+  EXPECT_EQ(gen::select_blocks(e, {{"p", true}}), "a\nb\nd\n");
+  EXPECT_EQ(gen::select_blocks(e, {{"p", false}}), "a\nc\nd\n");
+  EXPECT_THROW(gen::select_blocks("//@else\n", {{"p", true}}), std::logic_error);
+  EXPECT_THROW(gen::select_blocks("//@if p\n//@else\n//@else\n//@endif\n", {{"p", true}}),
+               std::logic_error);
+}
+
+// A module template declares the plan parameters it reads; the renderer puts those the port list
+// needs into the header and the rest into localparams, and refuses every mistake by name.
+class RenderModule : public ::testing::Test {
+ protected:
+  std::string render(const std::string& tpl, gen::Vars texts = {{"prefix", "x"}}) {
+    return gen::render_module("t", tpl, {&params_, &flags_, std::move(texts)});
+  }
+  std::string error(const std::string& tpl, gen::Vars texts = {{"prefix", "x"}}) {
+    try {
+      render(tpl, std::move(texts));
+    } catch (const std::logic_error& e) {
+      return e.what();
+    }
+    return "";
+  }
+  std::vector<gen::Param> params_ = {{"Width", 8, "w: data"}, {"Depth", 4, "entries"}};
+  std::map<std::string, bool> flags_ = {{"big", true}};
+};
+
+TEST_F(RenderModule, PortParametersGoToTheHeaderTheRestToLocalparams) {
+  const std::string out = render(
+      "//@uses Width Depth\nmodule ${prefix}_m (\n  input wire [Width-1:0] a_i\n);\n"
+      "  reg [Width-1:0] mem [0:Depth-1];\n  wire [${Width}:0] z = ${Width}'d0;\nendmodule\n");
+  EXPECT_EQ(out,
+            "module x_m #(\n"
+            "  parameter integer Width = 8   // w: data\n"  // comments aligned as if every value had its comma
+            ") (\n"
+            "  input wire [Width-1:0] a_i\n"
+            ");\n"
+            "  localparam integer Depth = 4;  // entries\n"
+            "  reg [Width-1:0] mem [0:Depth-1];\n"
+            "  wire [8:0] z = 8'd0;\n"
+            "endmodule\n");
+}
+
+TEST_F(RenderModule, RefusesUnknownUndeclaredAndUnusedNames) {
+  const std::string body = "module ${prefix}_m (\n  input wire [Width-1:0] a_i\n);\nendmodule\n";
+  EXPECT_EQ(error("//@uses Width\n" + body), "");
+  EXPECT_NE(error("//@uses Width Widht\n" + body).find("unknown parameter Widht"), std::string::npos);
+  EXPECT_NE(error(body).find("uses Width without //@uses"), std::string::npos);
+  EXPECT_NE(error("//@uses Width Depth\n" + body).find("declares Depth but"), std::string::npos);
+  // A name in a comment is not a use.
+  EXPECT_NE(error("//@uses Width Depth\n// Depth entries\n" + body).find("declares Depth"),
+            std::string::npos);
+  EXPECT_NE(error("//@uses Width\n" + body + "// ${Depth}\n").find("${Depth}"), std::string::npos);
+  EXPECT_NE(error("//@uses Width\n" + body, {{"prefix", "x"}, {"table", "t"}}).find("${table} unused"),
+            std::string::npos);
+  EXPECT_NE(error("//@uses Width\n" + body, {}).find("${prefix}"), std::string::npos);
+}
+
+TEST_F(RenderModule, UsesInsideABlockDeclareOnlyWhenTheBlockIsKept) {
+  const std::string tpl =
+      "//@uses Width\nmodule ${prefix}_m (\n  input wire [Width-1:0] a_i\n);\n"
+      "//@if big\n//@uses Depth\n  wire [Depth-1:0] d;\n//@endif\nendmodule\n";
+  EXPECT_NE(render(tpl).find("localparam integer Depth = 4;"), std::string::npos);
+  flags_["big"] = false;
+  EXPECT_EQ(render(tpl).find("Depth"), std::string::npos);
 }
 
 TEST(Generator, SameConfigGivesByteIdenticalOutput) {
@@ -52,20 +120,31 @@ TEST(Generator, SameConfigGivesByteIdenticalOutput) {
   }
 }
 
-// Golden text (CIRCT-style): the default config's output is checked in under rtl/ag. A change to a
-// template shows up here as a diff to review; accept it with the update-golden-rtl target.
+// Golden text (CIRCT-style): the output of one config per block is checked in under rtl/<name>
+// (the attention unit's default config, rtl/ag, and the 2:4 N:M regression config, rtl/n2m4). A
+// change to a template shows up here as a diff to review; accept it with the update-golden-rtl
+// target.
+void expect_matches_checked_in(const gen::Outputs& o, const fs::path& golden) {
+  size_t on_disk = 0;
+  for (const auto& e : fs::directory_iterator(golden)) on_disk += e.path().filename() != "README.md";
+  EXPECT_EQ(on_disk, o.files.size()) << golden << " holds a different set of files";
+  for (const auto& f : o.files) {
+    EXPECT_EQ(read_file(golden / f.name), f.content)
+        << f.name << " differs from " << golden
+        << "; if intended: cmake --build build --target update-golden-rtl";
+  }
+}
+
 TEST(Generator, DefaultConfigMatchesCheckedInRtl) {
   const fs::path src = ACCELGEN_SOURCE_DIR;
   const core::AttentionConfig c = core::load_attention_config((src / "configs/default.json").string());
-  const gen::Outputs o = gen::generate(c);
-  const fs::path golden = src / "rtl/ag";
-  size_t on_disk = 0;
-  for (const auto& e : fs::directory_iterator(golden)) on_disk += e.path().filename() != "README.md";
-  EXPECT_EQ(on_disk, o.files.size()) << "rtl/ag holds a different set of files";
-  for (const auto& f : o.files) {
-    EXPECT_EQ(read_file(golden / f.name), f.content)
-        << f.name << " differs from rtl/ag; if intended: cmake --build build --target update-golden-rtl";
-  }
+  expect_matches_checked_in(gen::generate(c), src / "rtl/ag");
+}
+
+TEST(Generator, NmConfigMatchesCheckedInRtl) {
+  const fs::path src = ACCELGEN_SOURCE_DIR;
+  const core::NmConfig c = core::load_nm_config((src / "configs/nm/n2m4.json").string());
+  expect_matches_checked_in(gen::generate_nm(c), src / "rtl/n2m4");
 }
 
 class GeneratorRules : public ::testing::TestWithParam<bool> {};
@@ -108,12 +187,9 @@ TEST_P(GeneratorRules, TopDeclaresExactlyTheManifestPorts) {
   const auto top = std::find_if(o.files.begin(), o.files.end(),
                                 [&](const gen::GeneratedFile& f) { return f.name == o.top + ".v"; });
   ASSERT_NE(top, o.files.end());
-  const std::regex port_decl(R"(^\s*(input|output)\s+wire\s+(\[(\d+):0\])?\s*(\w+))", std::regex::multiline);
   std::vector<std::tuple<std::string, bool, int>> declared;
-  for (auto m = std::sregex_iterator(top->content.begin(), top->content.end(), port_decl);
-       m != std::sregex_iterator(); ++m) {
-    const int width = (*m)[3].matched ? std::stoi((*m)[3]) + 1 : 1;
-    declared.emplace_back((*m)[4], (*m)[1] == "input", width);
+  for (const auto& p : test_support::declared_ports(top->content)) {
+    declared.emplace_back(p.name, p.input, static_cast<int>(p.width));
   }
   std::vector<std::tuple<std::string, bool, int>> expected;
   for (const auto& p : gen::unit_top_ports(c)) expected.emplace_back(p.name, p.input, p.width);

@@ -102,23 +102,10 @@ std::vector<std::pair<std::string, int>> names_widths(const std::vector<gen::Por
   return v;
 }
 
-// The ports as the generated top declares them: "input  wire [59:0]   w_data_i,".
+// The ports as the generated top declares them, widths resolved from its parameters.
 std::vector<std::pair<std::string, int>> declared_ports(const std::string& text) {
   std::vector<std::pair<std::string, int>> v;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream l(line);
-    std::string dir, kind, tok;
-    if (!(l >> dir >> kind) || (dir != "input" && dir != "output") || kind != "wire") continue;
-    l >> tok;
-    int width = 1;
-    if (tok.front() == '[') {
-      width = std::stoi(tok.substr(1)) + 1;
-      l >> tok;
-    }
-    if (tok.back() == ',') tok.pop_back();
-    v.emplace_back(tok, width);
-  }
+  for (const auto& p : test_support::declared_ports(text)) v.emplace_back(p.name, static_cast<int>(p.width));
   return v;
 }
 

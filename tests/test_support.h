@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
+#include <map>
+#include <sstream>
 #include <fstream>
 #include <iterator>
 #include <functional>
@@ -114,6 +117,52 @@ inline core::IntMatrix random_nm_sparse(std::mt19937_64& rng, int64_t k, int64_t
 }
 
 // Names (file stems) of configs/regression/*.json, sorted.
+// The ports a generated module declares, as (name, direction is input, width). Widths are written
+// with the module's header parameters ("[HeadDim*KWidth-1:0]"): the values come from its
+// `parameter integer X = v` lines, and a width is a product of names and numbers (the only form
+// the generator emits), so this reads the Verilog text on its own, not the generator's tables.
+struct DeclaredPort {
+  std::string name;
+  bool input;
+  int64_t width;
+  bool operator==(const DeclaredPort&) const = default;
+};
+
+inline std::vector<DeclaredPort> declared_ports(const std::string& verilog) {
+  std::map<std::string, int64_t> params;
+  std::vector<DeclaredPort> ports;
+  std::istringstream in(verilog);
+  for (std::string line; std::getline(in, line);) {
+    line = line.substr(0, line.find("//"));
+    std::istringstream l(line);
+    std::string first, second, tok;
+    if (!(l >> first >> second)) continue;
+    if (first == "parameter" && second == "integer") {
+      std::string eq;
+      int64_t v = 0;
+      if (l >> tok >> eq >> v) params[tok] = v;
+      continue;
+    }
+    if ((first != "input" && first != "output") || second != "wire" || !(l >> tok)) continue;
+    int64_t width = 1;
+    if (tok.front() == '[') {
+      const std::string expr = tok.substr(1, tok.find("-1:0]") - 1);
+      width = 1;
+      std::istringstream factors(expr);
+      for (std::string f; std::getline(factors, f, '*');) {
+        const bool number = !f.empty() && std::isdigit(static_cast<unsigned char>(f[0]));
+        if (!number && !params.count(f)) ADD_FAILURE() << "width names an undeclared parameter: " << f;
+        width *= number ? std::stoll(f) : params[f];
+      }
+      if (tok.find("-1:0]") == std::string::npos) ADD_FAILURE() << "unexpected range: " << tok;
+      l >> tok;
+    }
+    if (tok.back() == ',') tok.pop_back();
+    ports.push_back({tok, first == "input", width});
+  }
+  return ports;
+}
+
 inline std::vector<std::string> regression_configs(const std::filesystem::path& source_dir) {
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(source_dir / "configs/regression")) {

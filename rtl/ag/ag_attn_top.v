@@ -7,55 +7,69 @@
 // Attention unit, top level (docs/softmax.md): the bit-serial score engine, the value store and
 // the softmax/xV back-end. Keys arrive with their V rows; each query leaves as one output row
 // with its statistics. The score engine's result stream is internal.
-//
-// Config: HeadDim=16 Dv=16 QWidth=8 KWidth=8 VWidth=8 NumLanes=4 MaxKeys=64
-//         OutFracBits=2 ExpLutBits=5 DenseBaseline=0 OverlapBackend=1
-module ag_attn_top (
+module ag_attn_top #(
+  parameter integer HeadDim       = 16,  // d: elements of a query or key
+  parameter integer ValueDim      = 16,  // dv: elements of a V row
+  parameter integer QWidth        = 8,   // wq: query element, signed
+  parameter integer KWidth        = 8,   // wk: key element, signed (bit steps per score)
+  parameter integer VWidth        = 8,   // wv: V element, signed
+  parameter integer CfgDataWidth  = 24,  // max(ThetaWidth, AlphaWidth): configuration data
+  parameter integer CfgAddrWidth  = 3,   // clog2(ThresholdSlots + 1) (1 in the dense baseline)
+  parameter integer KeyCountWidth = 7,   // clog2(MaxKeys + 1): key count 0..MaxKeys
+  parameter integer StepsWidth    = 10,  // clog2(MaxKeys * KWidth + 1): bit steps of a query
+  parameter integer SlotWidth     = 2,   // max(1, clog2(ThresholdSlots)): slot index
+  parameter integer CyclesWidth   = 32,  // cycle counters, saturating
+  parameter integer OutWidth      = 11   // VWidth + OutFracBits + 1: output element, signed
+) (
   // Clock and reset
-  input  wire          clk_i,             // clock
-  input  wire          rst_ni,            // asynchronous reset, active low
+  input  wire                         clk_i,         // clock
+  input  wire                         rst_ni,        // asynchronous reset, active low
   // Configuration port: address 0 is alpha, 1 + s the threshold of slot s
-  input  wire          cfg_we_i,          // write strobe
-  input  wire [2:0]    cfg_addr_i,        // register address
-  input  wire [23:0]   cfg_wdata_i,       // write data
-  output wire [23:0]   cfg_rdata_o,       // read data of the register at cfg_addr_i
-  // Key load stream: element t of a key at [t*8 +: 8]
-  input  wire          k_valid_i,         // key beat valid
-  output wire          k_ready_o,         // no query buffered or in progress
-  input  wire [127:0]  k_data_i,          // key row
-  input  wire [127:0]  k_vdata_i,         // V row of the key, element c at [c*8 +: 8]
-  input  wire          k_last_i,          // last key of the set
-  // Query stream: element t of a query at [t*8 +: 8]
-  input  wire          q_valid_i,         // query beat valid
-  output wire          q_ready_o,         // key set loaded, buffer free, no key beat
-  input  wire [127:0]  q_data_i,          // query row
-  input  wire [1:0]    q_slot_i,          // threshold slot
-  // Output stream: one row per query, element c at [c*11 +: 11]
-  output wire          o_valid_o,         // output beat valid
-  input  wire          o_ready_i,         // output beat accepted
-  output wire [175:0]  o_data_o,          // attention output, signed, 2 fraction bits
-  output wire          o_empty_o,         // every key pruned: the row is zero
-  output wire [6:0]    o_count_o,         // kept keys
-  output wire [9:0]    o_steps_o,         // bit steps (sum of n_ij)
-  output wire [31:0]   o_cycles_o,        // score-phase cycles
-  output wire [31:0]   o_bcycles_o        // back-end cycles
+  input  wire                         cfg_we_i,      // write strobe
+  input  wire [CfgAddrWidth-1:0]      cfg_addr_i,    // register address
+  input  wire [CfgDataWidth-1:0]      cfg_wdata_i,   // write data
+  output wire [CfgDataWidth-1:0]      cfg_rdata_o,   // read data of the register at cfg_addr_i
+  // Key load stream: element t of a key at [t*KWidth +: KWidth]
+  input  wire                         k_valid_i,     // key beat valid
+  output wire                         k_ready_o,     // no query buffered or in progress
+  input  wire [HeadDim*KWidth-1:0]    k_data_i,      // key row
+  input  wire [ValueDim*VWidth-1:0]   k_vdata_i,     // V row of the key, element c at [c*VWidth +:]
+  input  wire                         k_last_i,      // last key of the set
+  // Query stream: element t of a query at [t*QWidth +: QWidth]
+  input  wire                         q_valid_i,     // query beat valid
+  output wire                         q_ready_o,     // key set loaded, buffer free, no key beat
+  input  wire [HeadDim*QWidth-1:0]    q_data_i,      // query row
+  input  wire [SlotWidth-1:0]         q_slot_i,      // threshold slot
+  // Output stream: one row per query, element c at [c*OutWidth +: OutWidth]
+  output wire                         o_valid_o,     // output beat valid
+  input  wire                         o_ready_i,     // output beat accepted
+  output wire [ValueDim*OutWidth-1:0] o_data_o,      // attention output, OutFracBits fraction bits
+  output wire                         o_empty_o,     // every key pruned: the row is zero
+  output wire [KeyCountWidth-1:0]     o_count_o,     // kept keys
+  output wire [StepsWidth-1:0]        o_steps_o,     // bit steps (sum of n_ij)
+  output wire [CyclesWidth-1:0]       o_cycles_o,    // score-phase cycles
+  output wire [CyclesWidth-1:0]       o_bcycles_o    // back-end cycles
 );
-  wire [24-1:0]  alpha;
-  wire [6-1:0] k_widx;
+  localparam integer AlphaWidth    = 24;  // alpha_int_bits + alpha_frac_bits: scale register
+  localparam integer ScoreWidth    = 20;  // QWidth + KWidth + clog2(HeadDim): exact score, signed
+  localparam integer KeyIndexWidth = 6;   // max(1, clog2(MaxKeys)): key index
+  localparam integer InflightWidth = 4;   // queries accepted and not yet output, at most 7
+  wire [AlphaWidth-1:0]    alpha;
+  wire [KeyIndexWidth-1:0] k_widx;
   wire              k_fire = k_valid_i & k_ready_o;
-  wire              score_q_ready;
+  wire score_q_ready;
   wire              s_valid, s_ready, s_eoq, s_empty;
-  wire [6-1:0] s_key;
-  wire [20-1:0]  s_score;
-  wire [7-1:0] s_count;
-  wire [10-1:0] s_steps;
-  wire [31:0]       s_cycles;
-  wire [6-1:0] v_raddr;
-  wire [16*8-1:0] v_rdata;
+  wire [KeyIndexWidth-1:0]   s_key;
+  wire [ScoreWidth-1:0]      s_score;
+  wire [KeyCountWidth-1:0]   s_count;
+  wire [StepsWidth-1:0]      s_steps;
+  wire [CyclesWidth-1:0]     s_cycles;
+  wire [KeyIndexWidth-1:0]   v_raddr;
+  wire [ValueDim*VWidth-1:0] v_rdata;
 
   // Queries accepted and not yet output (at most 7: the query buffer, two score contexts, two
   // collect buffers, the query in ACC/DIV/DONE and the output register).
-  reg  [3:0] inflight_q;
+  reg [InflightWidth-1:0] inflight_q;
   wire       q_fire = q_valid_i & q_ready_o;
   wire       o_fire = o_valid_o & o_ready_i;
   always @(posedge clk_i or negedge rst_ni) begin

@@ -10,23 +10,26 @@
 // so that a lane's test "upper bound U_m < theta" (SPEC section 1) becomes "A < tc_b": one compare
 // against a shared entry instead of a bound adder and shifter in every lane. Combinational; the
 // top registers the table when a query enters the context.
-module ag_bound_table (
-  input  wire [16*8-1:0]  q_i,      // query row, element t at [t*8 +: 8]
-  input  wire [22-1:0]       theta_i,  // pruning threshold, signed
-  output reg  [8*23-1:0] tc_o      // tc_b at [b*23 +: 23], signed
+module ag_bound_table #(
+  parameter integer HeadDim    = 16,  // d: elements of a query or key
+  parameter integer QWidth     = 8,   // wq: query element, signed
+  parameter integer KWidth     = 8,   // wk: key element, signed (bit steps per score)
+  parameter integer ThetaWidth = 22,  // ScoreWidth + 2: threshold register, signed
+  parameter integer BoundWidth = 23   // ScoreWidth + 3: bound table entry, signed
+) (
+  input  wire [HeadDim*QWidth-1:0]    q_i,      // query row, element t at [t*QWidth +: QWidth]
+  input  wire [ThetaWidth-1:0]        theta_i,  // pruning threshold, signed
+  output reg  [KWidth*BoundWidth-1:0] tc_o      // tc_b at [b*BoundWidth +: BoundWidth], signed
 );
-  localparam integer HeadDim = 16;
-  localparam integer QWidth  = 8;
-  localparam integer KWidth  = 8;
 
-  // Qpos is non-negative and below 2^(20-2): it fits the table width with a zero top bit.
-  reg [23-1:0] qpos;
-  reg [23-1:0] q_ext;
+  // Qpos is non-negative and below 2^(ScoreWidth-2): it fits the table width with a zero top bit.
+  reg [BoundWidth-1:0] qpos;
+  reg [BoundWidth-1:0] q_ext;
   integer t;
   always @* begin
-    qpos = {23{1'b0}};
+    qpos = {BoundWidth{1'b0}};
     for (t = 0; t < HeadDim; t = t + 1) begin
-      q_ext = {23{1'b0}};
+      q_ext = {BoundWidth{1'b0}};
       q_ext[QWidth-1:0] = q_i[t*QWidth +: QWidth];
       if (!q_i[t*QWidth + QWidth - 1]) begin
         qpos = qpos + q_ext;
@@ -34,18 +37,18 @@ module ag_bound_table (
     end
   end
 
-  reg [23-1:0] theta_ext;
-  reg [23-1:0] bound;    // T_b
-  reg [23-1:0] neg_div;  // (-T_b) >>> b
+  reg [BoundWidth-1:0] theta_ext;
+  reg [BoundWidth-1:0] bound;      // T_b
+  reg [BoundWidth-1:0] neg_div;    // (-T_b) >>> b
   integer b;
   always @* begin
-    theta_ext = {23{theta_i[22-1]}};
-    theta_ext[22-1:0] = theta_i;
-    tc_o = {8*23{1'b0}};
+    theta_ext = {BoundWidth{theta_i[ThetaWidth-1]}};
+    theta_ext[ThetaWidth-1:0] = theta_i;
+    tc_o = {KWidth*BoundWidth{1'b0}};
     for (b = 0; b < KWidth; b = b + 1) begin
       bound   = theta_ext - (qpos << b) + qpos;
       neg_div = $signed(-bound) >>> b;
-      tc_o[b*23 +: 23] = -neg_div;
+      tc_o[b*BoundWidth +: BoundWidth] = -neg_div;
     end
   end
 endmodule

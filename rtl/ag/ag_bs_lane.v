@@ -10,54 +10,64 @@
 // 1), so the key is dropped at once and the lane is free for the next key in the following cycle.
 // A kept score waits in the lane's one-entry result slot until the output arbiter takes it; only a
 // kept score meeting a full slot stalls the lane.
-module ag_bs_lane (
-  input  wire                  clk_i,      // clock
-  input  wire                  rst_ni,     // asynchronous reset, active low
-  input  wire                  issue_i,    // take key issue_key_i at this edge
-  input  wire [6-1:0]     issue_key_i,// key index to take
-  input  wire                  issue_ctx_i,// query context of that key
-  input  wire [16-1:0]       plane_i,    // bit plane b of the current key, from the key store
-  input  wire [16*8-1:0] q0_i,       // query row of context 0, element t at [t*8 +: 8]
-  input  wire [16*8-1:0] q1_i,       // query row of context 1
-  input  wire [8*23-1:0] tc0_i,    // bound table of context 0: tc_b at [b*23 +: 23]
-  input  wire [8*23-1:0] tc1_i,    // bound table of context 1
-  input  wire                  grant_i,    // the output arbiter takes the result slot now
-  output wire                  act_o,      // a key is in progress
-  output wire                  ctx_o,      // query context of the key in progress
-  output wire [6-1:0]     key_o,      // key in progress (key store read address)
-  output wire [3-1:0]     bit_o,      // bit plane index b of the current step
-  output wire                  commit_o,   // this cycle is a step (active and not stalled)
-  output wire                  kept_o,     // this step ends the key with a kept score
-  output wire                  free_o,     // the lane can take a key at this edge
-  output wire                  sv_o,       // result slot holds a kept score
-  output wire                  sctx_o,     // result slot: query context
-  output wire [6-1:0]     skey_o,     // result slot: key index
-  output wire [20-1:0]      sscore_o    // result slot: exact score (signed)
+module ag_bs_lane #(
+  parameter integer HeadDim       = 16,  // d: elements of a query or key
+  parameter integer QWidth        = 8,   // wq: query element, signed
+  parameter integer KWidth        = 8,   // wk: key element, signed (bit steps per score)
+  parameter integer ScoreWidth    = 20,  // QWidth + KWidth + clog2(HeadDim): exact score, signed
+  parameter integer BoundWidth    = 23,  // ScoreWidth + 3: bound table entry, signed
+  parameter integer KeyIndexWidth = 6,   // max(1, clog2(MaxKeys)): key index
+  parameter integer BitIndexWidth = 3    // clog2(KWidth): bit plane index
+) (
+  input  wire                      clk_i,        // clock
+  input  wire                      rst_ni,       // asynchronous reset, active low
+  input  wire                      issue_i,      // take key issue_key_i at this edge
+  input  wire [KeyIndexWidth-1:0]  issue_key_i,  // key index to take
+  input  wire                      issue_ctx_i,  // query context of that key
+  // bit plane b of the current key, from the key store
+  input  wire [HeadDim-1:0]        plane_i,
+  // query row of context 0, element t at [t*QWidth +: QWidth]
+  input  wire [HeadDim*QWidth-1:0] q0_i,
+  input  wire [HeadDim*QWidth-1:0] q1_i,         // query row of context 1
+  // bound table of context 0: tc_b at [b*BoundWidth +: BoundWidth]
+  input  wire [KWidth*BoundWidth-1:0] tc0_i,
+  input  wire [KWidth*BoundWidth-1:0] tc1_i,  // bound table of context 1
+  input  wire                     grant_i,   // the output arbiter takes the result slot now
+  output wire                     act_o,     // a key is in progress
+  output wire                     ctx_o,     // query context of the key in progress
+  output wire [KeyIndexWidth-1:0] key_o,     // key in progress (key store read address)
+  output wire [BitIndexWidth-1:0] bit_o,     // bit plane index b of the current step
+  output wire                     commit_o,  // this cycle is a step (active and not stalled)
+  output wire                     kept_o,    // this step ends the key with a kept score
+  output wire                     free_o,    // the lane can take a key at this edge
+  output wire                     sv_o,      // result slot holds a kept score
+  output wire                     sctx_o,    // result slot: query context
+  output wire [KeyIndexWidth-1:0] skey_o,    // result slot: key index
+  output wire [ScoreWidth-1:0]    sscore_o   // result slot: exact score (signed)
 );
-  localparam integer HeadDim = 16;
-  localparam integer QWidth  = 8;
-  localparam [3-1:0] SignBit = 3'd7;  // b of the first step
+  localparam integer SignBitI = KWidth - 1;  // b of the first step
+  localparam [BitIndexWidth-1:0] SignBit = SignBitI[BitIndexWidth-1:0];
 
-  reg               act_q;
-  reg               ctx_q;
-  reg [6-1:0]  key_q;
-  reg [3-1:0]  bit_q;    // b = wk - 1 - (steps done)
-  reg [20-1:0]   acc_q;    // SPEC accumulator A, signed
-  reg               sv_q;
-  reg               sctx_q;
-  reg [6-1:0]  skey_q;
-  reg [20-1:0]   sscore_q;
+  reg                     act_q;
+  reg                     ctx_q;
+  reg [KeyIndexWidth-1:0] key_q;
+  reg [BitIndexWidth-1:0] bit_q;     // b = wk - 1 - (steps done)
+  reg [ScoreWidth-1:0]    acc_q;     // SPEC accumulator A, signed
+  reg                     sv_q;
+  reg                     sctx_q;
+  reg [KeyIndexWidth-1:0] skey_q;
+  reg [ScoreWidth-1:0]    sscore_q;
 
   // Plane sum P = sum_t bit_b(K[t]) * Q[t] over the query of the lane's context, each element
   // sign-extended to the score width.
-  wire [16*8-1:0] q_i = ctx_q ? q1_i : q0_i;
-  reg [20-1:0] plane_sum;
-  reg [20-1:0] q_ext;
+  wire [HeadDim*QWidth-1:0] q_i = ctx_q ? q1_i : q0_i;
+  reg [ScoreWidth-1:0] plane_sum;
+  reg [ScoreWidth-1:0] q_ext;
   integer t;
   always @* begin
-    plane_sum = {20{1'b0}};
+    plane_sum = {ScoreWidth{1'b0}};
     for (t = 0; t < HeadDim; t = t + 1) begin
-      q_ext = {20{q_i[t*QWidth + QWidth - 1]}};
+      q_ext = {ScoreWidth{q_i[t*QWidth + QWidth - 1]}};
       q_ext[QWidth-1:0] = q_i[t*QWidth +: QWidth];
       if (plane_i[t]) begin
         plane_sum = plane_sum + q_ext;
@@ -65,20 +75,21 @@ module ag_bs_lane (
     end
   end
 
-  // A = 2*A + c_b * P with c_b = -1 for the sign bit. Before the last step |A| < 2^(20-2), so
+  // A = 2*A + c_b * P with c_b = -1 for the sign bit. Before the last step |A| < 2^(ScoreWidth-2),
+  // so
   // doubling cannot overflow and the top bit of acc_q is a plain sign copy.
-  wire [20-1:0] acc_twice = {acc_q[20-2:0], 1'b0};
-  wire             unused_acc_top = acc_q[20-1];
-  wire [20-1:0] acc_d = (bit_q == SignBit) ? acc_twice - plane_sum : acc_twice + plane_sum;
+  wire [ScoreWidth-1:0] acc_twice = {acc_q[ScoreWidth-2:0], 1'b0};
+  wire             unused_acc_top = acc_q[ScoreWidth-1];
+  wire [ScoreWidth-1:0] acc_d = (bit_q == SignBit) ? acc_twice - plane_sum : acc_twice + plane_sum;
   wire             last  = (bit_q == 3'd0);
 
   // Early termination: A < tc_b proves U_m < theta. Both sides signed, compared at the table width.
-  wire [8*23-1:0] tc = ctx_q ? tc1_i : tc0_i;
-  wire [23-1:0] tc_b = tc[bit_q*23 +: 23];
-  reg  [23-1:0] acc_ext;
+  wire [KWidth*BoundWidth-1:0] tc = ctx_q ? tc1_i : tc0_i;
+  wire [BoundWidth-1:0] tc_b = tc[bit_q*BoundWidth +: BoundWidth];
+  reg [BoundWidth-1:0] acc_ext;
   always @* begin
-    acc_ext = {23{acc_d[20-1]}};
-    acc_ext[20-1:0] = acc_d;
+    acc_ext = {BoundWidth{acc_d[ScoreWidth-1]}};
+    acc_ext[ScoreWidth-1:0] = acc_d;
   end
   wire below = $signed(acc_ext) < $signed(tc_b);
   wire done = below | last;
@@ -113,7 +124,7 @@ module ag_bs_lane (
       ctx_q <= issue_ctx_i;
       key_q <= issue_key_i;
       bit_q <= SignBit;
-      acc_q <= {20{1'b0}};
+      acc_q <= {ScoreWidth{1'b0}};
     end else if (commit_o & ~done) begin
       bit_q <= bit_q - 3'd1;
       acc_q <= acc_d;

@@ -7,43 +7,50 @@
 // Configuration registers: the softmax scale alpha and one pruning threshold per (layer, head)
 // slot, written and read back through a small address/data port. Address 0 is alpha, address
 // 1 + s is the threshold of slot s; other addresses read as 0 and ignore writes.
-module ag_cfg_regs (
-  input  wire              clk_i,        // clock
-  input  wire              rst_ni,       // asynchronous reset, active low
-  input  wire              cfg_we_i,     // write cfg_wdata_i to the register at cfg_addr_i
-  input  wire [3-1:0] cfg_addr_i,   // register address
-  input  wire [24-1:0] cfg_wdata_i,  // write data (alpha: low 24 bits; theta: low 22 bits)
-  output reg  [24-1:0]  alpha_o,      // softmax scale register (for the back-end)
-  output reg  [24-1:0] cfg_rdata_o,  // alpha zero-extended or theta sign-extended
-  input  wire [2-1:0] slot_i,       // slot whose threshold theta_o shows
-  output reg  [22-1:0]  theta_o       // threshold of slot_i, 0 for an unmapped slot
+module ag_cfg_regs #(
+  parameter integer AlphaWidth   = 24,  // alpha_int_bits + alpha_frac_bits: scale register
+  parameter integer ThetaWidth   = 22,  // ScoreWidth + 2: threshold register, signed
+  parameter integer CfgDataWidth = 24,  // max(ThetaWidth, AlphaWidth): configuration data
+  parameter integer CfgAddrWidth = 3,   // clog2(ThresholdSlots + 1) (1 in the dense baseline)
+  parameter integer SlotWidth    = 2    // max(1, clog2(ThresholdSlots)): slot index
+) (
+  input  wire                    clk_i,        // clock
+  input  wire                    rst_ni,       // asynchronous reset, active low
+  input  wire                    cfg_we_i,     // write cfg_wdata_i to the register at cfg_addr_i
+  input  wire [CfgAddrWidth-1:0] cfg_addr_i,   // register address
+  // write data (alpha: low AlphaWidth bits; theta: low ThetaWidth bits)
+  input  wire [CfgDataWidth-1:0] cfg_wdata_i,
+  output reg  [AlphaWidth-1:0]   alpha_o,      // softmax scale register (for the back-end)
+  output reg  [CfgDataWidth-1:0] cfg_rdata_o,  // alpha zero-extended or theta sign-extended
+  input  wire [SlotWidth-1:0]    slot_i,       // slot whose threshold theta_o shows
+  output reg  [ThetaWidth-1:0]   theta_o       // threshold of slot_i, 0 for an unmapped slot
 );
-  localparam integer NumSlots = 4;
+  localparam integer ThresholdSlots = 4;  // threshold_slots: (layer, head) threshold registers
 
-  wire [NumSlots*22-1:0] theta_all;  // slot s at [s*22 +: 22]
+  wire [ThresholdSlots*ThetaWidth-1:0] theta_all;  // slot s at [s*ThetaWidth +: ThetaWidth]
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      alpha_o <= {24{1'b0}};
+      alpha_o <= {AlphaWidth{1'b0}};
     end else if (cfg_we_i && cfg_addr_i == 3'd0) begin
-      alpha_o <= cfg_wdata_i[24-1:0];
+      alpha_o <= cfg_wdata_i[AlphaWidth-1:0];
     end
   end
 
   genvar s;
   generate
-    for (s = 0; s < NumSlots; s = s + 1) begin : gen_slot
+    for (s = 0; s < ThresholdSlots; s = s + 1) begin : gen_slot
       localparam integer AddrI = s + 1;
-      localparam [3-1:0] Addr = AddrI[3-1:0];
-      reg [22-1:0] theta_q;
+      localparam [CfgAddrWidth-1:0] Addr = AddrI[CfgAddrWidth-1:0];
+      reg [ThetaWidth-1:0] theta_q;
       always @(posedge clk_i or negedge rst_ni) begin
         if (!rst_ni) begin
-          theta_q <= {22{1'b0}};
+          theta_q <= {ThetaWidth{1'b0}};
         end else if (cfg_we_i && cfg_addr_i == Addr) begin
-          theta_q <= cfg_wdata_i[22-1:0];
+          theta_q <= cfg_wdata_i[ThetaWidth-1:0];
         end
       end
-      assign theta_all[s*22 +: 22] = theta_q;
+      assign theta_all[s*ThetaWidth +: ThetaWidth] = theta_q;
     end
   endgenerate
 
@@ -51,24 +58,24 @@ module ag_cfg_regs (
   // Read-back mux. Extension is written as "fill, then overwrite the low bits" so that it needs no
   // zero-width replication when the register is as wide as the port.
   always @* begin
-    cfg_rdata_o = {24{1'b0}};
+    cfg_rdata_o = {CfgDataWidth{1'b0}};
     if (cfg_addr_i == 3'd0) begin
-      cfg_rdata_o[24-1:0] = alpha_o;
+      cfg_rdata_o[AlphaWidth-1:0] = alpha_o;
     end
-    for (r = 0; r < NumSlots; r = r + 1) begin
-      if ({1'b0, cfg_addr_i} == r[3:0] + 4'd1) begin
-        cfg_rdata_o = {24{theta_all[r*22 + 22 - 1]}};
-        cfg_rdata_o[22-1:0] = theta_all[r*22 +: 22];
+    for (r = 0; r < ThresholdSlots; r = r + 1) begin
+      if ({1'b0, cfg_addr_i} == r[CfgAddrWidth:0] + {{CfgAddrWidth{1'b0}}, 1'b1}) begin
+        cfg_rdata_o = {CfgDataWidth{theta_all[r*ThetaWidth + ThetaWidth - 1]}};
+        cfg_rdata_o[ThetaWidth-1:0] = theta_all[r*ThetaWidth +: ThetaWidth];
       end
     end
   end
 
   integer q;
   always @* begin
-    theta_o = {22{1'b0}};
-    for (q = 0; q < NumSlots; q = q + 1) begin
-      if ({1'b0, slot_i} == q[2:0]) begin
-        theta_o = theta_all[q*22 +: 22];
+    theta_o = {ThetaWidth{1'b0}};
+    for (q = 0; q < ThresholdSlots; q = q + 1) begin
+      if ({1'b0, slot_i} == q[SlotWidth:0]) begin
+        theta_o = theta_all[q*ThetaWidth +: ThetaWidth];
       end
     end
   end

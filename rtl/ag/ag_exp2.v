@@ -5,16 +5,25 @@
 `default_nettype none
 
 // Fixed-point base-2 exponential of the softmax back-end (docs/softmax.md, steps 3-6):
-// e = 2^19 * 2^(-x / 2^20) for an exponent x >= 0, from a table of 2^5 + 1 entries
+// e = 2^ExpFracBits * 2^(-x / 2^AlphaFracBits) for an exponent x >= 0, from a table of 2^ExpLutBits
+// + 1 entries
 // with linear interpolation, then a right shift by the integer part of x. The table entries are
 // round(2^E * 2^(-i / 2^L)), computed exactly by the generator. Purely combinational.
-module ag_exp2 (
-  input  wire [44-1:0] x_i,  // exponent, unsigned, 20 fraction bits
-  output wire [19:0]    e_o   // exponential, 19 fraction bits (2^19 is 1.0)
+module ag_exp2 #(
+  parameter integer ExpFracBits = 19,  // VWidth + OutFracBits + clog2(MaxKeys) + 3: exp fraction
+  parameter integer ExpInWidth  = 44   // AlphaWidth + ScoreWidth: exponent alpha * (max - s)
+) (
+  input  wire [ExpInWidth-1:0] x_i,  // exponent, unsigned, AlphaFracBits fraction bits
+  // exponential, ExpFracBits fraction bits (2^ExpFracBits is 1.0)
+  output wire [ExpFracBits:0]  e_o
 );
-  // Table lookup: T[i] for i = 0 .. 2^5.
-  function [19:0] exp_table;
-    input [5:0] i;
+  localparam integer ExpLutBits   = 5;   // exp table index bits L: the table has 2^L + 1 entries
+  localparam integer ExpIntWidth  = 24;  // ExpInWidth - AlphaFracBits: integer part of the exponent
+  localparam integer ExpRemWidth  = 15;  // max(AlphaFracBits - ExpLutBits, 0): interp. remainder
+  localparam integer ExpStepWidth = 14;  // largest step between neighbouring table entries
+  // Table lookup: T[i] for i = 0 .. 2^ExpLutBits.
+  function [ExpFracBits:0] exp_table;
+    input [ExpLutBits:0] i;
     begin
       case (i)
         6'd0: exp_table = 20'd524288;
@@ -50,31 +59,32 @@ module ag_exp2 (
         6'd30: exp_table = 20'd273750;
         6'd31: exp_table = 20'd267884;
         6'd32: exp_table = 20'd262144;
-        default: exp_table = 20'd0;
+        default: exp_table = {(ExpFracBits+1){1'b0}};
       endcase
     end
   endfunction
 
-  // x = I * 2^20 + f: I is the integer part, the top 5 fraction bits index the table
+  // x = I * 2^AlphaFracBits + f: I is the integer part, the top ExpLutBits fraction bits index the
+  // table
   // and the remaining fraction bits interpolate between neighbouring entries.
-  wire [24-1:0] int_part = x_i[43:20];
-  wire [5:0]    index    = {1'b0, x_i[19:15]};
-  wire [19:0]    t_lo     = exp_table(index);
-  wire [19:0]    t_hi     = exp_table(index + 6'd1);
-  wire [15-1:0] frac_lo  = x_i[15-1:0];
-  // Neighbouring entries differ by less than 2^14 (the generator checks the table).
-  wire [19:0]    step_full = t_lo - t_hi;
-  wire [14-1:0] step      = step_full[14-1:0];
-  wire [19-14:0] unused_step_hi = step_full[19:14];
-  wire [14+15-1:0] slope_full = step * frac_lo;
-  // (T[i] - T[i+1]) * r / 2^15, truncated (docs/softmax.md step 5).
-  wire [14-1:0] slope = slope_full[14+15-1:15];
-  wire [15-1:0] unused_slope_lo = slope_full[15-1:0];
-  wire [19:0]    interp    = t_lo - {6'd0, slope};
+  wire [ExpIntWidth-1:0] int_part = x_i[43:20];
+  wire [ExpLutBits:0]    index    = {1'b0, x_i[19:15]};
+  wire [ExpFracBits:0]    t_lo     = exp_table(index);
+  wire [ExpFracBits:0]    t_hi     = exp_table(index + {{ExpLutBits{1'b0}}, 1'b1});
+  wire [ExpRemWidth-1:0] frac_lo  = x_i[ExpRemWidth-1:0];
+  // Neighbouring entries differ by less than 2^ExpStepWidth (the generator checks the table).
+  wire [ExpFracBits:0]    step_full = t_lo - t_hi;
+  wire [ExpStepWidth-1:0] step      = step_full[ExpStepWidth-1:0];
+  wire [ExpFracBits-ExpStepWidth:0] unused_step_hi = step_full[ExpFracBits:ExpStepWidth];
+  wire [ExpStepWidth+ExpRemWidth-1:0] slope_full = step * frac_lo;
+  // (T[i] - T[i+1]) * r / 2^ExpRemWidth, truncated (docs/softmax.md step 5).
+  wire [ExpStepWidth-1:0] slope = slope_full[ExpStepWidth+ExpRemWidth-1:ExpRemWidth];
+  wire [ExpRemWidth-1:0] unused_slope_lo = slope_full[ExpRemWidth-1:0];
+  wire [ExpFracBits:0]    interp    = t_lo - {{(ExpFracBits+1-ExpStepWidth){1'b0}}, slope};
 
-  // 2^-I: a right shift; beyond 19 places nothing is left.
+  // 2^-I: a right shift; beyond ExpFracBits places nothing is left.
   wire too_small = int_part > 24'd19;
-  assign e_o = too_small ? 20'd0 : interp >> int_part[4:0];
+  assign e_o = too_small ? {(ExpFracBits+1){1'b0}} : interp >> int_part[4:0];
 endmodule
 
 `default_nettype wire

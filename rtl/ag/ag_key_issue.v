@@ -8,42 +8,45 @@
 // (lowest lane index first), so no lane waits for the slowest lane of a group. Keys of the older
 // query context (head) go first; once all of them are issued, free lanes take keys of the other
 // context, so the next query fills the lanes the current one no longer needs.
-module ag_key_issue (
-  input  wire                   head_i,      // older query context
-  input  wire [1:0]             busy_i,      // per context: a query is in it
-  input  wire [4-1:0]        free_i,      // per lane: can take a key at this edge
-  input  wire [7-1:0]      next0_i,     // context 0: first key not yet issued
-  input  wire [7-1:0]      next1_i,     // context 1: first key not yet issued
-  input  wire [7-1:0]      count_i,     // keys in the set (Lk)
-  output reg  [4-1:0]        issue_o,     // per lane: take a key at this edge
-  output reg  [4*6-1:0] key_o,       // per lane: the key to take
-  output reg  [4-1:0]        ctx_o,       // per lane: the context of that key
-  output reg  [7-1:0]      next0_o,     // context 0: next_key after this edge
-  output reg  [7-1:0]      next1_o      // context 1: next_key after this edge
+module ag_key_issue #(
+  parameter integer NumLanes      = 4,  // lanes: bit-serial score lanes
+  parameter integer KeyIndexWidth = 6,  // max(1, clog2(MaxKeys)): key index
+  parameter integer KeyCountWidth = 7   // clog2(MaxKeys + 1): key count 0..MaxKeys
+) (
+  input  wire                              head_i,   // older query context
+  input  wire [1:0]                        busy_i,   // per context: a query is in it
+  input  wire [NumLanes-1:0]               free_i,   // per lane: can take a key at this edge
+  input  wire [KeyCountWidth-1:0]          next0_i,  // context 0: first key not yet issued
+  input  wire [KeyCountWidth-1:0]          next1_i,  // context 1: first key not yet issued
+  input  wire [KeyCountWidth-1:0]          count_i,  // keys in the set (Lk)
+  output reg  [NumLanes-1:0]               issue_o,  // per lane: take a key at this edge
+  output reg  [NumLanes*KeyIndexWidth-1:0] key_o,    // per lane: the key to take
+  output reg  [NumLanes-1:0]               ctx_o,    // per lane: the context of that key
+  output reg  [KeyCountWidth-1:0]          next0_o,  // context 0: next_key after this edge
+  output reg  [KeyCountWidth-1:0]          next1_o   // context 1: next_key after this edge
 );
-  localparam integer NumLanes = 4;
 
-  reg [7-1:0] next_head;
-  reg [7-1:0] next_other;
+  reg [KeyCountWidth-1:0] next_head;
+  reg [KeyCountWidth-1:0] next_other;
   wire busy_head  = head_i ? busy_i[1] : busy_i[0];
   wire busy_other = head_i ? busy_i[0] : busy_i[1];
 
   integer l;
   always @* begin
-    issue_o    = {4{1'b0}};
-    key_o      = {4*6{1'b0}};
-    ctx_o      = {4{1'b0}};
+    issue_o    = {NumLanes{1'b0}};
+    key_o      = {NumLanes*KeyIndexWidth{1'b0}};
+    ctx_o      = {NumLanes{1'b0}};
     next_head  = head_i ? next1_i : next0_i;
     next_other = head_i ? next0_i : next1_i;
     for (l = 0; l < NumLanes; l = l + 1) begin
       if (free_i[l] && busy_head && next_head < count_i) begin
         issue_o[l] = 1'b1;
-        key_o[l*6 +: 6] = next_head[6-1:0];
+        key_o[l*KeyIndexWidth +: KeyIndexWidth] = next_head[KeyIndexWidth-1:0];
         ctx_o[l] = head_i;
         next_head = next_head + 7'd1;
       end else if (free_i[l] && busy_other && next_other < count_i) begin
         issue_o[l] = 1'b1;
-        key_o[l*6 +: 6] = next_other[6-1:0];
+        key_o[l*KeyIndexWidth +: KeyIndexWidth] = next_other[KeyIndexWidth-1:0];
         ctx_o[l] = ~head_i;
         next_other = next_other + 7'd1;
       end

@@ -4,28 +4,34 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-// On-chip key store. A key row arrives element-major (element t at [t*8 +: 8]) and is stored
+// On-chip key store. A key row arrives element-major (element t at [t*KWidth +: KWidth]) and is
+// stored
 // plane-major (bit b of every element together), so that each lane reads the bit plane it needs
 // for its current step as one contiguous slice. One write port, one read port per lane.
-module ag_key_store (
-  input  wire                     clk_i,        // clock
-  input  wire                     rst_ni,       // asynchronous reset, active low
-  input  wire                     k_fire_i,     // a key beat is accepted at this edge
-  input  wire [16*8-1:0]    k_data_i,     // key row, element-major
-  input  wire                     k_last_i,     // the beat is the last key of the set
-  output reg  [7-1:0]        count_o,      // number of keys in the current set
-  output reg                      set_valid_o,  // a complete key set is loaded
-  output wire [6-1:0]        widx_o,       // index the next key beat writes
-  input  wire [4*6-1:0]   rd_key_i,     // per lane: key index
-  input  wire [4*3-1:0]   rd_bit_i,     // per lane: bit plane index b
-  output wire [4*16-1:0]     plane_o       // per lane: bit b of every element of the key
+module ag_key_store #(
+  parameter integer HeadDim       = 16,  // d: elements of a query or key
+  parameter integer KWidth        = 8,   // wk: key element, signed (bit steps per score)
+  parameter integer NumLanes      = 4,   // lanes: bit-serial score lanes
+  parameter integer KeyIndexWidth = 6,   // max(1, clog2(MaxKeys)): key index
+  parameter integer KeyCountWidth = 7,   // clog2(MaxKeys + 1): key count 0..MaxKeys
+  parameter integer BitIndexWidth = 3    // clog2(KWidth): bit plane index
+) (
+  input  wire                              clk_i,        // clock
+  input  wire                              rst_ni,       // asynchronous reset, active low
+  input  wire                              k_fire_i,     // a key beat is accepted at this edge
+  input  wire [HeadDim*KWidth-1:0]         k_data_i,     // key row, element-major
+  input  wire                              k_last_i,     // the beat is the last key of the set
+  output wire [KeyCountWidth-1:0]          count_o,      // number of keys in the current set
+  output wire                              set_valid_o,  // a complete key set is loaded
+  output wire [KeyIndexWidth-1:0]          widx_o,       // index the next key beat writes
+  input  wire [NumLanes*KeyIndexWidth-1:0] rd_key_i,     // per lane: key index
+  input  wire [NumLanes*BitIndexWidth-1:0] rd_bit_i,     // per lane: bit plane index b
+  // per lane: bit b of every element of the key
+  output wire [NumLanes*HeadDim-1:0]       plane_o
 );
-  localparam integer MaxKeys = 64;
-  localparam integer HeadDim = 16;
-  localparam integer KWidth  = 8;
-  localparam integer NumLanes = 4;
+  localparam integer MaxKeys = 64;  // max_keys: keys held on chip
 
-  reg  [HeadDim*KWidth-1:0] mem_q [0:MaxKeys-1];
+  reg [HeadDim*KWidth-1:0] mem_q [0:MaxKeys-1];
   // k_data_i transposed: bit b of element t at [b*HeadDim + t]
   wire [HeadDim*KWidth-1:0] row_planes;
 
@@ -38,31 +44,29 @@ module ag_key_store (
     end
   endgenerate
 
-  // A beat after a complete set starts a new set; beat number MaxKeys ends the set by itself.
-  wire [7-1:0] wr_index = set_valid_o ? 7'd0 : count_o;
-  wire [7-1:0] wr_count = wr_index + 7'd1;
-  assign widx_o = wr_index[6-1:0];
-
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      count_o     <= 7'd0;
-      set_valid_o <= 1'b0;
-    end else if (k_fire_i) begin
-      count_o     <= wr_count;
-      set_valid_o <= k_last_i || wr_count == 7'd64;
-    end
-  end
+  wire [KeyCountWidth-1:0] wr_index;  // the entry this beat writes
+  ag_store_count u_count (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .fire_i  (k_fire_i),
+    .last_i  (k_last_i),
+    .index_o (wr_index),
+    .count_o (count_o),
+    .set_o   (set_valid_o)
+  );
+  assign widx_o = wr_index[KeyIndexWidth-1:0];
 
   always @(posedge clk_i) begin
     if (k_fire_i) begin
       mem_q[widx_o] <= row_planes;
     end
   end
-  wire unused_wr_index = wr_index[7-1];  // the index never reaches MaxKeys
+  wire unused_wr_index = wr_index[KeyCountWidth-1];  // the index never reaches MaxKeys
   generate
     for (l = 0; l < NumLanes; l = l + 1) begin : gen_port
-      wire [HeadDim*KWidth-1:0] row = mem_q[rd_key_i[l*6 +: 6]];
-      assign plane_o[l*HeadDim +: HeadDim] = row[rd_bit_i[l*3 +: 3]*HeadDim +: HeadDim];
+      wire [HeadDim*KWidth-1:0] row = mem_q[rd_key_i[l*KeyIndexWidth +: KeyIndexWidth]];
+      wire [BitIndexWidth-1:0]  bit_sel = rd_bit_i[l*BitIndexWidth +: BitIndexWidth];
+      assign plane_o[l*HeadDim +: HeadDim] = row[bit_sel*HeadDim +: HeadDim];
     end
   endgenerate
 endmodule

@@ -8,47 +8,56 @@
 // over the lanes' result slots, and the end-of-query beat once the query is finished and every slot
 // is empty. The register keeps the beat stable while s_valid_o && !s_ready_i; s_ready_i reaches the
 // grants (and so the lanes' stall logic) combinationally, but never s_valid_o.
-module ag_out_arb (
-  input  wire                  clk_i,       // clock
-  input  wire                  rst_ni,      // asynchronous reset, active low
-  input  wire [4-1:0]       sv_i,        // per lane: result slot full
-  input  wire [4*6-1:0] skey_i,     // per lane: slot key index
-  input  wire [4*20-1:0] sscore_i,    // per lane: slot score
-  input  wire                  eoq_cond_i,  // query done: no key left, no lane active, no slot full
-  input  wire [7-1:0]     kept_i,      // kept keys of the query
-  input  wire [10-1:0]     steps_i,     // bit steps of the query
-  input  wire [31:0]           cycles_i,    // score-phase cycles of the query
-  output reg  [4-1:0]       grant_o,     // per lane: slot moves to the output register now
-  output wire                  eoq_fire_o,  // the end-of-query beat moves to the output register
-  output reg                   s_valid_o,   // result stream
-  input  wire                  s_ready_i,
-  output reg                   s_eoq_o,
-  output reg  [6-1:0]     s_key_o,
-  output reg  [20-1:0]      s_score_o,
-  output reg  [7-1:0]     s_count_o,
-  output reg                   s_empty_o,
-  output reg  [10-1:0]     s_steps_o,
-  output reg  [31:0]           s_cycles_o
+module ag_out_arb #(
+  parameter integer NumLanes      = 4,   // lanes: bit-serial score lanes
+  parameter integer ScoreWidth    = 20,  // QWidth + KWidth + clog2(HeadDim): exact score, signed
+  parameter integer KeyIndexWidth = 6,   // max(1, clog2(MaxKeys)): key index
+  parameter integer KeyCountWidth = 7,   // clog2(MaxKeys + 1): key count 0..MaxKeys
+  parameter integer StepsWidth    = 10,  // clog2(MaxKeys * KWidth + 1): bit steps of a query
+  parameter integer CyclesWidth   = 32   // cycle counters, saturating
+) (
+  input  wire                              clk_i,       // clock
+  input  wire                              rst_ni,      // asynchronous reset, active low
+  input  wire [NumLanes-1:0]               sv_i,        // per lane: result slot full
+  input  wire [NumLanes*KeyIndexWidth-1:0] skey_i,      // per lane: slot key index
+  input  wire [NumLanes*ScoreWidth-1:0]    sscore_i,    // per lane: slot score
+  // query done: no key left, no lane active, no slot full
+  input  wire                              eoq_cond_i,
+  input  wire [KeyCountWidth-1:0]          kept_i,      // kept keys of the query
+  input  wire [StepsWidth-1:0]             steps_i,     // bit steps of the query
+  input  wire [CyclesWidth-1:0]            cycles_i,    // score-phase cycles of the query
+  // per lane: slot moves to the output register now
+  output reg  [NumLanes-1:0]               grant_o,
+  // the end-of-query beat moves to the output register
+  output wire                              eoq_fire_o,
+  output reg                               s_valid_o,   // result stream
+  input  wire                              s_ready_i,
+  output reg                               s_eoq_o,
+  output reg  [KeyIndexWidth-1:0]          s_key_o,
+  output reg  [ScoreWidth-1:0]             s_score_o,
+  output reg  [KeyCountWidth-1:0]          s_count_o,
+  output reg                               s_empty_o,
+  output reg  [StepsWidth-1:0]             s_steps_o,
+  output reg  [CyclesWidth-1:0]            s_cycles_o
 );
-  localparam integer NumLanes = 4;
 
   wire out_load = ~s_valid_o | s_ready_i;
 
-  reg              found;
-  reg [6-1:0] sel_key;
-  reg [20-1:0]  sel_score;
+  reg                     found;
+  reg [KeyIndexWidth-1:0] sel_key;
+  reg [ScoreWidth-1:0]    sel_score;
   integer l;
   always @* begin
-    grant_o   = {4{1'b0}};
+    grant_o   = {NumLanes{1'b0}};
     found     = 1'b0;
-    sel_key   = {6{1'b0}};
-    sel_score = {20{1'b0}};
+    sel_key   = {KeyIndexWidth{1'b0}};
+    sel_score = {ScoreWidth{1'b0}};
     for (l = 0; l < NumLanes; l = l + 1) begin
       if (out_load && sv_i[l] && !found) begin
         grant_o[l] = 1'b1;
         found      = 1'b1;
-        sel_key    = skey_i[l*6 +: 6];
-        sel_score  = sscore_i[l*20 +: 20];
+        sel_key    = skey_i[l*KeyIndexWidth +: KeyIndexWidth];
+        sel_score  = sscore_i[l*ScoreWidth +: ScoreWidth];
       end
     end
   end

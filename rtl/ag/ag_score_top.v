@@ -7,50 +7,64 @@
 // Bit-serial attention score engine, top level (docs/microarchitecture.md).
 //
 // Keys are loaded once per head into the key store; each query then runs over all keys with
-// 4 bit-serial lanes. A lane consumes one key bit plane (sign bit first) per cycle and drops the
+// NumLanes bit-serial lanes. A lane consumes one key bit plane (sign bit first) per cycle and drops
+// the
 // key as soon as the bound table proves its score is below the query's threshold; surviving
 // scores leave on the result stream, followed by one end-of-query beat with the query's kept
 // count, empty flag, bit steps and score-phase cycles.
-//
-// Config: HeadDim=16 QWidth=8 KWidth=8 NumLanes=4 MaxKeys=64 ThresholdSlots=4
-//         AlphaWidth=24 (20 fraction bits) DenseBaseline=0
-module ag_score_top (
+module ag_score_top #(
+  parameter integer HeadDim       = 16,  // d: elements of a query or key
+  parameter integer QWidth        = 8,   // wq: query element, signed
+  parameter integer KWidth        = 8,   // wk: key element, signed (bit steps per score)
+  parameter integer AlphaWidth    = 24,  // alpha_int_bits + alpha_frac_bits: scale register
+  parameter integer ScoreWidth    = 20,  // QWidth + KWidth + clog2(HeadDim): exact score, signed
+  parameter integer CfgDataWidth  = 24,  // max(ThetaWidth, AlphaWidth): configuration data
+  parameter integer CfgAddrWidth  = 3,   // clog2(ThresholdSlots + 1) (1 in the dense baseline)
+  parameter integer KeyIndexWidth = 6,   // max(1, clog2(MaxKeys)): key index
+  parameter integer KeyCountWidth = 7,   // clog2(MaxKeys + 1): key count 0..MaxKeys
+  parameter integer StepsWidth    = 10,  // clog2(MaxKeys * KWidth + 1): bit steps of a query
+  parameter integer SlotWidth     = 2,   // max(1, clog2(ThresholdSlots)): slot index
+  parameter integer CyclesWidth   = 32   // cycle counters, saturating
+) (
   // Clock and reset
-  input  wire          clk_i,             // clock
-  input  wire          rst_ni,            // asynchronous reset, active low
+  input  wire                      clk_i,         // clock
+  input  wire                      rst_ni,        // asynchronous reset, active low
   // Configuration port: address 0 is alpha, 1 + s the threshold of slot s
-  input  wire          cfg_we_i,          // write strobe
-  input  wire [2:0]    cfg_addr_i,        // register address
-  input  wire [23:0]   cfg_wdata_i,       // write data
-  output wire [23:0]   cfg_rdata_o,       // read data of the register at cfg_addr_i
-  // Key load stream: element t of a key at [t*8 +: 8]
-  input  wire          k_valid_i,         // key beat valid
-  output wire          k_ready_o,         // no query buffered or in progress
-  input  wire [127:0]  k_data_i,          // key row
-  input  wire          k_last_i,          // last key of the set
-  // Query stream: element t of a query at [t*8 +: 8]
-  input  wire          q_valid_i,         // query beat valid
-  output wire          q_ready_o,         // key set loaded, buffer free, no key beat
-  input  wire [127:0]  q_data_i,          // query row
-  input  wire [1:0]    q_slot_i,          // threshold slot
+  input  wire                      cfg_we_i,      // write strobe
+  input  wire [CfgAddrWidth-1:0]   cfg_addr_i,    // register address
+  input  wire [CfgDataWidth-1:0]   cfg_wdata_i,   // write data
+  output wire [CfgDataWidth-1:0]   cfg_rdata_o,   // read data of the register at cfg_addr_i
+  // Key load stream: element t of a key at [t*KWidth +: KWidth]
+  input  wire                      k_valid_i,     // key beat valid
+  output wire                      k_ready_o,     // no query buffered or in progress
+  input  wire [HeadDim*KWidth-1:0] k_data_i,      // key row
+  input  wire                      k_last_i,      // last key of the set
+  // Query stream: element t of a query at [t*QWidth +: QWidth]
+  input  wire                      q_valid_i,     // query beat valid
+  output wire                      q_ready_o,     // key set loaded, buffer free, no key beat
+  input  wire [HeadDim*QWidth-1:0] q_data_i,      // query row
+  input  wire [SlotWidth-1:0]      q_slot_i,      // threshold slot
   // Result stream: kept scores of a query, then its end-of-query beat
-  output wire          s_valid_o,         // result beat valid
-  input  wire          s_ready_i,         // result beat accepted
-  output wire          s_eoq_o,           // 1: end-of-query beat, 0: kept score
-  output wire [5:0]    s_key_o,           // kept key index
-  output wire [19:0]   s_score_o,         // exact score, two's complement
-  output wire [6:0]    s_count_o,         // end of query: kept keys
-  output wire          s_empty_o,         // end of query: every key pruned
-  output wire [9:0]    s_steps_o,         // end of query: bit steps (sum of n_ij)
-  output wire [31:0]   s_cycles_o,        // end of query: score-phase cycles
+  output wire                      s_valid_o,     // result beat valid
+  input  wire                      s_ready_i,     // result beat accepted
+  output wire                      s_eoq_o,       // 1: end-of-query beat, 0: kept score
+  output wire [KeyIndexWidth-1:0]  s_key_o,       // kept key index
+  output wire [ScoreWidth-1:0]     s_score_o,     // exact score, two's complement
+  output wire [KeyCountWidth-1:0]  s_count_o,     // end of query: kept keys
+  output wire                      s_empty_o,     // end of query: every key pruned
+  output wire [StepsWidth-1:0]     s_steps_o,     // end of query: bit steps (sum of n_ij)
+  output wire [CyclesWidth-1:0]    s_cycles_o,    // end of query: score-phase cycles
   // To the softmax/xV back-end
-  output wire [23:0]   alpha_o,           // softmax scale register
-  output wire [5:0]    k_widx_o           // index the next key beat writes
+  output wire [AlphaWidth-1:0]     alpha_o,       // softmax scale register
+  output wire [KeyIndexWidth-1:0]  k_widx_o       // index the next key beat writes
 );
-  localparam integer NumLanes = 4;
+  localparam integer NumLanes      = 4;   // lanes: bit-serial score lanes
+  localparam integer ThetaWidth    = 22;  // ScoreWidth + 2: threshold register, signed
+  localparam integer BoundWidth    = 23;  // ScoreWidth + 3: bound table entry, signed
+  localparam integer BitIndexWidth = 3;   // clog2(KWidth): bit plane index
 
   // ---------------------------------------------------------------- configuration registers
-  wire [22-1:0] slot_theta;
+  wire [ThetaWidth-1:0] slot_theta;
   ag_cfg_regs u_cfg_regs (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
@@ -64,11 +78,11 @@ module ag_score_top (
   );
 
   // ---------------------------------------------------------------- key store
-  wire [7-1:0]        key_count;
-  wire                     key_set_valid;
-  wire [NumLanes*6-1:0] lane_key;
-  wire [NumLanes*3-1:0] lane_bit;
-  wire [NumLanes*16-1:0]   lane_plane;
+  wire [KeyCountWidth-1:0]          key_count;
+  wire                              key_set_valid;
+  wire [NumLanes*KeyIndexWidth-1:0] lane_key;
+  wire [NumLanes*BitIndexWidth-1:0] lane_bit;
+  wire [NumLanes*HeadDim-1:0]       lane_plane;
   wire k_fire = k_valid_i & k_ready_o;
 
   ag_key_store u_key_store (
@@ -88,23 +102,23 @@ module ag_score_top (
   // ---------------------------------------------------------------- query buffer and contexts
   // Two query contexts: while the older one (head) finishes its last keys, idle lanes already work
   // on the next query, so lanes do not idle at the end of every query.
-  reg                   qb_valid_q;   // a query waits to enter a context
-  reg [16*8-1:0]  qb_data_q;
-  reg [1:0]             busy_q;       // per context: a query is in it
-  reg                   head_q;       // the older busy context; only its results may leave
-  reg [16*8-1:0]  cq0_q;        // query rows of the contexts
-  reg [16*8-1:0]  cq1_q;
-  reg [7-1:0]      next0_q;      // next key to issue, per context
-  reg [7-1:0]      next1_q;
-  reg [7-1:0]      kept0_q;      // kept keys so far, per context
-  reg [7-1:0]      kept1_q;
-  reg [10-1:0]      steps0_q;     // bit steps so far, per context
-  reg [10-1:0]      steps1_q;
-  reg [31:0]            cycles_q;     // cycles with an active lane since the last end beat
-  reg [22-1:0]       qb_theta_q;   // threshold read when the query was accepted
-  reg [8*23-1:0] tc0_q;        // bound tables of the contexts
-  reg [8*23-1:0] tc1_q;
-  wire [8*23-1:0] table_d;
+  reg                      qb_valid_q;  // a query waits to enter a context
+  reg [HeadDim*QWidth-1:0] qb_data_q;
+  reg [1:0]                busy_q;      // per context: a query is in it
+  reg                      head_q;      // the older busy context; only its results may leave
+  reg [HeadDim*QWidth-1:0] cq0_q;       // query rows of the contexts
+  reg [HeadDim*QWidth-1:0] cq1_q;
+  reg [KeyCountWidth-1:0]  next0_q;     // next key to issue, per context
+  reg [KeyCountWidth-1:0]  next1_q;
+  reg [KeyCountWidth-1:0]  kept0_q;     // kept keys so far, per context
+  reg [KeyCountWidth-1:0]  kept1_q;
+  reg [StepsWidth-1:0]     steps0_q;    // bit steps so far, per context
+  reg [StepsWidth-1:0]     steps1_q;
+  reg [CyclesWidth-1:0]    cycles_q;    // cycles with an active lane since the last end beat
+  reg  [ThetaWidth-1:0]        qb_theta_q;  // threshold read when the query was accepted
+  reg  [KWidth*BoundWidth-1:0] tc0_q;       // bound tables of the contexts
+  reg  [KWidth*BoundWidth-1:0] tc1_q;
+  wire [KWidth*BoundWidth-1:0] table_d;
 
   ag_bound_table u_bound_table (
     .q_i     (qb_data_q),
@@ -126,19 +140,19 @@ module ag_score_top (
   assign q_ready_o = key_set_valid & ~qb_valid_q & ~(k_valid_i & k_ready_o);
 
   // ---------------------------------------------------------------- lanes
-  wire [NumLanes-1:0]          lane_act;
-  wire [NumLanes-1:0]          lane_ctx;
-  wire [NumLanes-1:0]          lane_commit;
-  wire [NumLanes-1:0]          lane_kept;
-  wire [NumLanes-1:0]          lane_free;
-  wire [NumLanes-1:0]          lane_sv;
-  wire [NumLanes-1:0]          lane_sctx;
-  wire [NumLanes-1:0]          lane_issue;
-  wire [NumLanes-1:0]          lane_issue_ctx;
-  wire [NumLanes-1:0]          lane_grant;
-  wire [NumLanes*6-1:0]   lane_issue_key;
-  wire [NumLanes*6-1:0]   lane_skey;
-  wire [NumLanes*20-1:0]    lane_sscore;
+  wire [NumLanes-1:0]               lane_act;
+  wire [NumLanes-1:0]               lane_ctx;
+  wire [NumLanes-1:0]               lane_commit;
+  wire [NumLanes-1:0]               lane_kept;
+  wire [NumLanes-1:0]               lane_free;
+  wire [NumLanes-1:0]               lane_sv;
+  wire [NumLanes-1:0]               lane_sctx;
+  wire [NumLanes-1:0]               lane_issue;
+  wire [NumLanes-1:0]               lane_issue_ctx;
+  wire [NumLanes-1:0]               lane_grant;
+  wire [NumLanes*KeyIndexWidth-1:0] lane_issue_key;
+  wire [NumLanes*KeyIndexWidth-1:0] lane_skey;
+  wire [NumLanes*ScoreWidth-1:0]    lane_sscore;
 
   genvar l;
   generate
@@ -147,9 +161,9 @@ module ag_score_top (
         .clk_i       (clk_i),
         .rst_ni      (rst_ni),
         .issue_i     (lane_issue[l]),
-        .issue_key_i (lane_issue_key[l*6 +: 6]),
+        .issue_key_i (lane_issue_key[l*KeyIndexWidth +: KeyIndexWidth]),
         .issue_ctx_i (lane_issue_ctx[l]),
-        .plane_i     (lane_plane[l*16 +: 16]),
+        .plane_i     (lane_plane[l*HeadDim +: HeadDim]),
         .q0_i        (cq0_q),
         .q1_i        (cq1_q),
         .tc0_i       (tc0_q),
@@ -157,21 +171,21 @@ module ag_score_top (
         .grant_i     (lane_grant[l]),
         .act_o       (lane_act[l]),
         .ctx_o       (lane_ctx[l]),
-        .key_o       (lane_key[l*6 +: 6]),
-        .bit_o       (lane_bit[l*3 +: 3]),
+        .key_o       (lane_key[l*KeyIndexWidth +: KeyIndexWidth]),
+        .bit_o       (lane_bit[l*BitIndexWidth +: BitIndexWidth]),
         .commit_o    (lane_commit[l]),
         .kept_o      (lane_kept[l]),
         .free_o      (lane_free[l]),
         .sv_o        (lane_sv[l]),
         .sctx_o      (lane_sctx[l]),
-        .skey_o      (lane_skey[l*6 +: 6]),
-        .sscore_o    (lane_sscore[l*20 +: 20])
+        .skey_o      (lane_skey[l*KeyIndexWidth +: KeyIndexWidth]),
+        .sscore_o    (lane_sscore[l*ScoreWidth +: ScoreWidth])
       );
     end
   endgenerate
 
-  wire [7-1:0] next0_d;
-  wire [7-1:0] next1_d;
+  wire [KeyCountWidth-1:0] next0_d;
+  wire [KeyCountWidth-1:0] next1_d;
   ag_key_issue u_key_issue (
     .head_i  (head_q),
     .busy_i  (busy_q),
@@ -190,7 +204,7 @@ module ag_score_top (
   // Only the head context's results may leave; the other context's wait in their slots.
   wire [NumLanes-1:0] head_mask = head_q ? lane_ctx : ~lane_ctx;
   wire [NumLanes-1:0] slot_head = head_q ? lane_sctx : ~lane_sctx;
-  wire [7-1:0]   next_head = head_q ? next1_q : next0_q;
+  wire [KeyCountWidth-1:0]   next_head = head_q ? next1_q : next0_q;
   wire                eoq_cond  = busy_head & (next_head == key_count) & ~|(lane_act & head_mask) &
                                   ~|(lane_sv & slot_head);
 
@@ -218,10 +232,10 @@ module ag_score_top (
   );
 
   // ---------------------------------------------------------------- per-context counters
-  reg [10-1:0] steps0_d;
-  reg [10-1:0] steps1_d;
-  reg [7-1:0] kept0_d;
-  reg [7-1:0] kept1_d;
+  reg [StepsWidth-1:0]    steps0_d;
+  reg [StepsWidth-1:0]    steps1_d;
+  reg [KeyCountWidth-1:0] kept0_d;
+  reg [KeyCountWidth-1:0] kept1_d;
   integer c;
   always @* begin
     steps0_d = steps0_q;
@@ -279,7 +293,7 @@ module ag_score_top (
       steps1_q  <= start1 ? 10'd0 : steps1_d;
       if (eoq_fire) begin
         cycles_q <= {31'd0, any_active};
-      end else if (any_active && cycles_q != 32'hffff_ffff) begin
+      end else if (any_active && cycles_q != {CyclesWidth{1'b1}}) begin
         cycles_q <= cycles_q + 32'd1;
       end
     end

@@ -10,117 +10,134 @@
 // ping-pong buffers, tracking the running maximum, so that the next query is collected while the
 // current one is processed. Processing a query with n kept keys: ACC (n + 2 cycles, a 3-stage
 // pipeline: exponent alpha * (max - s); exponential and V row; Z += e, A_c += e * V[c]), DIV
-// (10 cycles: 16 restoring dividers share the divisor 2Z and produce one quotient bit per
+// (QuotientBits cycles: ValueDim restoring dividers share the divisor 2Z and produce one quotient
+// bit per
 // cycle), DONE (the row enters the output register when it is free). An empty query skips ACC
 // and DIV: its row is zero and flagged, no division happens.
-//
-// Config: Dv=16 VWidth=8 OutFracBits=2 ExpFracBits=19 ExpLutBits=4 MaxKeys=64
-module ag_softmax_v (
-  input  wire                   clk_i,        // clock
-  input  wire                   rst_ni,       // asynchronous reset, active low
-  input  wire [24-1:0]       alpha_i,      // softmax scale register, 20 fraction bits
+module ag_softmax_v #(
+  parameter integer ValueDim      = 16,  // dv: elements of a V row
+  parameter integer VWidth        = 8,   // wv: V element, signed
+  parameter integer AlphaWidth    = 24,  // alpha_int_bits + alpha_frac_bits: scale register
+  parameter integer ScoreWidth    = 20,  // QWidth + KWidth + clog2(HeadDim): exact score, signed
+  parameter integer KeyIndexWidth = 6,   // max(1, clog2(MaxKeys)): key index
+  parameter integer KeyCountWidth = 7,   // clog2(MaxKeys + 1): key count 0..MaxKeys
+  parameter integer StepsWidth    = 10,  // clog2(MaxKeys * KWidth + 1): bit steps of a query
+  parameter integer CyclesWidth   = 32,  // cycle counters, saturating
+  parameter integer OutWidth      = 11   // VWidth + OutFracBits + 1: output element, signed
+) (
+  input  wire                  clk_i,    // clock
+  input  wire                  rst_ni,   // asynchronous reset, active low
+  input  wire [AlphaWidth-1:0] alpha_i,  // softmax scale register, AlphaFracBits fraction bits
   // Result stream of the score engine: kept scores of a query, then its end beat.
-  input  wire                   s_valid_i,    // result beat valid
-  output wire                   s_ready_o,    // a collect buffer is open
-  input  wire                   s_eoq_i,      // 1: end-of-query beat
-  input  wire [6-1:0]      s_key_i,      // kept key index
-  input  wire [20-1:0]       s_score_i,    // its exact score, signed
-  input  wire [7-1:0]      s_count_i,    // end beat: kept keys
-  input  wire                   s_empty_i,    // end beat: every key pruned
-  input  wire [10-1:0]      s_steps_i,    // end beat: bit steps
-  input  wire [31:0]            s_cycles_i,   // end beat: score-phase cycles
+  input  wire                     s_valid_i,   // result beat valid
+  output wire                     s_ready_o,   // a collect buffer is open
+  input  wire                     s_eoq_i,     // 1: end-of-query beat
+  input  wire [KeyIndexWidth-1:0] s_key_i,     // kept key index
+  input  wire [ScoreWidth-1:0]    s_score_i,   // its exact score, signed
+  input  wire [KeyCountWidth-1:0] s_count_i,   // end beat: kept keys
+  input  wire                     s_empty_i,   // end beat: every key pruned
+  input  wire [StepsWidth-1:0]    s_steps_i,   // end beat: bit steps
+  input  wire [CyclesWidth-1:0]   s_cycles_i,  // end beat: score-phase cycles
   // Value store read port.
-  output wire [6-1:0]      v_raddr_o,    // key whose V row is needed
-  input  wire [16*8-1:0] v_rdata_i,    // its V row, element c at [c*8 +: 8]
+  output wire [KeyIndexWidth-1:0]   v_raddr_o,  // key whose V row is needed
+  input  wire [ValueDim*VWidth-1:0] v_rdata_i,  // its V row, element c at [c*VWidth +: VWidth]
   // Output stream: one beat per query.
-  output wire                   o_valid_o,    // output beat valid
-  input  wire                   o_ready_i,    // output beat accepted
-  output reg  [16*11-1:0] o_data_o,     // row, element c at [c*11 +: 11], 2 fraction bits
-  output reg                    o_empty_o,    // every key pruned (row is zero)
-  output reg  [7-1:0]      o_count_o,    // kept keys
-  output reg  [10-1:0]      o_steps_o,    // bit steps
-  output reg  [31:0]            o_cycles_o,   // score-phase cycles
-  output reg  [31:0]            o_bcycles_o   // back-end cycles (ACC + DIV + DONE)
+  output wire                         o_valid_o,   // output beat valid
+  input  wire                         o_ready_i,   // output beat accepted
+  // row, element c at [c*OutWidth +: OutWidth], OutFracBits fraction bits
+  output reg  [ValueDim*OutWidth-1:0] o_data_o,
+  output reg                          o_empty_o,   // every key pruned (row is zero)
+  output reg  [KeyCountWidth-1:0]     o_count_o,   // kept keys
+  output reg  [StepsWidth-1:0]        o_steps_o,   // bit steps
+  output reg  [CyclesWidth-1:0]       o_cycles_o,  // score-phase cycles
+  output reg  [CyclesWidth-1:0]       o_bcycles_o  // back-end cycles (ACC + DIV + DONE)
 );
-  localparam integer MaxKeys = 64;
-  localparam integer Dv      = 16;
-  localparam integer VWidth  = 8;
-  localparam integer OWidth  = 11;
-  localparam integer AccW    = 35;
-  localparam integer NumW    = 38;
-  localparam integer QBits   = 10;
+  localparam integer MaxKeys      = 64;  // max_keys: keys held on chip
+  localparam integer OutFracBits  = 2;   // out_frac_bits: fraction bits of an output element
+  localparam integer ExpFracBits  = 19;  // VWidth + OutFracBits + clog2(MaxKeys) + 3: exp fraction
+  localparam integer SumWidth     = 27;  // ExpFracBits + 1 + KeyCountWidth: sum of exponentials Z
+  localparam integer QuotientBits = 10;  // VWidth + OutFracBits: quotient bits (divider cycles)
+  localparam integer DivStepWidth = 4;   // max(1, clog2(QuotientBits)): divider step counter
+  localparam integer AccWidth     = 35;  // SumWidth + VWidth: per-column sum of e * V, signed
+  localparam integer NumWidth     = 38;  // SumWidth + QuotientBits + 1: dividend and remainder
+  localparam integer ProductWidth = 28;  // ExpFracBits + 1 + VWidth: e * V, signed
+  localparam integer ExpInWidth   = 44;  // AlphaWidth + ScoreWidth: exponent alpha * (max - s)
   localparam [1:0] StIdle = 2'd0, StAcc = 2'd1, StDiv = 2'd2, StDone = 2'd3;
+  localparam integer FirstStepI = QuotientBits - 1;  // the divider counts its steps down to 0
+  localparam [DivStepWidth-1:0] FirstStep = FirstStepI[DivStepWidth-1:0];
 
   // ---------------------------------------------------------------- collect buffers
-  reg [6+20-1:0] cb0_mem [0:MaxKeys-1];  // {key, score} entries of buffer 0
-  reg [6+20-1:0] cb1_mem [0:MaxKeys-1];  // and of buffer 1
-  reg                    wr_q;                   // buffer being filled
-  reg                    rd_q;                   // buffer processed next
-  reg [1:0]              full_q;                 // per buffer: closed by an end beat
-  reg [2*7-1:0]     n_q;                    // per buffer: entries written
-  reg [2*20-1:0]      max_q;                  // per buffer: maximum score
-  reg [2*7-1:0]     count_q;                // per buffer: end-beat fields
-  reg [1:0]              empty_q;
-  reg [2*10-1:0]     steps_q;
-  reg [63:0]             cycles_q;
+  reg [KeyIndexWidth+ScoreWidth-1:0] cb0_mem [0:MaxKeys-1];  // {key, score} entries of buffer 0
+  reg [KeyIndexWidth+ScoreWidth-1:0] cb1_mem [0:MaxKeys-1];  // and of buffer 1
+  reg                                wr_q;                   // buffer being filled
+  reg                                rd_q;                   // buffer processed next
+  reg [1:0]                          full_q;                 // per buffer: closed by an end beat
+  reg [2*KeyCountWidth-1:0]          n_q;                    // per buffer: entries written
+  reg [2*ScoreWidth-1:0]             max_q;                  // per buffer: maximum score
+  reg [2*KeyCountWidth-1:0]          count_q;                // per buffer: end-beat fields
+  reg [1:0]                          empty_q;
+  reg [2*StepsWidth-1:0]             steps_q;
+  reg [2*CyclesWidth-1:0]            cycles_q;
 
   assign s_ready_o = ~full_q[wr_q];
   wire s_fire  = s_valid_i & s_ready_o;
   wire s_score_beat = s_fire & ~s_eoq_i;
   wire s_end_beat   = s_fire & s_eoq_i;
 
-  wire [7-1:0]        wr_n   = n_q[wr_q*7 +: 7];
-  wire signed [20-1:0]  wr_max = max_q[wr_q*20 +: 20];
-  wire signed [20-1:0]  s_score = s_score_i;
-  wire [20-1:0] new_max = (wr_n == 7'd0 || s_score > wr_max) ? s_score_i : wr_max;
+  wire [KeyCountWidth-1:0]        wr_n   = n_q[wr_q*KeyCountWidth +: KeyCountWidth];
+  wire signed [ScoreWidth-1:0]  wr_max = max_q[wr_q*ScoreWidth +: ScoreWidth];
+  wire signed [ScoreWidth-1:0]  s_score = s_score_i;
+  wire [ScoreWidth-1:0] new_max =
+      (wr_n == 7'd0 || s_score > wr_max) ? s_score_i : wr_max;
 
   always @(posedge clk_i) begin
-    if (s_score_beat && !wr_q) cb0_mem[wr_n[6-1:0]] <= {s_key_i, s_score_i};
-    if (s_score_beat &&  wr_q) cb1_mem[wr_n[6-1:0]] <= {s_key_i, s_score_i};
+    if (s_score_beat && !wr_q) cb0_mem[wr_n[KeyIndexWidth-1:0]] <= {s_key_i, s_score_i};
+    if (s_score_beat &&  wr_q) cb1_mem[wr_n[KeyIndexWidth-1:0]] <= {s_key_i, s_score_i};
   end
-  wire unused_wr_n = wr_n[7-1];  // at most MaxKeys - 1 when a score is written
+  wire unused_wr_n = wr_n[KeyCountWidth-1];  // at most MaxKeys - 1 when a score is written
 
   // ---------------------------------------------------------------- processing state
-  reg [1:0]              st_q;
-  reg                    buf_q;      // buffer being accumulated
-  reg [7-1:0]       nacc_q;     // its entry count
-  reg [7-1:0]       idx_q;      // next entry to issue
-  reg                    p1_valid_q; // stage 1 -> 2
-  reg [44-1:0]        p1_x_q;
-  reg [6-1:0]       p1_key_q;
-  reg                    p2_valid_q; // stage 2 -> 3
-  reg [19:0]           p2_e_q;
-  reg [16*8-1:0]  p2_v_q;
-  reg [27-1:0]        z_q;        // sum of exponentials
-  reg [16*35-1:0] a_q;        // per column: sum of e * V, signed
-  reg [16*38-1:0]  rem_q;      // per column: division remainder
-  reg [16*10-1:0]  quo_q;      // per column: quotient bits so far
-  reg [4-1:0]       k_q;        // divider step, QBits-1 down to 0
-  reg [7-1:0]       r_count_q;  // the query's end-beat fields
-  reg                    r_empty_q;
-  reg [10-1:0]       r_steps_q;
-  reg [31:0]             r_cycles_q;
-  reg [31:0]             bcyc_q;     // back-end cycles of the query so far
-  reg                    ov_q;       // output register valid
+  reg [1:0]                       st_q;
+  reg                             buf_q;       // buffer being accumulated
+  reg [KeyCountWidth-1:0]         nacc_q;      // its entry count
+  reg [KeyCountWidth-1:0]         idx_q;       // next entry to issue
+  reg                             p1_valid_q;  // stage 1 -> 2
+  reg [ExpInWidth-1:0]            p1_x_q;
+  reg [KeyIndexWidth-1:0]         p1_key_q;
+  reg                             p2_valid_q;  // stage 2 -> 3
+  reg [ExpFracBits:0]             p2_e_q;
+  reg [ValueDim*VWidth-1:0]       p2_v_q;
+  reg [SumWidth-1:0]              z_q;         // sum of exponentials
+  reg [ValueDim*AccWidth-1:0]     a_q;         // per column: sum of e * V, signed
+  reg [ValueDim*NumWidth-1:0]     rem_q;       // per column: division remainder
+  reg [ValueDim*QuotientBits-1:0] quo_q;       // per column: quotient bits so far
+  reg [DivStepWidth-1:0]          k_q;         // divider step, QuotientBits-1 down to 0
+  reg [KeyCountWidth-1:0]         r_count_q;   // the query's end-beat fields
+  reg                             r_empty_q;
+  reg [StepsWidth-1:0]            r_steps_q;
+  reg [CyclesWidth-1:0]           r_cycles_q;
+  reg [CyclesWidth-1:0]           bcyc_q;      // back-end cycles of the query so far
+  reg                             ov_q;        // output register valid
 
   wire out_free = ~ov_q | o_ready_i;
   assign o_valid_o = ov_q;
 
   // Stage 1: read the entry, x = alpha * (max - s).
   wire issue = st_q == StAcc && idx_q < nacc_q;
-  wire [6-1:0] idx = idx_q[6-1:0];
-  wire [6+20-1:0] entry = buf_q ? cb1_mem[idx] : cb0_mem[idx];
-  wire signed [20-1:0] acc_max = max_q[buf_q*20 +: 20];
-  wire signed [20-1:0] entry_score = entry[20-1:0];
-  // max - s lies in [0, 2^20): the sign bit of the wider difference is always 0.
-  wire signed [20:0] gap_full = {acc_max[20-1], acc_max} - {entry_score[20-1], entry_score};
-  wire [20-1:0] gap = gap_full[20-1:0];
-  wire unused_gap_sign = gap_full[20];
-  wire [44-1:0] x = alpha_i * gap;
-  wire unused_idx_top = idx_q[7-1];  // issued entries are below MaxKeys
+  wire [KeyIndexWidth-1:0] idx = idx_q[KeyIndexWidth-1:0];
+  wire [KeyIndexWidth+ScoreWidth-1:0] entry = buf_q ? cb1_mem[idx] : cb0_mem[idx];
+  wire signed [ScoreWidth-1:0] acc_max = max_q[buf_q*ScoreWidth +: ScoreWidth];
+  wire signed [ScoreWidth-1:0] entry_score = entry[ScoreWidth-1:0];
+  // max - s lies in [0, 2^ScoreWidth): the sign bit of the wider difference is always 0.
+  wire signed [ScoreWidth:0] gap_full =
+      {acc_max[ScoreWidth-1], acc_max} - {entry_score[ScoreWidth-1], entry_score};
+  wire [ScoreWidth-1:0] gap = gap_full[ScoreWidth-1:0];
+  wire unused_gap_sign = gap_full[ScoreWidth];
+  wire [ExpInWidth-1:0] x = alpha_i * gap;
+  wire unused_idx_top = idx_q[KeyCountWidth-1];  // issued entries are below MaxKeys
 
   // Stage 2: exponential and V row.
-  wire [19:0] e;
+  wire [ExpFracBits:0] e;
   ag_exp2 u_exp2 (
     .x_i (p1_x_q),
     .e_o (e)
@@ -128,43 +145,46 @@ module ag_softmax_v (
   assign v_raddr_o = p1_key_q;
 
   // Stage 3 and the divider, per column.
-  wire [16*35-1:0] a_next;
-  wire [16*38-1:0]  rem_next;
-  wire [16-1:0]        quo_bit;
-  wire [16*10-1:0]  quo_next;
-  wire [16*11-1:0]  o_row;
-  wire [27-1:0] z_next = z_q + {7'd0, p2_e_q};
+  wire [ValueDim*AccWidth-1:0]     a_next;
+  wire [ValueDim*NumWidth-1:0]     rem_next;
+  wire [ValueDim-1:0]              quo_bit;
+  wire [ValueDim*QuotientBits-1:0] quo_next;
+  wire [ValueDim*OutWidth-1:0]     o_row;
+  wire [SumWidth-1:0] z_next = z_q + {7'd0, p2_e_q};
   // Divisor of step k: 2Z * 2^k.
-  wire [38-1:0] den = {10'd0, z_q, 1'b0} << k_q;
-  wire div_first = k_q == 4'd9;
+  wire [NumWidth-1:0] den = {10'd0, z_q, 1'b0} << k_q;
+  wire div_first = k_q == FirstStep;
 
   genvar c;
   generate
-    for (c = 0; c < Dv; c = c + 1) begin : gen_col
-      wire signed [28-1:0] prod = $signed({1'b0, p2_e_q}) * $signed(p2_v_q[c*VWidth +: VWidth]);
-      wire signed [35-1:0] a_c  = a_q[c*AccW +: AccW];
-      assign a_next[c*AccW +: AccW] = a_c + {{7{prod[28-1]}}, prod};
+    for (c = 0; c < ValueDim; c = c + 1) begin : gen_col
+      wire signed [ProductWidth-1:0] prod =
+          $signed({1'b0, p2_e_q}) * $signed(p2_v_q[c*VWidth +: VWidth]);
+      wire signed [AccWidth-1:0] a_c  = a_q[c*AccWidth +: AccWidth];
+      assign a_next[c*AccWidth +: AccWidth] = a_c + {{KeyCountWidth{prod[ProductWidth-1]}}, prod};
       // Numerator 2|A_c| 2^F_o + Z; |A_c| < 2^(ZW + wv - 1), so its top bit is 0.
-      wire [35-1:0] mag = a_c[35-1] ? -a_c : a_c;
-      wire [38-1:0]  num0 = {mag, 3'd0} + {11'd0, z_q};
-      wire [38-1:0]  num  = div_first ? num0 : rem_q[c*NumW +: NumW];
+      wire [AccWidth-1:0] mag = a_c[AccWidth-1] ? -a_c : a_c;
+      wire [NumWidth-1:0]  num0 = {mag, {(OutFracBits+1){1'b0}}} + {{(QuotientBits+1){1'b0}}, z_q};
+      wire [NumWidth-1:0]  num  = div_first ? num0 : rem_q[c*NumWidth +: NumWidth];
       assign quo_bit[c] = num >= den;
-      assign rem_next[c*NumW +: NumW] = quo_bit[c] ? num - den : num;
-      wire [10-1:0] quo_c = quo_q[c*QBits +: QBits];
-      assign quo_next[c*QBits +: QBits] = {quo_c[10-2:0], quo_bit[c]};
-      wire [11-1:0] pos = {1'b0, quo_c};
-      assign o_row[c*OWidth +: OWidth] = a_c[35-1] ? -pos : pos;
+      assign rem_next[c*NumWidth +: NumWidth] = quo_bit[c] ? num - den : num;
+      wire [QuotientBits-1:0] quo_c = quo_q[c*QuotientBits +: QuotientBits];
+      assign quo_next[c*QuotientBits +: QuotientBits] = {quo_c[QuotientBits-2:0], quo_bit[c]};
+      wire [OutWidth-1:0] pos = {1'b0, quo_c};
+      assign o_row[c*OutWidth +: OutWidth] = a_c[AccWidth-1] ? -pos : pos;
     end
   endgenerate
 
   // ---------------------------------------------------------------- control
   wire start      = st_q == StIdle && full_q[rd_q];
-  wire start_empt = start && (rd_q ? n_q[7 +: 7] : n_q[0 +: 7]) == 7'd0;
+  wire [KeyCountWidth-1:0] rd_n = n_q[rd_q*KeyCountWidth +: KeyCountWidth];
+  wire start_empt = start && rd_n == 7'd0;
   wire last_issue = issue && idx_q == nacc_q - 7'd1;
   wire acc_done   = st_q == StAcc && !issue && !p1_valid_q && p2_valid_q;
   wire div_done   = st_q == StDiv && k_q == 4'd0;
   wire emit       = st_q == StDone && out_free;
-  wire [31:0] bcyc_inc = (bcyc_q == 32'hffffffff) ? bcyc_q : bcyc_q + 32'd1;
+  wire [CyclesWidth-1:0] bcyc_inc =
+      (bcyc_q == {CyclesWidth{1'b1}}) ? bcyc_q : bcyc_q + 32'd1;
   // A buffer is released when its query starts empty or its last entry is read.
   wire release_buf = start_empt | last_issue;
   wire release_sel = start_empt ? rd_q : buf_q;
@@ -174,7 +194,7 @@ module ag_softmax_v (
       wr_q       <= 1'b0;
       rd_q       <= 1'b0;
       full_q     <= 2'b00;
-      n_q        <= {2*7{1'b0}};
+      n_q        <= {2*KeyCountWidth{1'b0}};
       st_q       <= StIdle;
       p1_valid_q <= 1'b0;
       p2_valid_q <= 1'b0;
@@ -183,7 +203,7 @@ module ag_softmax_v (
     end else begin
       // Collect.
       if (s_score_beat) begin
-        n_q[wr_q*7 +: 7] <= wr_n + 7'd1;
+        n_q[wr_q*KeyCountWidth +: KeyCountWidth] <= wr_n + 7'd1;
       end
       if (s_end_beat) begin
         full_q[wr_q] <= 1'b1;
@@ -191,7 +211,7 @@ module ag_softmax_v (
       end
       if (release_buf) begin
         full_q[release_sel]             <= 1'b0;
-        n_q[release_sel*7 +: 7] <= 7'd0;
+        n_q[release_sel*KeyCountWidth +: KeyCountWidth] <= 7'd0;
         rd_q                            <= ~rd_q;
       end
       // Pipeline valids.
@@ -213,36 +233,36 @@ module ag_softmax_v (
   // Data registers (no reset: qualified by the control registers above).
   always @(posedge clk_i) begin
     if (s_score_beat) begin
-      max_q[wr_q*20 +: 20] <= new_max;
+      max_q[wr_q*ScoreWidth +: ScoreWidth] <= new_max;
     end
     if (s_end_beat) begin
-      count_q[wr_q*7 +: 7] <= s_count_i;
+      count_q[wr_q*KeyCountWidth +: KeyCountWidth] <= s_count_i;
       empty_q[wr_q]                  <= s_empty_i;
-      steps_q[wr_q*10 +: 10] <= s_steps_i;
-      cycles_q[wr_q*32 +: 32]        <= s_cycles_i;
+      steps_q[wr_q*StepsWidth +: StepsWidth] <= s_steps_i;
+      cycles_q[wr_q*CyclesWidth +: CyclesWidth]        <= s_cycles_i;
     end
     if (start) begin
       buf_q      <= rd_q;
-      nacc_q     <= rd_q ? n_q[7 +: 7] : n_q[0 +: 7];
+      nacc_q     <= rd_q ? n_q[KeyCountWidth +: KeyCountWidth] : n_q[0 +: KeyCountWidth];
       idx_q      <= 7'd0;
-      z_q        <= {27{1'b0}};
-      a_q        <= {Dv*AccW{1'b0}};
-      quo_q      <= {Dv*QBits{1'b0}};
-      r_count_q  <= count_q[rd_q*7 +: 7];
+      z_q        <= {SumWidth{1'b0}};
+      a_q        <= {ValueDim*AccWidth{1'b0}};
+      quo_q      <= {ValueDim*QuotientBits{1'b0}};
+      r_count_q  <= count_q[rd_q*KeyCountWidth +: KeyCountWidth];
       r_empty_q  <= empty_q[rd_q];
-      r_steps_q  <= steps_q[rd_q*10 +: 10];
-      r_cycles_q <= cycles_q[rd_q*32 +: 32];
+      r_steps_q  <= steps_q[rd_q*StepsWidth +: StepsWidth];
+      r_cycles_q <= cycles_q[rd_q*CyclesWidth +: CyclesWidth];
     end
     if (issue) idx_q <= idx_q + 7'd1;
     p1_x_q   <= x;
-    p1_key_q <= entry[6+20-1:20];
+    p1_key_q <= entry[KeyIndexWidth+ScoreWidth-1:ScoreWidth];
     p2_e_q   <= e;
     p2_v_q   <= v_rdata_i;
     if (st_q == StAcc && p2_valid_q) begin
       z_q <= z_next;
       a_q <= a_next;
     end
-    if (acc_done) k_q <= 4'd9;
+    if (acc_done) k_q <= FirstStep;
     if (st_q == StDiv) begin
       rem_q <= rem_next;
       quo_q <= quo_next;

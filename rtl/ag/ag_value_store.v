@@ -6,17 +6,21 @@
 
 // Value store: the V row of every key of the current set, written on the key beat at the index
 // the key store writes, read combinationally by the softmax back-end.
-module ag_value_store (
-  input  wire                  clk_i,     // clock
-  input  wire                  we_i,      // a key beat is accepted at this edge
-  input  wire [6-1:0]     widx_i,    // index the key store writes
-  input  wire [16*8-1:0] wdata_i,  // V row, element c at [c*8 +: 8]
-  input  wire [6-1:0]     raddr_i,   // key whose V row is read
-  output wire [16*8-1:0] rdata_o   // its V row
+module ag_value_store #(
+  parameter integer ValueDim      = 16,  // dv: elements of a V row
+  parameter integer VWidth        = 8,   // wv: V element, signed
+  parameter integer KeyIndexWidth = 6    // max(1, clog2(MaxKeys)): key index
+) (
+  input  wire                       clk_i,    // clock
+  input  wire                       we_i,     // a key beat is accepted at this edge
+  input  wire [KeyIndexWidth-1:0]   widx_i,   // index the key store writes
+  input  wire [ValueDim*VWidth-1:0] wdata_i,  // V row, element c at [c*VWidth +: VWidth]
+  input  wire [KeyIndexWidth-1:0]   raddr_i,  // key whose V row is read
+  output wire [ValueDim*VWidth-1:0] rdata_o   // its V row
 );
-  localparam integer MaxKeys = 64;
+  localparam integer MaxKeys = 64;  // max_keys: keys held on chip
 
-  reg [16*8-1:0] mem_q [0:MaxKeys-1];
+  reg [ValueDim*VWidth-1:0] mem_q [0:MaxKeys-1];
 
   always @(posedge clk_i) begin
     if (we_i) begin

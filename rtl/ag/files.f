@@ -1,4 +1,5 @@
 ag_cfg_regs.v
+ag_store_count.v
 ag_key_store.v
 ag_bound_table.v
 ag_bs_lane.v
