@@ -220,33 +220,47 @@ std::vector<Port> unit_ports(const core::AttentionConfig& c, const core::Attenti
   return p;
 }
 
-std::vector<HeaderConstant> attention_header(const DesignPlan& d) {
-  const auto k = [&](const char* name, const char* param, const char* comment) {
-    return HeaderConstant{name, d.param(param), comment};
-  };
-  return {
-      k("kHeadDim", "HeadDim", "d"),
-      k("kQWidth", "QWidth", "wq"),
-      k("kKWidth", "KWidth", "wk"),
-      k("kLanes", "NumLanes", "lanes"),
-      k("kMaxKeys", "MaxKeys", "max_keys"),
-      k("kThresholdSlots", "ThresholdSlots", "threshold_slots"),
-      {"kDense", d.flags.at("dense") ? 1 : 0, "dense_baseline"},
-      k("kScoreWidth", "ScoreWidth", "s_score_o"),
-      k("kThetaWidth", "ThetaWidth", "threshold register"),
-      k("kAlphaWidth", "AlphaWidth", "alpha register"),
-      k("kCfgDataWidth", "CfgDataWidth", "cfg_wdata_i / cfg_rdata_o"),
-      k("kCfgAddrWidth", "CfgAddrWidth", "cfg_addr_i"),
-      k("kKeyIndexWidth", "KeyIndexWidth", "s_key_o"),
-      k("kKeyCountWidth", "KeyCountWidth", "s_count_o"),
-      k("kStepsWidth", "StepsWidth", "s_steps_o"),
-      k("kSlotWidth", "SlotWidth", "q_slot_i"),
-      k("kCyclesWidth", "CyclesWidth", "s_cycles_o"),
-      k("kDv", "ValueDim", "dv"),
-      k("kVWidth", "VWidth", "wv"),
-      k("kOutWidth", "OutWidth", "element of o_data_o"),
-      k("kOutFracBits", "OutFracBits", "out_frac_bits"),
-  };
+// A params-header constant: the value of plan parameter `param`, or, for a null `param`, 1 for a
+// dense baseline and 0 otherwise.
+struct HeaderEntry {
+  const char* name;
+  const char* param;
+  const char* comment;
+};
+
+std::vector<HeaderConstant> header_of(const DesignPlan& d, bool dense,
+                                      std::initializer_list<HeaderEntry> entries) {
+  std::vector<HeaderConstant> h;
+  for (const HeaderEntry& e : entries) {
+    h.push_back({e.name, e.param != nullptr ? d.param(e.param) : (dense ? 1 : 0), e.comment});
+  }
+  return h;
+}
+
+std::vector<HeaderConstant> attention_header(const DesignPlan& d, bool dense) {
+  return header_of(d, dense, {
+      {"kHeadDim", "HeadDim", "d"},
+      {"kQWidth", "QWidth", "wq"},
+      {"kKWidth", "KWidth", "wk"},
+      {"kLanes", "NumLanes", "lanes"},
+      {"kMaxKeys", "MaxKeys", "max_keys"},
+      {"kThresholdSlots", "ThresholdSlots", "threshold_slots"},
+      {"kDense", nullptr, "dense_baseline"},
+      {"kScoreWidth", "ScoreWidth", "s_score_o"},
+      {"kThetaWidth", "ThetaWidth", "threshold register"},
+      {"kAlphaWidth", "AlphaWidth", "alpha register"},
+      {"kCfgDataWidth", "CfgDataWidth", "cfg_wdata_i / cfg_rdata_o"},
+      {"kCfgAddrWidth", "CfgAddrWidth", "cfg_addr_i"},
+      {"kKeyIndexWidth", "KeyIndexWidth", "s_key_o"},
+      {"kKeyCountWidth", "KeyCountWidth", "s_count_o"},
+      {"kStepsWidth", "StepsWidth", "s_steps_o"},
+      {"kSlotWidth", "SlotWidth", "q_slot_i"},
+      {"kCyclesWidth", "CyclesWidth", "s_cycles_o"},
+      {"kDv", "ValueDim", "dv"},
+      {"kVWidth", "VWidth", "wv"},
+      {"kOutWidth", "OutWidth", "element of o_data_o"},
+      {"kOutFracBits", "OutFracBits", "out_frac_bits"},
+  });
 }
 
 // ---------------------------------------------------------------- N:M array
@@ -322,27 +336,24 @@ Vars nm_texts(const core::NmConfig& c, const core::NmWidths& w) {
   };
 }
 
-std::vector<HeaderConstant> nm_header(const DesignPlan& d) {
-  const auto k = [&](const char* name, const char* param, const char* comment) {
-    return HeaderConstant{name, d.param(param), comment};
-  };
-  return {
-      k("kRows", "Rows", "rows"),
-      k("kCols", "Cols", "cols"),
-      k("kXWidth", "XWidth", "wx: element of x_data_i"),
-      k("kWWidth", "WWidth", "ww: weight value of a slot"),
-      k("kN", "Slots", "n: slots per column"),
-      k("kM", "GroupSize", "m"),
-      {"kDense", d.config.at("dense_baseline").get<bool>() ? 1 : 0, "dense_baseline"},
-      k("kKPerBeat", "KPerBeat", "KB: x elements per row and beat"),
-      k("kIndexWidth", "IndexWidth", "IW: index bits of a slot (0: no index field)"),
-      k("kSlotWidth", "SlotWidth", "SW: bits of a weight slot"),
-      k("kDepth", "Depth", "D: weight store beats"),
-      k("kAccWidth", "AccWidth", "AW: element of y_data_o"),
-      k("kWBeatWidth", "WBeatWidth", "w_data_i"),
-      k("kXBeatWidth", "XBeatWidth", "x_data_i"),
-      k("kYBeatWidth", "YBeatWidth", "y_data_o"),
-  };
+std::vector<HeaderConstant> nm_header(const DesignPlan& d, bool dense) {
+  return header_of(d, dense, {
+      {"kRows", "Rows", "rows"},
+      {"kCols", "Cols", "cols"},
+      {"kXWidth", "XWidth", "wx: element of x_data_i"},
+      {"kWWidth", "WWidth", "ww: weight value of a slot"},
+      {"kN", "Slots", "n: slots per column"},
+      {"kM", "GroupSize", "m"},
+      {"kDense", nullptr, "dense_baseline"},
+      {"kKPerBeat", "KPerBeat", "KB: x elements per row and beat"},
+      {"kIndexWidth", "IndexWidth", "IW: index bits of a slot (0: no index field)"},
+      {"kSlotWidth", "SlotWidth", "SW: bits of a weight slot"},
+      {"kDepth", "Depth", "D: weight store beats"},
+      {"kAccWidth", "AccWidth", "AW: element of y_data_o"},
+      {"kWBeatWidth", "WBeatWidth", "w_data_i"},
+      {"kXBeatWidth", "XBeatWidth", "x_data_i"},
+      {"kYBeatWidth", "YBeatWidth", "y_data_o"},
+  });
 }
 
 }  // namespace
@@ -384,7 +395,7 @@ AttentionPlan plan_attention(const core::AttentionConfig& c) {
   Vars top = prefix;
   top["port_decls"] = port_decls(d.top_ports);
   d.modules.push_back({"attn_top", top});
-  d.header = attention_header(d);
+  d.header = attention_header(d, c.dense_baseline);
   return a;
 }
 
@@ -411,7 +422,7 @@ NmPlan plan_nm(const core::NmConfig& c) {
   top["xg_ext"] = texts.at("xg_ext");
   d.modules = {{"store_count", prefix}, {"nm_wstore", wstore}, {"nm_pe", pe}, {"nm_array", prefix},
                {"nm_top", top}};
-  d.header = nm_header(d);
+  d.header = nm_header(d, c.dense_baseline);
   return n;
 }
 

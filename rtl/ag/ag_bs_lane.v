@@ -76,8 +76,7 @@ module ag_bs_lane #(
   end
 
   // A = 2*A + c_b * P with c_b = -1 for the sign bit. Before the last step |A| < 2^(ScoreWidth-2),
-  // so
-  // doubling cannot overflow and the top bit of acc_q is a plain sign copy.
+  // so doubling cannot overflow and the top bit of acc_q is a plain sign copy.
   wire [ScoreWidth-1:0] acc_twice = {acc_q[ScoreWidth-2:0], 1'b0};
   wire             unused_acc_top = acc_q[ScoreWidth-1];
   wire [ScoreWidth-1:0] acc_d = (bit_q == SignBit) ? acc_twice - plane_sum : acc_twice + plane_sum;

@@ -4,11 +4,10 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-// Fixed-point base-2 exponential of the softmax back-end (docs/softmax.md, steps 3-6):
-// e = 2^ExpFracBits * 2^(-x / 2^AlphaFracBits) for an exponent x >= 0, from a table of 2^ExpLutBits
-// + 1 entries
-// with linear interpolation, then a right shift by the integer part of x. The table entries are
-// round(2^E * 2^(-i / 2^L)), computed exactly by the generator. Purely combinational.
+// Fixed-point base-2 exponential of the softmax back-end (docs/softmax.md, steps 3-6): e =
+// 2^ExpFracBits * 2^(-x / 2^AlphaFracBits) for an exponent x >= 0, from a table of 2^ExpLutBits + 1
+// entries with linear interpolation, then a right shift by the integer part of x. The table entries
+// are round(2^E * 2^(-i / 2^L)), computed exactly by the generator. Purely combinational.
 module ag_exp2 #(
   parameter integer ExpFracBits = 19,  // VWidth + OutFracBits + clog2(MaxKeys) + 3: exp fraction
   parameter integer ExpInWidth  = 44   // AlphaWidth + ScoreWidth: exponent alpha * (max - s)
@@ -65,8 +64,7 @@ module ag_exp2 #(
   endfunction
 
   // x = I * 2^AlphaFracBits + f: I is the integer part, the top ExpLutBits fraction bits index the
-  // table
-  // and the remaining fraction bits interpolate between neighbouring entries.
+  // table and the remaining fraction bits interpolate between neighbouring entries.
   wire [ExpIntWidth-1:0] int_part = x_i[43:20];
   wire [ExpLutBits:0]    index    = {1'b0, x_i[19:15]};
   wire [ExpFracBits:0]    t_lo     = exp_table(index);

@@ -5,9 +5,8 @@
 `default_nettype none
 
 // On-chip key store. A key row arrives element-major (element t at [t*KWidth +: KWidth]) and is
-// stored
-// plane-major (bit b of every element together), so that each lane reads the bit plane it needs
-// for its current step as one contiguous slice. One write port, one read port per lane.
+// stored plane-major (bit b of every element together), so that each lane reads the bit plane it
+// needs for its current step as one contiguous slice. One write port, one read port per lane.
 module ag_key_store #(
   parameter integer HeadDim       = 16,  // d: elements of a query or key
   parameter integer KWidth        = 8,   // wk: key element, signed (bit steps per score)

@@ -8,10 +8,9 @@
 //
 // Keys are loaded once per head into the key store; each query then runs over all keys with
 // NumLanes bit-serial lanes. A lane consumes one key bit plane (sign bit first) per cycle and drops
-// the
-// key as soon as the bound table proves its score is below the query's threshold; surviving
-// scores leave on the result stream, followed by one end-of-query beat with the query's kept
-// count, empty flag, bit steps and score-phase cycles.
+// the key as soon as the bound table proves its score is below the query's threshold; surviving
+// scores leave on the result stream, followed by one end-of-query beat with the query's kept count,
+// empty flag, bit steps and score-phase cycles.
 module ag_score_top #(
   parameter integer HeadDim       = 16,  // d: elements of a query or key
   parameter integer QWidth        = 8,   // wq: query element, signed

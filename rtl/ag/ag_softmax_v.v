@@ -11,9 +11,8 @@
 // current one is processed. Processing a query with n kept keys: ACC (n + 2 cycles, a 3-stage
 // pipeline: exponent alpha * (max - s); exponential and V row; Z += e, A_c += e * V[c]), DIV
 // (QuotientBits cycles: ValueDim restoring dividers share the divisor 2Z and produce one quotient
-// bit per
-// cycle), DONE (the row enters the output register when it is free). An empty query skips ACC
-// and DIV: its row is zero and flagged, no division happens.
+// bit per cycle), DONE (the row enters the output register when it is free). An empty query skips
+// ACC and DIV: its row is zero and flagged, no division happens.
 module ag_softmax_v #(
   parameter integer ValueDim      = 16,  // dv: elements of a V row
   parameter integer VWidth        = 8,   // wv: V element, signed
