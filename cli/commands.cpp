@@ -79,7 +79,7 @@ void cmd_generate(const std::string& config, const std::string& out) {
                            g.outputs.top, g.config_hash, out);
 }
 
-// N:M workloads: X [rows, k] and W [k, cols], W N:M sparse (SPEC section 2).
+// N:M workloads: X [rows, k] and W [k, cols], W N:M sparse (docs/semantics.md).
 void cmd_nm_workload(const std::string& config, int64_t rows, int64_t k, int64_t cols, uint64_t seed,
                      const std::string& out) {
   const core::NmConfig c = core::load_nm_config(config);

@@ -1,4 +1,4 @@
-// accelgen::cli — `accelgen eval`: one design point, one machine-readable record (SPEC section 3),
+// accelgen::cli — `accelgen eval`: one design point, one machine-readable record (docs/semantics.md),
 // for design-space search: config (flat parameters), hash, tool versions, feasible + reason, area
 // and timing (Yosys/OpenSTA, cached by hash), cycles and attention statistics from the golden
 // cycle model, latency in ns. `--verify` also runs the Verilated RTL and fails if any number

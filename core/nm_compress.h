@@ -1,4 +1,4 @@
-// accelgen::core — N:M compression of a dense integer weight matrix (SPEC section 2) and the
+// accelgen::core — N:M compression of a dense integer weight matrix (docs/semantics.md) and the
 // compressed-weights directory that `accelgen compress` writes (docs/formats.md).
 //
 // Layout and canonical slot rule: docs/nm_array.md "Compressed weight layout". For W [K, C] and a

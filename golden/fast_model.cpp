@@ -54,11 +54,11 @@ void check_inputs(const core::AttentionConfig& c, const core::AttentionWorkload&
   core::validate_workload(w, c, "<workload>");
 }
 
-// ---------------------------------------------------------------- scores (SPEC section 1)
+// ---------------------------------------------------------------- scores (docs/semantics.md)
 
-// sum_t q[t] * (k[t] >> b): the SPEC accumulator A after the top wk - b bits (the arithmetic shift of the
-// two's-complement element is its top bits' signed value). int16 rows padded with zeros to a multiple of 8,
-// so the compiler vectorizes the 32-bit version (used only when no partial sum can leave 31 bits).
+// sum_t q[t] * (k[t] >> b): the accumulator A of docs/semantics.md after the top wk - b bits (the arithmetic
+// shift of the two's-complement element is its top bits' signed value). int16 rows padded with zeros to a
+// multiple of 8, so the compiler vectorizes the 32-bit version (used only when no partial sum can leave 31 bits).
 int32_t dot_shift32(const int16_t* __restrict q, const int16_t* __restrict k, int n, int b) {
 #if defined(__SSE2__)
   // pmaddwd: pairs of 16 x 16-bit products summed into 32 bits (the caller's bound keeps every sum in range)
@@ -348,7 +348,7 @@ void score_rows_narrow(const core::AttentionConfig& cfg, const core::AttentionWo
   }
 }
 
-// Any width: SPEC's bound U_m step by step in 64 bits, stopping at the first U_m < theta.
+// Any width: the bound U_m of docs/semantics.md step by step in 64 bits, stopping at the first U_m < theta.
 void score_rows_wide(const core::AttentionConfig& cfg, const core::AttentionWorkload& w, FastScores& r) {
   const Rows16 rows(w, cfg.d);
   const int dp = rows.dp, wk = cfg.wk, lq = r.lq, lk = r.lk;

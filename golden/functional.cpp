@@ -1,4 +1,4 @@
-// accelgen::golden — bit-exact functional model (SPEC.md section 1), see functional.h.
+// accelgen::golden — bit-exact functional model (docs/semantics.md), see functional.h.
 // May include: core/ and Eigen only.
 #include "golden/functional.h"
 
@@ -54,7 +54,7 @@ KeyResult score_key(const core::IntMatrix& q, Eigen::Index i, const core::IntMat
   if (dense) return {score, wk, true};
 
   const int64_t qp = qpos(q, i);
-  int64_t acc = 0;  // SPEC accumulator A
+  int64_t acc = 0;  // accumulator A of docs/semantics.md
   for (int m = 1; m <= wk; ++m) {
     const int b = wk - m;
     const int64_t c = (b == wk - 1) ? -1 : 1;

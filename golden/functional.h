@@ -1,8 +1,8 @@
 // accelgen::golden — bit-exact functional model of the bit-serial attention score unit.
 //
-// Owns: SPEC.md section 1 "Scores and pruning" and "Bit-serial early termination" for one head: exact scores
+// Owns: docs/semantics.md "Scores and the kept set" to "Early termination and n_ij" for one head: exact scores
 // s_ij, the per-score step count n_ij (first m with U_m < theta, else Wk) and the kept set. Written straight
-// from the SPEC formulas (accumulator A, bound U_m = A*2^b + (2^b-1)*Qpos, c_b = -1 on the sign bit); it
+// from docs/semantics.md (accumulator A, bound U_m = A*2^b + (2^b-1)*Qpos, c_b = -1 on the sign bit); it
 // deliberately does NOT use the shared bound table (tc_b = ceil(T_b/2^b)) of docs/microarchitecture.md, so
 // that the RTL's table formulation is checked against an independent one. May include: core/ and Eigen only.
 #pragma once

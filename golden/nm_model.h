@@ -1,6 +1,6 @@
 // accelgen::golden — golden models of the N:M structured-sparse MAC array.
 //
-// Owns: (1) the functional model of SPEC section 2, Y = X * decompress(W) as an exact int64 Eigen
+// Owns: (1) the functional model of docs/semantics.md, Y = X * decompress(W) as an exact int64 Eigen
 // product; (2) the cycle-accurate, pin-level model of docs/nm_array.md ("One cycle", "Reset") for
 // `<name>_nm_top`: weight store, row-tile sequencer, x register, PE array, accumulators and output
 // buffer; (3) the bit packing of the wide data ports (docs/nm_array.md "Ports"), so a Verilator
@@ -33,7 +33,7 @@ namespace accelgen::golden {
 
 // Y = X * W, exact. Throws std::invalid_argument if the shapes do not chain.
 core::IntMatrix nm_reference(const core::IntMatrix& x, const core::IntMatrix& w);
-// Y = X * decompress(W) (SPEC section 2 on the compressed form).
+// Y = X * decompress(W) (docs/semantics.md, on the compressed form).
 core::IntMatrix nm_functional(const core::IntMatrix& x, const core::NmCompressed& w);
 // True if every sum of k products of wx-bit and ww-bit signed values fits in int64 (so the
 // functional model is exact): k * 2^(wx+ww-2) <= 2^63 - 1. Holds for every legal config.

@@ -1,8 +1,8 @@
-// accelgen::golden — bit-exact functional model of the softmax/xV back-end (SPEC.md section 1 "Softmax and
+// accelgen::golden — bit-exact functional model of the softmax/xV back-end (docs/semantics.md "Softmax and
 // output"), written straight from docs/softmax.md: the exp table, the interpolated fixed-point exponential, the
 // sums Z and A_c and the final rounded division. The RTL must match softmax_row / attention_output bit for bit;
-// attention_output_float is the float64 evaluation of SPEC's formula that the accuracy requirement (every
-// element within 1 LSB) is stated against. May include: core/, Eigen and golden/functional.h only.
+// attention_output_float is the float64 evaluation of docs/semantics.md's formula that the accuracy requirement
+// (every element within 1 LSB) is stated against. May include: core/, Eigen and golden/functional.h only.
 #pragma once
 
 #include <Eigen/Core>
@@ -82,7 +82,7 @@ struct AttentionOutput {
 AttentionOutput attention_output(const ScoreResults& scores, const core::IntMatrix& v, uint64_t alpha_bits,
                                  const SoftmaxFormat& f);
 
-// float64 evaluation of SPEC's formula over the same kept sets with alpha = alpha_bits * 2^-F_a:
+// float64 evaluation of docs/semantics.md's formula over the same kept sets with alpha = alpha_bits * 2^-F_a:
 // p_ij = 2^(alpha * s_ij) / sum_k 2^(alpha * s_ik) (max-subtracted), O = sum_j p_ij V[j][c], returned in units
 // of 2^-F_o and not rounded; empty rows are zero.
 Eigen::MatrixXd attention_output_float(const ScoreResults& scores, const core::IntMatrix& v, uint64_t alpha_bits,

@@ -1,4 +1,4 @@
-// accelgen::tb — the run report of SPEC section 3 as JSON, identical for `sim` and `model` except
+// accelgen::tb — the run report of docs/semantics.md as JSON, identical for `sim` and `model` except
 // for the "simulator" field. docs/reports.md lists every field.
 #pragma once
 

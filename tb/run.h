@@ -67,7 +67,7 @@ RunResult run_dut_only(const core::AttentionConfig& cfg, const core::AttentionWo
 std::optional<Mismatch> compare_outputs(const golden::UnitOutputs& expected,
                                         const golden::UnitOutputs& got, int64_t cycle);
 
-// Checks the delivered results against the functional models (SPEC section 1): every query's kept
+// Checks the delivered results against the functional models (docs/semantics.md): every query's kept
 // count, empty flag and bit steps (golden::score_all) and its output row, element by element
 // (golden::attention_output with the run's alpha). Returns "" when they agree.
 std::string check_functional(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,

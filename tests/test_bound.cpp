@@ -1,7 +1,7 @@
 // The bound-table identity the RTL relies on (docs/microarchitecture.md "The bound table"): for
 // integer A, `A * 2^b < T` holds exactly when `A < ceil(T / 2^b)`, and the hardware computes that
 // ceiling as `-((-T) >>> b)`. Checked exhaustively on a range that includes every sign case, and the
-// table entries against SPEC's bound U_m written out directly.
+// table entries against the bound U_m of docs/semantics.md written out directly.
 #include <gtest/gtest.h>
 
 #include <cstdint>

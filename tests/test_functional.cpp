@@ -1,8 +1,8 @@
-// Tests of accelgen::golden functional model (golden/functional.h) against SPEC.md section 1.
+// Tests of accelgen::golden functional model (golden/functional.h) against docs/semantics.md.
 // Expected values are computed by hand in the comments, or are properties stated independently of the code
 // under test (the bound never underestimates, kept iff score >= theta, ...). Bounds in the property tests
 // come from a brute-force helper that maximizes over every completion of the unprocessed key bits, not from
-// the SPEC recurrence the model uses.
+// the recurrence of docs/semantics.md the model uses.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -133,7 +133,8 @@ TEST(FunctionalScoreAll, SmallHeadTotals) {
 // ---- properties over random inputs ----
 
 // Brute force: the largest score any completion of the unprocessed low `b` bits of every key element can
-// give, with the top (wk - b) bits fixed. U_m must equal this (the SPEC bound is exactly the best case).
+// give, with the top (wk - b) bits fixed. U_m must equal this (the bound of docs/semantics.md is exactly the
+// best case).
 int64_t brute_bound(const core::IntMatrix& q, const core::IntMatrix& k, int b) {
   int64_t bound = 0;
   for (Eigen::Index t = 0; t < q.cols(); ++t) {

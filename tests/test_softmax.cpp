@@ -1,7 +1,7 @@
-// Tests of accelgen::golden softmax/xV back-end (golden/softmax.h) against docs/softmax.md and SPEC.md section 1
+// Tests of accelgen::golden softmax/xV back-end (golden/softmax.h) against docs/softmax.md and docs/semantics.md
 // "Softmax and output". Expected values are worked out by hand in the comments, or come from a float evaluation of
-// SPEC's formula written here with plain loops (ref_row), never from the code under test. Code under test is used
-// only to *choose* adversarial inputs (the sign of each exponential's error) in the stress test.
+// docs/semantics.md's formula written here with plain loops (ref_row), never from the code under test. Code under
+// test is used only to *choose* adversarial inputs (the sign of each exponential's error) in the stress test.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -34,7 +34,7 @@ using Kept = std::vector<std::pair<int, int64_t>>;
 SoftmaxFormat fmt(int fa, int fo, int e, int l, int wv) { return SoftmaxFormat{fa, fo, e, l, wv}; }
 
 
-// Independent float evaluation of SPEC's formula for one query, in units of 2^-F_o (not rounded):
+// Independent float evaluation of docs/semantics.md's formula for one query, in units of 2^-F_o (not rounded):
 // p_j = 2^(alpha*(s_j - m)) / sum_k 2^(alpha*(s_k - m)), O = sum_j p_j V[j][c], alpha = alpha_bits * 2^-Fa.
 // long double throughout (alpha * (m - s) < 2^32 * 2^42 is exact or within 2^-64 relative).
 std::vector<double> ref_row(const Kept& kept, const core::IntMatrix& v, uint64_t alpha_bits, int fa, int fo) {

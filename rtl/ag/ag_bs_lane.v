@@ -6,10 +6,10 @@
 
 // One bit-serial score lane. It takes a key of one of the two query contexts, consumes the key's
 // bit planes sign bit first, one per cycle, and after each step compares the partial score A with
-// that context's shared bound table: A < tc[b] proves the final score is below theta (SPEC section
-// 1), so the key is dropped at once and the lane is free for the next key in the following cycle.
-// A kept score waits in the lane's one-entry result slot until the output arbiter takes it; only a
-// kept score meeting a full slot stalls the lane.
+// that context's shared bound table: A < tc[b] proves the final score is below theta
+// (docs/semantics.md), so the key is dropped at once and the lane is free for the next key in the
+// following cycle. A kept score waits in the lane's one-entry result slot until the output arbiter
+// takes it; only a kept score meeting a full slot stalls the lane.
 module ag_bs_lane #(
   parameter integer HeadDim       = 16,  // d: elements of a query or key
   parameter integer QWidth        = 8,   // wq: query element, signed
@@ -52,7 +52,7 @@ module ag_bs_lane #(
   reg                     ctx_q;
   reg [KeyIndexWidth-1:0] key_q;
   reg [BitIndexWidth-1:0] bit_q;     // b = wk - 1 - (steps done)
-  reg [ScoreWidth-1:0]    acc_q;     // SPEC accumulator A, signed
+  reg [ScoreWidth-1:0]    acc_q;     // accumulator A (docs/semantics.md), signed
   reg                     sv_q;
   reg                     sctx_q;
   reg [KeyIndexWidth-1:0] skey_q;
