@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "cli/area_cmd.h"
 #include "flows/area.h"
+#include "flows/flow_cache.h"
 #include "flows/liberty.h"
 #include "flows/liberty_function.h"
 #include "flows/sta_report.h"
@@ -299,6 +300,40 @@ TEST(StaOutput, ErrorsAndMissingClock) {
   EXPECT_FALSE(noclk.ok);
   EXPECT_NE(noclk.error.find("no clock"), std::string::npos);
   EXPECT_THROW(flows::parse_sta_output("ACCELGEN path clk 1.0 a b\n"), std::runtime_error);  // clock unknown
+}
+
+// ================================================================ the cache entry (area results, simulators)
+
+TEST(FlowCache, EntryIsFilledOnceAndTheLoserOfARaceLeavesNothingBehind) {
+  TempDir root;
+  flows::CacheEntry e(root.path() / "area", "top", "0123abcd");
+  EXPECT_EQ(e.dir(), root.path() / "area" / "top-0123abcd");
+  e.lock();  // creates the root and the lock file
+  EXPECT_TRUE(fs::exists(root.path() / "area" / "top-0123abcd.lock"));
+
+  const fs::path first = e.scratch(".tmp-");
+  EXPECT_EQ(first.parent_path(), e.root());
+  EXPECT_FALSE(fs::exists(first));
+  fs::create_directories(first);
+  std::ofstream(first / "result.json") << "first";
+  e.publish(first);
+  EXPECT_FALSE(fs::exists(first));
+  EXPECT_EQ(read(e.dir() / "result.json"), "first");
+
+  // A second filler of the same key (a concurrent run that lost the race): its work is dropped.
+  flows::CacheEntry again(root.path() / "area", "top", "0123abcd");
+  const fs::path second = again.scratch(".tmp-");
+  fs::create_directories(second);
+  std::ofstream(second / "result.json") << "second";
+  std::ofstream(second / "extra.txt") << "x";
+  again.publish(second);
+  EXPECT_FALSE(fs::exists(second));
+  EXPECT_EQ(read(e.dir() / "result.json"), "first");
+  EXPECT_FALSE(fs::exists(e.dir() / "extra.txt"));
+
+  // A scratch directory left by a killed run is emptied before it is handed out again.
+  fs::create_directories(second / "stale");
+  EXPECT_FALSE(fs::exists(again.scratch(".tmp-")));
 }
 
 // ================================================================ the real flow
