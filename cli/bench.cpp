@@ -88,13 +88,14 @@ nlohmann::json bench_point(const std::string& file, const std::string& kind, con
   if (o.verilator) {
     // The Verilated RTL alone on the same stimulus (the driver reacting to the RTL's outputs): the
     // same cycle count is required, and the speed ratio is what design search gains from the model.
-    const SimBuild b = ensure_simulator(c, default_cache_dir());
+    const flows::SimBuild b = flows::ensure_simulator(c, flows::default_cache_dir());
     const fs::path dir = fs::temp_directory_path() / fmt::format("accelgen-bench-{}-{}", c.name, kind);
     core::write_workload(w, dir.string());
     const fs::path log = dir.string() + ".log";
-    const ProcessResult r = run_process({b.exe.string(), "--config", file, "--workload", dir.string(),
-                                         "--fst", dir.string() + ".fst", "--dut-only"},
-                                        "", log, 600);
+    const flows::ProcessResult r =
+        flows::run_process({b.exe.string(), "--config", file, "--workload", dir.string(), "--fst",
+                            dir.string() + ".fst", "--dut-only"},
+                           "", log, 600);
     std::ifstream in(log);
     std::string word;
     int64_t cycles = 0, total = 0;
@@ -120,11 +121,11 @@ nlohmann::json area_table(const std::vector<std::string>& configs) {
                "| dense fmax MHz |\n|---|---|---|---|---|---|---|\n";
   for (const auto& file : configs) {
     core::AttentionConfig c = core::load_attention_config(file);
-    const AreaResult a = synthesize_area(c, AreaOptions{});
+    const flows::AreaResult a = flows::synthesize_area(c, flows::AreaOptions{});
     c.dense_baseline = true;
-    const AreaResult d = synthesize_area(c, AreaOptions{});
+    const flows::AreaResult d = flows::synthesize_area(c, flows::AreaOptions{});
     const double share = a.feasible && d.feasible ? (a.area_um2 - d.area_um2) / a.area_um2 : 0.0;
-    out.push_back({{"config", c.name}, {"area", to_json(a)}, {"dense_area", to_json(d)},
+    out.push_back({{"config", c.name}, {"area", flows::to_json(a)}, {"dense_area", flows::to_json(d)},
                    {"pruning_logic_share", share}});
     std::cout << fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.3f} | {:.1f} | {:.1f} |\n", c.name,
                              a.area_um2, a.nand2_eq, d.area_um2, share, a.fmax_mhz, d.fmax_mhz);
@@ -194,8 +195,8 @@ nlohmann::json nm_bench_point(const std::string& file, const BenchOptions& o) {
                       {"dense_pe_utilization", d.run.stats.pe_utilization},
                       {"model_cycles_per_s", static_cast<double>(s.run.cycles_simulated) / s.seconds}};
   if (o.area) {
-    const AreaResult a = synthesize_area(gen::generate_nm(c), AreaOptions{});
-    const AreaResult b = synthesize_area(gen::generate_nm(dense), AreaOptions{});
+    const flows::AreaResult a = flows::synthesize_area(gen::generate_nm(c), flows::AreaOptions{});
+    const flows::AreaResult b = flows::synthesize_area(gen::generate_nm(dense), flows::AreaOptions{});
     j["area_um2"] = a.area_um2;
     j["dense_area_um2"] = b.area_um2;
     j["nand2_eq"] = a.nand2_eq;

@@ -14,7 +14,7 @@
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
 #include "core/workload.h"
-#include "flows/area.h"
+#include "cli/area_cmd.h"
 #include "cli/bench.h"
 #include "cli/calibrate_cmd.h"
 #include "cli/compress_cmd.h"
@@ -151,7 +151,7 @@ void cmd_model(const std::string& config, const std::string& workload, const std
 }
 
 // Runs a per-config simulator (attention or N:M: the same command line) and maps its exit status.
-void run_simulator(const SimBuild& b, const std::string& name, const std::string& config,
+void run_simulator(const flows::SimBuild& b, const std::string& name, const std::string& config,
                    const std::string& workload, const std::string& report, const tb::StimulusOptions& stim,
                    std::string fst, const std::string& out_tensor) {
   if (!b.from_cache) std::cerr << fmt::format("built simulator {} in {:.1f} s\n", b.exe.string(), b.build_seconds);
@@ -170,19 +170,20 @@ void run_simulator(const SimBuild& b, const std::string& name, const std::string
     argv.insert(argv.end(), {"--report", report});
   }
   if (!out_tensor.empty()) argv.insert(argv.end(), {"--out-tensor", out_tensor});
-  const ProcessResult r = run_process(argv, "", "", 0);
+  const flows::ProcessResult r = flows::run_process(argv, "", "", 0);
   if (r.exit_code != 0) throw RunFailure{r.exit_code == 2 ? 2 : 1};
 }
 
 void cmd_sim(const std::string& config, std::string workload, const std::string& report,
              const tb::StimulusOptions& stim, std::string cache, const std::string& fst,
              const std::string& thresholds, const std::string& out_tensor) {
-  if (cache.empty()) cache = default_cache_dir().string();
+  if (cache.empty()) cache = flows::default_cache_dir().string();
   if (is_nm_config(config)) {
     if (!thresholds.empty()) throw core::InputError("--thresholds", "applies to attention configs only");
     const core::NmConfig c = core::load_nm_config(config);
     core::load_nm_workload(workload, c);  // bad input fails here, before any build
-    return run_simulator(ensure_simulator(c, cache), c.name, config, workload, report, stim, fst, out_tensor);
+    return run_simulator(flows::ensure_simulator(c, cache), c.name, config, workload, report, stim, fst,
+                         out_tensor);
   }
   const core::AttentionConfig c = core::load_attention_config(config);
   const core::AttentionWorkload w = load_workload(workload, c, thresholds);  // bad input fails here
@@ -193,22 +194,22 @@ void cmd_sim(const std::string& config, std::string workload, const std::string&
     core::write_workload(w, tuned.string());
     workload = tuned.string();
   }
-  run_simulator(ensure_simulator(c, cache), c.name, config, workload, report, stim, fst, out_tensor);
+  run_simulator(flows::ensure_simulator(c, cache), c.name, config, workload, report, stim, fst, out_tensor);
 }
 
 void cmd_lint(const std::string& config, const std::string& work) {
-  std::vector<CheckResult> checks;
+  std::vector<flows::CheckResult> checks;
   if (is_nm_config(config)) {
     const core::NmConfig c = core::load_nm_config(config);
-    checks = portability_checks(c, work.empty() ? fs::temp_directory_path() / ("accelgen-lint-" + core::config_hash(c))
-                                                : fs::path(work));
+    checks = flows::portability_checks(
+        c, work.empty() ? fs::temp_directory_path() / ("accelgen-lint-" + core::config_hash(c)) : fs::path(work));
   } else {
     const core::AttentionConfig c = core::load_attention_config(config);
-    checks = portability_checks(c, work.empty() ? fs::temp_directory_path() / ("accelgen-lint-" + core::config_hash(c))
-                                                : fs::path(work));
+    checks = flows::portability_checks(
+        c, work.empty() ? fs::temp_directory_path() / ("accelgen-lint-" + core::config_hash(c)) : fs::path(work));
   }
   bool ok = true;
-  for (const CheckResult& r : checks) {
+  for (const flows::CheckResult& r : checks) {
     std::cout << fmt::format("{:<15} {}\n", r.tool, r.passed ? "clean" : "FAILED");
     if (!r.passed) {
       std::cout << r.log;

@@ -56,19 +56,20 @@ nlohmann::json raw_config(const std::string& path) {
 
 // Runs a per-config simulator on `workload_dir` and compares its report's numbers with the model's.
 // Returns "" when they agree, else what went wrong.
-std::string verify_with_verilator(const SimBuild& b, const EvalOptions& o, const std::string& hash,
+std::string verify_with_verilator(const flows::SimBuild& b, const EvalOptions& o, const std::string& hash,
                                   const std::function<std::string(const fs::path& dir)>& workload_dir,
                                   const nlohmann::json& model_report) {
   const fs::path dir = fs::temp_directory_path() / fmt::format("accelgen-eval-{}-{}", hash, ::getpid());
   fs::create_directories(dir);
   const std::string wdir = workload_dir(dir);
   const fs::path report = dir / "sim.json";
-  const ProcessResult r = run_process({b.exe.string(), "--config", o.config, "--workload", wdir, "--report",
-                                       report.string(), "--fst", (dir / "mismatch.fst").string()},
-                                      "", dir / "sim.log", 3600);
+  const flows::ProcessResult r =
+      flows::run_process({b.exe.string(), "--config", o.config, "--workload", wdir, "--report",
+                          report.string(), "--fst", (dir / "mismatch.fst").string()},
+                         "", dir / "sim.log", 3600);
   if (r.exit_code != 0) {
     return fmt::format("Verilator run failed (log {}):\n{}", (dir / "sim.log").string(),
-                       tail_file(dir / "sim.log", 10));
+                       flows::tail_file(dir / "sim.log", 10));
   }
   std::ifstream in(report);
   const nlohmann::json sim = nlohmann::json::parse(in);
@@ -81,18 +82,18 @@ std::string verify_with_verilator(const SimBuild& b, const EvalOptions& o, const
 
 // Area, timing and latency of the generated RTL into the record (feasible false on a failed flow).
 void add_area(nlohmann::json& rec, const gen::Outputs& rtl, const EvalOptions& o, int64_t cycles_total) {
-  AreaOptions ao;
+  flows::AreaOptions ao;
   ao.liberty = o.liberty;
   if (!o.area_cache.empty()) ao.cache_root = o.area_cache;
-  const AreaResult a = synthesize_area(rtl, ao);
-  rec["area"] = to_json(a);
+  const flows::AreaResult a = flows::synthesize_area(rtl, ao);
+  rec["area"] = flows::to_json(a);
   rec["tool_versions"] = {{"yosys", a.yosys_version}, {"opensta", a.sta_version}};
   if (!a.feasible) {
     rec["feasible"] = false;
     rec["reason"] = "synthesis: " + a.reason;
   } else if (a.timing_available) {
     rec["fmax_mhz"] = a.fmax_mhz;
-    rec["latency_ns"] = latency_ns(static_cast<double>(cycles_total), a.fmax_mhz);
+    rec["latency_ns"] = flows::latency_ns(static_cast<double>(cycles_total), a.fmax_mhz);
   }
 }
 
@@ -126,7 +127,7 @@ void evaluate_attention(const EvalOptions& o, nlohmann::json& rec) {
   if (o.area) add_area(rec, gen::generate(c), o, run.cycles_total);
   if (o.verify) {
     const std::string problem = verify_with_verilator(
-        ensure_simulator(c, default_cache_dir()), o, core::config_hash(c),
+        flows::ensure_simulator(c, flows::default_cache_dir()), o, core::config_hash(c),
         [&](const fs::path& dir) {  // the workload as evaluated (learned thresholds applied)
           core::write_workload(w, (dir / "workload").string());
           return (dir / "workload").string();
@@ -169,8 +170,9 @@ void evaluate_nm(const EvalOptions& o, nlohmann::json& rec) {
   rec["reason"] = "";
   if (o.area) add_area(rec, gen::generate_nm(c), o, run.stats.cycles);
   if (o.verify) {
-    const std::string problem = verify_with_verilator(ensure_simulator(c, default_cache_dir()), o, core::config_hash(c),
-                                                      [&](const fs::path&) { return o.workload; }, report);
+    const std::string problem =
+        verify_with_verilator(flows::ensure_simulator(c, flows::default_cache_dir()), o, core::config_hash(c),
+                              [&](const fs::path&) { return o.workload; }, report);
     rec["verified"] = problem.empty();
     if (!problem.empty()) throw std::runtime_error(problem);
   }

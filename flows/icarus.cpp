@@ -228,7 +228,7 @@ IcarusResult run_icarus_replay(const std::string& tb_text, const std::vector<gen
   const std::string repro = fmt::format("reproduce: cd {} && {} && {} +vcd\n", work.string(),
                                         join_command(compile), join_command(run));
 
-  const cli::ProcessResult c = cli::run_process(compile, work, work / "iverilog.log", 300);
+  const flows::ProcessResult c = flows::run_process(compile, work, work / "iverilog.log", 300);
   const std::string clog = read_text(work / "iverilog.log");
   if (!c.started || c.exit_code != 0 || !clog.empty()) {
     // Clean means exit 0 and nothing printed: the RTL passes `iverilog -g2005 -Wall`, so any
@@ -238,7 +238,7 @@ IcarusResult run_icarus_replay(const std::string& tb_text, const std::vector<gen
     return r;
   }
 
-  const cli::ProcessResult v = cli::run_process(run, work, work / "vvp.log", 1800);
+  const flows::ProcessResult v = flows::run_process(run, work, work / "vvp.log", 1800);
   const std::string vlog = read_text(work / "vvp.log");
   r.log = vlog;
 

@@ -1,11 +1,6 @@
 #include "flows/simbuild.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -14,11 +9,12 @@
 
 #include "core/atomic_dir.h"
 #include "core/hash.h"
+#include "flows/flow_cache.h"
 #include "flows/subprocess.h"
 #include "gen/generator.h"
 #include "gen/nm_generator.h"
 
-namespace accelgen::cli {
+namespace accelgen::flows {
 
 namespace fs = std::filesystem;
 
@@ -119,30 +115,7 @@ void build_into(const gen::Outputs& o, SimKind kind, const fs::path& dir) {
   run_step(compile, dir, dir / "compile.log", "Compiling the testbench");
 }
 
-// An exclusive flock(2) on a lock file, released when the object goes away.
-class BuildLock {
- public:
-  explicit BuildLock(const fs::path& path) : fd_(::open(path.c_str(), O_CREAT | O_RDWR, 0644)) {
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~BuildLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
-  }
-  BuildLock(const BuildLock&) = delete;
-  BuildLock& operator=(const BuildLock&) = delete;
-
- private:
-  int fd_;
-};
-
 }  // namespace
-
-fs::path default_cache_dir() {
-  if (const char* env = std::getenv("ACCELGEN_CACHE"); env && *env) return env;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "accelgen";
-  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache/accelgen";
-  return fs::temp_directory_path() / "accelgen-cache";
-}
 
 SimBuild ensure_simulator(const core::AttentionConfig& c, const fs::path& cache_root) {
   return ensure_simulator(gen::generate(c), c.name, cache_root);
@@ -155,25 +128,23 @@ SimBuild ensure_simulator(const core::NmConfig& c, const fs::path& cache_root) {
 SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const fs::path& cache_root_given,
                           SimKind kind) {
   // Absolute: the build runs Verilator and the compiler in other working directories.
-  const fs::path cache_root = fs::absolute(cache_root_given);
-  const fs::path dir = cache_root / fmt::format("{}-{}", name, cache_key(o, kind));
+  CacheEntry entry(fs::absolute(cache_root_given), name, cache_key(o, kind));
+  const fs::path& dir = entry.dir();
   SimBuild b;
   b.exe = dir / "simv";
   if (fs::exists(b.exe)) {
     b.from_cache = true;
     return b;
   }
-  fs::create_directories(cache_root);
   // One builder per key: a concurrent run of the same config (ctest -j) waits here and then finds
   // the finished simulator instead of building it a second time.
-  const BuildLock lock(cache_root / (dir.filename().string() + ".lock"));
+  entry.lock();
   if (fs::exists(b.exe)) {
     b.from_cache = true;
     return b;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const fs::path tmp = cache_root / fmt::format(".build-{}-{}", dir.filename().string(), ::getpid());
-  fs::remove_all(tmp);
+  const fs::path tmp = entry.scratch(".build-");
   try {
     build_into(o, kind, tmp);
   } catch (...) {
@@ -183,9 +154,7 @@ SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const 
     fs::rename(tmp, dir.string() + ".failed", ec);
     throw;
   }
-  std::error_code ec;
-  fs::rename(tmp, dir, ec);
-  if (ec) fs::remove_all(tmp, ec);  // a concurrent build of the same key won the race: use it
+  entry.publish(tmp);  // if a concurrent build of the same key won the race, its simulator is used
   b.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return b;
 }
@@ -222,4 +191,4 @@ std::vector<CheckResult> portability_checks(const gen::Outputs& o, const fs::pat
   };
 }
 
-}  // namespace accelgen::cli
+}  // namespace accelgen::flows

@@ -1,4 +1,4 @@
-// accelgen::cli — builds (or finds in the cache) the per-config Verilator simulator, and runs the
+// accelgen::flows — builds (or finds in the cache) the per-config Verilator simulator, and runs the
 // portability checks (lint, Icarus, Yosys) on generated RTL.
 //
 // The simulator of a config is keyed by a hash of the generated RTL and of the testbench toolkit
@@ -13,12 +13,10 @@
 
 #include "core/config.h"
 #include "core/nm_config.h"
+#include "flows/flow_cache.h"  // default_cache_dir
 #include "gen/generator.h"
 
-namespace accelgen::cli {
-
-// $ACCELGEN_CACHE, else $XDG_CACHE_HOME/accelgen, else ~/.cache/accelgen.
-std::filesystem::path default_cache_dir();
+namespace accelgen::flows {
 
 struct SimBuild {
   std::filesystem::path exe;
@@ -53,4 +51,4 @@ std::vector<CheckResult> portability_checks(const core::NmConfig& c,
 // The same on already generated outputs (written into `work`).
 std::vector<CheckResult> portability_checks(const gen::Outputs& o, const std::filesystem::path& work);
 
-}  // namespace accelgen::cli
+}  // namespace accelgen::flows

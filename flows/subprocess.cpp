@@ -10,7 +10,7 @@
 #include <fstream>
 #include <thread>
 
-namespace accelgen::cli {
+namespace accelgen::flows {
 
 ProcessResult run_process(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                           const std::filesystem::path& log, int timeout_s) {
@@ -66,4 +66,4 @@ std::string tail_file(const std::filesystem::path& path, int max_lines) {
   return out;
 }
 
-}  // namespace accelgen::cli
+}  // namespace accelgen::flows

@@ -1,4 +1,4 @@
-// accelgen::cli — run an external tool (Verilator, the compiler, Yosys, Icarus, a built simulator)
+// accelgen::flows — run an external tool (Verilator, the compiler, Yosys, Icarus, a built simulator)
 // as a child process from an argument vector: no shell, so no quoting of user paths. Output goes to a
 // log file (or is inherited), and a time limit kills the whole process group.
 #pragma once
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace accelgen::cli {
+namespace accelgen::flows {
 
 struct ProcessResult {
   int exit_code = -1;      // exit status, or -1 if killed by a signal
@@ -22,4 +22,4 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::files
 // Last `max_lines` lines of a text file (for error messages pointing at a tool's log).
 std::string tail_file(const std::filesystem::path& path, int max_lines);
 
-}  // namespace accelgen::cli
+}  // namespace accelgen::flows

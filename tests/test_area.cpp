@@ -16,13 +16,19 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "cli/area_cmd.h"
 #include "flows/area.h"
+#include "flows/flow_cache.h"
+#include "flows/liberty.h"
+#include "flows/liberty_function.h"
+#include "flows/sta_report.h"
+#include "flows/yosys_stat.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace accelgen;
-using cli::AreaOptions;
-using cli::AreaResult;
+using flows::AreaOptions;
+using flows::AreaResult;
 
 namespace {
 
@@ -40,17 +46,17 @@ std::string read(const fs::path& p) {
 }
 
 
-const cli::LibertyInfo& osu() {
-  static const cli::LibertyInfo lib = [] {
-    const fs::path p = cli::default_liberty_path();
+const flows::LibertyInfo& osu() {
+  static const flows::LibertyInfo lib = [] {
+    const fs::path p = flows::default_liberty_path();
     if (!fs::exists(p)) ADD_FAILURE() << "default liberty " << p << " missing: run ./setup.sh";
-    return cli::parse_liberty(fs::exists(p) ? read(p) : "library(missing) { }");
+    return flows::parse_liberty(fs::exists(p) ? read(p) : "library(missing) { }");
   }();
   return lib;
 }
 
-const cli::LibertyInfo& ge() {
-  static const cli::LibertyInfo lib = cli::parse_liberty(read(kSrc / "constraints/ge_area.lib"));
+const flows::LibertyInfo& ge() {
+  static const flows::LibertyInfo lib = flows::parse_liberty(read(kSrc / "constraints/ge_area.lib"));
   return lib;
 }
 
@@ -70,7 +76,7 @@ core::AttentionConfig tiny_config() {
   return c;
 }
 
-const cli::ModuleArea* module(const AreaResult& r, const std::string& name) {
+const flows::ModuleArea* module(const AreaResult& r, const std::string& name) {
   for (const auto& m : r.modules)
     if (m.name == name) return &m;
   return nullptr;
@@ -99,7 +105,7 @@ void expect_consistent(const AreaResult& r, double nand2_area) {
 
 TEST(Liberty, FunctionEvaluator) {
   auto f = [](const std::string& fn, bool a, bool b) {
-    return cli::eval_liberty_function(fn, {{"A", a}, {"B", b}, {"S", b}});
+    return flows::eval_liberty_function(fn, {{"A", a}, {"B", b}, {"S", b}});
   };
   for (bool a : {false, true}) {
     for (bool b : {false, true}) {
@@ -112,8 +118,8 @@ TEST(Liberty, FunctionEvaluator) {
       EXPECT_EQ(f("1", a, b), true);
     }
   }
-  EXPECT_THROW(cli::eval_liberty_function("(A", {{"A", true}}), std::runtime_error);
-  EXPECT_THROW(cli::eval_liberty_function("A & C", {{"A", true}}), std::runtime_error);
+  EXPECT_THROW(flows::eval_liberty_function("(A", {{"A", true}}), std::runtime_error);
+  EXPECT_THROW(flows::eval_liberty_function("A & C", {{"A", true}}), std::runtime_error);
 }
 
 TEST(Liberty, Osu018) {
@@ -150,16 +156,16 @@ TEST(Liberty, GeAreaHasDifferentCellNames) {
 }
 
 TEST(Liberty, SyntaxErrorsThrow) {
-  EXPECT_THROW(cli::parse_liberty(""), std::runtime_error);
-  EXPECT_THROW(cli::parse_liberty("library(x) { cell (A) { area : 1; "), std::runtime_error);
-  EXPECT_THROW(cli::parse_liberty("cell (A) { }"), std::runtime_error);
-  EXPECT_THROW(cli::parse_liberty("library(x) { cell (A) { area : big; } }"), std::runtime_error);
+  EXPECT_THROW(flows::parse_liberty(""), std::runtime_error);
+  EXPECT_THROW(flows::parse_liberty("library(x) { cell (A) { area : 1; "), std::runtime_error);
+  EXPECT_THROW(flows::parse_liberty("cell (A) { }"), std::runtime_error);
+  EXPECT_THROW(flows::parse_liberty("library(x) { cell (A) { area : big; } }"), std::runtime_error);
 }
 
 // ================================================================ Yosys stat parser on recorded output
 
 TEST(YosysStat, RecordedOsu018Hierarchy) {
-  const auto st = cli::parse_yosys_stat(read(kFixtures / "stat_osu018_small.txt"));
+  const auto st = flows::parse_yosys_stat(read(kFixtures / "stat_osu018_small.txt"));
   ASSERT_EQ(st.modules.size(), 7u);
   EXPECT_EQ(st.modules.front().name, "sm_bound_table");
   EXPECT_EQ(st.modules.back().name, "sm_score_top");
@@ -179,7 +185,7 @@ TEST(YosysStat, RecordedOsu018Hierarchy) {
   EXPECT_EQ(top.cell_types.at("sm_bs_lane"), 2);
   EXPECT_EQ(top.unknown_area.size(), 6u);  // the six submodule types
 
-  const AreaResult r = cli::summarize_area(st, osu(), "sm_score_top");
+  const AreaResult r = flows::summarize_area(st, osu(), "sm_score_top");
   ASSERT_TRUE(r.feasible) << r.reason;
   // Hand-read: 21493 + 2 x 26567 + 17816 + 4097 + 36021 + 12434 + 61339.
   EXPECT_DOUBLE_EQ(r.area_um2, 206334.0);
@@ -199,12 +205,12 @@ TEST(YosysStat, RecordedOsu018Hierarchy) {
 }
 
 TEST(YosysStat, RecordedGeArea) {
-  const auto st = cli::parse_yosys_stat(read(kFixtures / "stat_ge_area_small.txt"));
+  const auto st = flows::parse_yosys_stat(read(kFixtures / "stat_ge_area_small.txt"));
   ASSERT_EQ(st.modules.size(), 7u);
   EXPECT_NEAR(st.top_area, 9032.9618, 1e-9);
   EXPECT_EQ(st.top_cells, 3945);
   EXPECT_EQ(st.modules[0].cell_types.at("GE_BUF"), 17);
-  const AreaResult r = cli::summarize_area(st, ge(), "sm_score_top");
+  const AreaResult r = flows::summarize_area(st, ge(), "sm_score_top");
   ASSERT_TRUE(r.feasible) << r.reason;
   EXPECT_NEAR(r.area_um2, 9032.9618, 1e-4);
   EXPECT_NEAR(r.nand2_eq, r.area_um2, 1e-9);  // GE_NAND2 has area 1
@@ -216,12 +222,12 @@ TEST(YosysStat, RecordedGeArea) {
 }
 
 TEST(YosysStat, RecordedSingleModuleHasNoHierarchySection) {
-  const auto st = cli::parse_yosys_stat(read(kFixtures / "stat_osu018_single_module.txt"));
+  const auto st = flows::parse_yosys_stat(read(kFixtures / "stat_osu018_single_module.txt"));
   ASSERT_EQ(st.modules.size(), 1u);
   EXPECT_EQ(st.top, "");
   EXPECT_EQ(st.top_area, -1);
   EXPECT_EQ(st.modules[0].num_cells, 164);
-  const AreaResult r = cli::summarize_area(st, osu(), "sm_key_issue");
+  const AreaResult r = flows::summarize_area(st, osu(), "sm_key_issue");
   ASSERT_TRUE(r.feasible) << r.reason;
   EXPECT_DOUBLE_EQ(r.area_um2, 5626.0);
   EXPECT_EQ(r.cells, 164);
@@ -236,37 +242,37 @@ TEST(YosysStat, FormatChangesFailLoudly) {
     EXPECT_NE(p, std::string::npos) << from;
     return p == std::string::npos ? t : t.replace(p, from.size(), to);
   };
-  EXPECT_THROW(cli::parse_yosys_stat(""), std::runtime_error);
-  EXPECT_THROW(cli::parse_yosys_stat("Printing statistics.\n"), std::runtime_error);
+  EXPECT_THROW(flows::parse_yosys_stat(""), std::runtime_error);
+  EXPECT_THROW(flows::parse_yosys_stat("Printing statistics.\n"), std::runtime_error);
   // A renamed area line.
-  EXPECT_THROW(cli::parse_yosys_stat(
+  EXPECT_THROW(flows::parse_yosys_stat(
                    replaced("Chip area for module '\\sm_bs_lane'", "Chip area of module '\\sm_bs_lane'")),
                std::runtime_error);
   // A cell line with an extra (area) column, as newer Yosys prints: the type counts no longer add up.
-  EXPECT_THROW(cli::parse_yosys_stat(replaced("     DFFPOSX1                       37\n",
+  EXPECT_THROW(flows::parse_yosys_stat(replaced("     DFFPOSX1                       37\n",
                                               "     DFFPOSX1                       37   3552.000\n")),
                std::runtime_error);
   // Module areas that include their submodules: the total no longer matches.
-  EXPECT_THROW(cli::summarize_area(cli::parse_yosys_stat(replaced("'\\sm_score_top': 61339.000000",
+  EXPECT_THROW(flows::summarize_area(flows::parse_yosys_stat(replaced("'\\sm_score_top': 61339.000000",
                                                                   "'\\sm_score_top': 206334.000000")),
                                    osu(), "sm_score_top"),
                std::runtime_error);
   // An area that disagrees with the liberty's cell areas.
-  EXPECT_THROW(cli::summarize_area(cli::parse_yosys_stat(replaced("26567.000000", "26568.000000")), osu(),
+  EXPECT_THROW(flows::summarize_area(flows::parse_yosys_stat(replaced("26567.000000", "26568.000000")), osu(),
                                    "sm_score_top"),
                std::runtime_error);
   // Another top module than expected.
-  EXPECT_THROW(cli::summarize_area(cli::parse_yosys_stat(text), osu(), "other_top"), std::runtime_error);
+  EXPECT_THROW(flows::summarize_area(flows::parse_yosys_stat(text), osu(), "other_top"), std::runtime_error);
 }
 
 TEST(YosysStat, RecordedUnmappedLatchIsInfeasible) {
   // tests/data/yosys/latchy.v through flows/area.ys: dfflibmap maps no latches, so two $_DLATCH_P_
   // stay generic and have no area.
-  const auto st = cli::parse_yosys_stat(read(kFixtures / "stat_osu018_unmapped_latch.txt"));
+  const auto st = flows::parse_yosys_stat(read(kFixtures / "stat_osu018_unmapped_latch.txt"));
   ASSERT_EQ(st.modules.size(), 1u);
   EXPECT_EQ(st.modules[0].unknown_area, std::vector<std::string>{"$_DLATCH_P_"});
   EXPECT_DOUBLE_EQ(st.modules[0].area, 304.0);  // 2 x DFFPOSX1 (96) + 2 x XOR2X1 (56)
-  const AreaResult r = cli::summarize_area(st, osu(), "latchy");
+  const AreaResult r = flows::summarize_area(st, osu(), "latchy");
   EXPECT_FALSE(r.feasible);
   EXPECT_NE(r.reason.find("has no cell for: $_DLATCH_P_ x 2"), std::string::npos) << r.reason;
   EXPECT_EQ(r.flops, 2);
@@ -275,7 +281,7 @@ TEST(YosysStat, RecordedUnmappedLatchIsInfeasible) {
 // ================================================================ OpenSTA output parser
 
 TEST(StaOutput, RecordedRun) {
-  const auto s = cli::parse_sta_output(read(kSrc / "tests/data/opensta/sta_osu018_small.log"));
+  const auto s = flows::parse_sta_output(read(kSrc / "tests/data/opensta/sta_osu018_small.log"));
   ASSERT_TRUE(s.ok) << s.error;
   EXPECT_EQ(s.clock, "clk");
   EXPECT_DOUBLE_EQ(s.period_ns, 10.0);
@@ -285,15 +291,49 @@ TEST(StaOutput, RecordedRun) {
 }
 
 TEST(StaOutput, ErrorsAndMissingClock) {
-  const auto err = cli::parse_sta_output(
+  const auto err = flows::parse_sta_output(
       "Error: netlist.v, line 3624 syntax error, unexpected '{', expecting ID.\nACCELGEN clock clk 10.0\n"
       "ACCELGEN path clk 1.0 a/Q b/D\n");
   EXPECT_FALSE(err.ok);
   EXPECT_NE(err.error.find("syntax error"), std::string::npos);
-  const auto noclk = cli::parse_sta_output("Warning: no clocks\n");
+  const auto noclk = flows::parse_sta_output("Warning: no clocks\n");
   EXPECT_FALSE(noclk.ok);
   EXPECT_NE(noclk.error.find("no clock"), std::string::npos);
-  EXPECT_THROW(cli::parse_sta_output("ACCELGEN path clk 1.0 a b\n"), std::runtime_error);  // clock unknown
+  EXPECT_THROW(flows::parse_sta_output("ACCELGEN path clk 1.0 a b\n"), std::runtime_error);  // clock unknown
+}
+
+// ================================================================ the cache entry (area results, simulators)
+
+TEST(FlowCache, EntryIsFilledOnceAndTheLoserOfARaceLeavesNothingBehind) {
+  TempDir root;
+  flows::CacheEntry e(root.path() / "area", "top", "0123abcd");
+  EXPECT_EQ(e.dir(), root.path() / "area" / "top-0123abcd");
+  e.lock();  // creates the root and the lock file
+  EXPECT_TRUE(fs::exists(root.path() / "area" / "top-0123abcd.lock"));
+
+  const fs::path first = e.scratch(".tmp-");
+  EXPECT_EQ(first.parent_path(), e.root());
+  EXPECT_FALSE(fs::exists(first));
+  fs::create_directories(first);
+  std::ofstream(first / "result.json") << "first";
+  e.publish(first);
+  EXPECT_FALSE(fs::exists(first));
+  EXPECT_EQ(read(e.dir() / "result.json"), "first");
+
+  // A second filler of the same key (a concurrent run that lost the race): its work is dropped.
+  flows::CacheEntry again(root.path() / "area", "top", "0123abcd");
+  const fs::path second = again.scratch(".tmp-");
+  fs::create_directories(second);
+  std::ofstream(second / "result.json") << "second";
+  std::ofstream(second / "extra.txt") << "x";
+  again.publish(second);
+  EXPECT_FALSE(fs::exists(second));
+  EXPECT_EQ(read(e.dir() / "result.json"), "first");
+  EXPECT_FALSE(fs::exists(e.dir() / "extra.txt"));
+
+  // A scratch directory left by a killed run is emptied before it is handed out again.
+  fs::create_directories(second / "stale");
+  EXPECT_FALSE(fs::exists(again.scratch(".tmp-")));
 }
 
 // ================================================================ the real flow
@@ -305,7 +345,7 @@ TEST(AreaFlow, SmallConfigWithOsu018AndGeLiberties) {
   AreaOptions o;
   o.cache_root = cache.path();
 
-  const AreaResult r = cli::synthesize_area(c, o);
+  const AreaResult r = flows::synthesize_area(c, o);
   ASSERT_TRUE(r.feasible) << r.reason;
   EXPECT_FALSE(r.from_cache);
   EXPECT_EQ(r.top, "sm_attn_top");
@@ -328,23 +368,23 @@ TEST(AreaFlow, SmallConfigWithOsu018AndGeLiberties) {
   EXPECT_NEAR(r.fmax_mhz, 1000.0 / r.critical_path_ns, 1e-9);
   EXPECT_GT(r.critical_path_ns, 1.0);   // dozens of 0.1-0.2 ns gates between flops
   EXPECT_LT(r.critical_path_ns, 50.0);  // not an unbuffered high-fanout net (microseconds)
-  EXPECT_NEAR(cli::latency_ns(100, r.fmax_mhz), 100 * r.critical_path_ns, 1e-6);
+  EXPECT_NEAR(flows::latency_ns(100, r.fmax_mhz), 100 * r.critical_path_ns, 1e-6);
   EXPECT_FALSE(r.critical_endpoint.empty());
 
   // The same config again: from the cache, same numbers, no synthesis.
-  const AreaResult again = cli::synthesize_area(c, o);
+  const AreaResult again = flows::synthesize_area(c, o);
   EXPECT_TRUE(again.from_cache);
   EXPECT_EQ(again.cache_key, r.cache_key);
   EXPECT_EQ(again.area_um2, r.area_um2);
   EXPECT_EQ(again.flops, r.flops);
   EXPECT_EQ(again.fmax_mhz, r.fmax_mhz);
-  EXPECT_EQ(cli::to_json(again)["modules"], cli::to_json(r)["modules"]);
+  EXPECT_EQ(flows::to_json(again)["modules"], flows::to_json(r)["modules"]);
   EXPECT_TRUE(fs::exists(cache.path() / "area" / ("sm_attn_top-" + r.cache_key) / "result.json"));
 
   // The project's GE liberty through the --liberty path: other cells, other area, same flops.
   AreaOptions og = o;
   og.liberty = kSrc / "constraints/ge_area.lib";
-  const AreaResult g = cli::synthesize_area(c, og);
+  const AreaResult g = flows::synthesize_area(c, og);
   ASSERT_TRUE(g.feasible) << g.reason;
   EXPECT_FALSE(g.from_cache);
   EXPECT_NE(g.cache_key, r.cache_key);
@@ -364,10 +404,10 @@ TEST(AreaFlow, MissingLibertyIsInfeasibleNotACrash) {
   AreaOptions o;
   o.use_cache = false;
   o.liberty = "/nonexistent/dir/cells.lib";
-  const AreaResult r = cli::synthesize_area(tiny_config(), o);
+  const AreaResult r = flows::synthesize_area(tiny_config(), o);
   EXPECT_FALSE(r.feasible);
   EXPECT_NE(r.reason.find("/nonexistent/dir/cells.lib"), std::string::npos) << r.reason;
-  EXPECT_NE(cli::to_json(r)["reason"].get<std::string>(), "");
+  EXPECT_NE(flows::to_json(r)["reason"].get<std::string>(), "");
 }
 
 TEST(AreaFlow, UnreadableLibertyIsInfeasible) {
@@ -377,7 +417,7 @@ TEST(AreaFlow, UnreadableLibertyIsInfeasible) {
   AreaOptions o;
   o.use_cache = false;
   o.liberty = lib;
-  const AreaResult r = cli::synthesize_area(tiny_config(), o);
+  const AreaResult r = flows::synthesize_area(tiny_config(), o);
   EXPECT_FALSE(r.feasible);
   EXPECT_NE(r.reason.find("cannot read liberty"), std::string::npos) << r.reason;
 }
@@ -394,7 +434,7 @@ TEST(AreaFlow, YosysFailureIsInfeasibleWithItsError) {
   AreaOptions o;
   o.use_cache = false;
   o.liberty = lib;
-  const AreaResult r = cli::synthesize_area(tiny_config(), o);
+  const AreaResult r = flows::synthesize_area(tiny_config(), o);
   EXPECT_FALSE(r.feasible);
   EXPECT_NE(r.reason.find("Yosys failed"), std::string::npos) << r.reason;
   EXPECT_NE(r.reason.find("ERROR"), std::string::npos) << r.reason;
@@ -406,7 +446,7 @@ TEST(AreaFlow, TimeoutIsInfeasible) {
   o.use_cache = false;
   o.timeout_s = 1;
   const auto t0 = std::chrono::steady_clock::now();
-  const AreaResult r = cli::synthesize_area(c, o);
+  const AreaResult r = flows::synthesize_area(c, o);
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
   EXPECT_FALSE(r.feasible);
   EXPECT_NE(r.reason.find("timed out"), std::string::npos) << r.reason;
@@ -435,7 +475,7 @@ TEST(AreaCommand, WritesJsonAndRejectsBadInput) {
   EXPECT_GT(j["flops"].get<int>(), 0);
   EXPECT_TRUE(j["fmax_mhz"].is_null());
   EXPECT_FALSE(j["modules"].empty());
-  EXPECT_NO_THROW(cli::area_result_from_json(j));
+  EXPECT_NO_THROW(flows::area_result_from_json(j));
 
   EXPECT_THROW(run({"--config", cfg.string(), "--liberty", "/nonexistent.lib"}), core::InputError);
   EXPECT_THROW(run({"--config", cfg.string(), "--sdc", "/nonexistent.sdc"}), core::InputError);

@@ -76,7 +76,7 @@ CliRun accelgen(const std::vector<std::string>& args) {
                                                     std::to_string(counter++) + ".txt");
   std::vector<std::string> argv = {kBin};
   argv.insert(argv.end(), args.begin(), args.end());
-  const cli::ProcessResult r = cli::run_process(argv, "", log, 120);
+  const flows::ProcessResult r = flows::run_process(argv, "", log, 120);
   EXPECT_TRUE(r.started) << "could not run " << kBin;
   EXPECT_FALSE(r.timed_out) << "accelgen timed out";
   CliRun out{r.exit_code, read_bytes(log)};

@@ -128,7 +128,7 @@ INSTANTIATE_TEST_SUITE_P(Configs, IcarusCrossCheck,
 // Uses the Verilator simulator cache of the regression tests (built there if missing).
 TEST(IcarusAndVerilator, SameStimulusPassesOnBothSimulators) {
   const char* env = std::getenv("ACCELGEN_CACHE");
-  const fs::path cache = env != nullptr && *env != '\0' ? cli::default_cache_dir() : kBinary / "sim-cache";
+  const fs::path cache = env != nullptr && *env != '\0' ? flows::default_cache_dir() : kBinary / "sim-cache";
   const std::string name = "r_d7";
   const fs::path cfg_file = kSource / "configs/regression" / (name + ".json");
   const core::AttentionConfig cfg = core::load_attention_config(cfg_file.string());
@@ -139,14 +139,14 @@ TEST(IcarusAndVerilator, SameStimulusPassesOnBothSimulators) {
   ASSERT_TRUE(probe.ok()) << probe.functional_error;
   stim.reset_at = probe.cycles_simulated / 2;
 
-  const fs::path simv = cli::ensure_simulator(cfg, cache).exe;
+  const fs::path simv = flows::ensure_simulator(cfg, cache).exe;
   core::write_workload(w, (dir / "w").string());
   const std::vector<std::string> argv = {
       simv.string(), "--config", cfg_file.string(), "--workload", (dir / "w").string(),
       "--report", (dir / "verilator.json").string(), "--fst", (dir / "verilator.fst").string(),
       "--seed", std::to_string(stim.seed), "--valid-prob", fmt::format("{}", stim.valid_prob),
       "--ready-prob", fmt::format("{}", stim.ready_prob), "--reset-at", std::to_string(stim.reset_at)};
-  const cli::ProcessResult v = cli::run_process(argv, "", dir / "verilator.log", 600);
+  const flows::ProcessResult v = flows::run_process(argv, "", dir / "verilator.log", 600);
   std::ifstream vlog(dir / "verilator.log");
   std::ostringstream vtext;
   vtext << vlog.rdbuf();

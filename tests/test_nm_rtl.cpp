@@ -70,7 +70,7 @@ class NmPortability : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(NmPortability, LintIcarusAndYosysClean) {
   const NmConfig cfg = core::load_nm_config(config_path(GetParam()).string());
-  for (const cli::CheckResult& r : cli::portability_checks(cfg, scratch("portability_" + GetParam()))) {
+  for (const flows::CheckResult& r : flows::portability_checks(cfg, scratch("portability_" + GetParam()))) {
     EXPECT_TRUE(r.passed) << r.tool << " on " << GetParam() << ":\n" << r.log;
   }
 }
@@ -215,7 +215,7 @@ void run_case(const NmConfig& cfg, const fs::path& cfg_file, const fs::path& sim
       std::to_string(c.stim.reset_at), "--out-tensor", y_file.string()};
   std::string repro = "reproduce:";
   for (const std::string& a : argv) repro += " " + a;
-  const cli::ProcessResult r = cli::run_process(argv, "", dir / (c.label + ".log"), 600);
+  const flows::ProcessResult r = flows::run_process(argv, "", dir / (c.label + ".log"), 600);
   ASSERT_EQ(r.exit_code, 0) << c.label << " failed:\n" << read_file(dir / (c.label + ".log")) << repro;
 
   const tb::NmRun model = tb::run_nm(cfg, c.workload, c.stim, nullptr);
@@ -233,7 +233,7 @@ class NmSimulation : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     cfg_file_ = config_path(GetParam());
     cfg_ = core::load_nm_config(cfg_file_.string());
-    simv_ = cli::ensure_simulator(cfg_, cli::default_cache_dir()).exe;
+    simv_ = flows::ensure_simulator(cfg_, flows::default_cache_dir()).exe;
   }
   void run(const fs::path& dir, const SimCase& c) const {
     SCOPED_TRACE(fmt::format("config {} case {} seed {}", GetParam(), c.label, c.stim.seed));
@@ -316,13 +316,13 @@ TEST(NmSensitivity, BrokenMultiplexerIsCaughtWithMismatchReportAndWaveform) {
   ASSERT_TRUE(test_support::mutate_file(o, cfg.name + "_nm_pe.v", good, bad))
       << "the PE no longer has the line this test mutates; update the test";
   const fs::path simv =
-      cli::ensure_simulator(o, cfg.name + "_mutant", cli::default_cache_dir(), cli::SimKind::kNm).exe;
+      flows::ensure_simulator(o, cfg.name + "_mutant", flows::default_cache_dir(), flows::SimKind::kNm).exe;
   const fs::path dir = scratch("sensitivity");
   core::write_nm_workload(core::make_nm_workload(cfg, 5, 19, 4, 5), (dir / "w").string());
   const fs::path fst = dir / "fail.fst";
   const std::vector<std::string> argv = {simv.string(), "--config", cfg_file.string(), "--workload",
                                          (dir / "w").string(), "--fst", fst.string(), "--seed", "3"};
-  const cli::ProcessResult r = cli::run_process(argv, "", dir / "log", 600);
+  const flows::ProcessResult r = flows::run_process(argv, "", dir / "log", 600);
   const std::string log = read_file(dir / "log");
   EXPECT_EQ(r.exit_code, 1) << log;
   EXPECT_TRUE(test_support::has(log, "MISMATCH at cycle")) << log;

@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 const fs::path kSource = ACCELGEN_SOURCE_DIR;
 const fs::path kBinary = ACCELGEN_BINARY_DIR;
 
-fs::path cache_dir() { return cli::default_cache_dir(); }
+fs::path cache_dir() { return flows::default_cache_dir(); }
 
 
 fs::path config_path(const std::string& name) {
@@ -83,7 +83,7 @@ void run_case(const core::AttentionConfig& cfg, const fs::path& cfg_file, const 
       "--reset-at {}",
       cfg_file.string(), wdir.string(), c.stim.seed, c.stim.valid_prob, c.stim.ready_prob,
       c.stim.reset_at);
-  const cli::ProcessResult r = cli::run_process(argv, "", log, 600);
+  const flows::ProcessResult r = flows::run_process(argv, "", log, 600);
   ASSERT_EQ(r.exit_code, 0) << c.label << " failed:\n" << read_file(log) << repro;
 
   const tb::RunResult model = tb::run_attention(cfg, c.workload, c.stim, nullptr);
@@ -105,7 +105,7 @@ class Portability : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Portability, LintIcarusAndYosysClean) {
   const core::AttentionConfig cfg = core::load_attention_config(config_path(GetParam()).string());
-  for (const cli::CheckResult& r : cli::portability_checks(cfg, scratch("portability_" + GetParam()))) {
+  for (const flows::CheckResult& r : flows::portability_checks(cfg, scratch("portability_" + GetParam()))) {
     EXPECT_TRUE(r.passed) << r.tool << " on " << GetParam() << ":\n" << r.log;
   }
 }
@@ -138,7 +138,7 @@ class Simulation : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     cfg_file_ = config_path(GetParam());
     cfg_ = core::load_attention_config(cfg_file_.string());
-    simv_ = cli::ensure_simulator(cfg_, cache_dir()).exe;
+    simv_ = flows::ensure_simulator(cfg_, cache_dir()).exe;
   }
   // Directed cases of the softmax/xV back-end (issue 3), each with an output derived by hand.
   void add_softmax_cases(std::vector<SimCase>& cases, const core::AttentionWorkload& base,
@@ -286,7 +286,7 @@ TEST(Sensitivity, BrokenLaneIsCaughtWithMismatchReportAndWaveform) {
   const std::string good = "  wire done = below | last;";
   const std::string bad = "  wire done = below | last | (act_q && key_q == 3 && bit_q == 1);";
   ASSERT_TRUE(test_support::mutate_file(o, cfg.name + "_bs_lane.v", good, bad)) << "the lane no longer has the line this test mutates; update the test";
-  const fs::path simv = cli::ensure_simulator(o, cfg.name + "_mutant", cache_dir()).exe;
+  const fs::path simv = flows::ensure_simulator(o, cfg.name + "_mutant", cache_dir()).exe;
   const fs::path dir = scratch("sensitivity");
   core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 3, 20, 5);
   w.params.theta = core::signed_min(core::widths(cfg).tw);  // keep everything: key 3 is always reported
@@ -294,7 +294,7 @@ TEST(Sensitivity, BrokenLaneIsCaughtWithMismatchReportAndWaveform) {
   const fs::path fst = dir / "fail.fst";
   const std::vector<std::string> argv = {simv.string(), "--config", cfg_file.string(), "--workload",
                                          (dir / "w").string(), "--fst", fst.string()};
-  const cli::ProcessResult r = cli::run_process(argv, "", dir / "log", 600);
+  const flows::ProcessResult r = flows::run_process(argv, "", dir / "log", 600);
   const std::string log = read_file(dir / "log");
   EXPECT_EQ(r.exit_code, 1) << log;
   EXPECT_NE(log.find("MISMATCH at cycle"), std::string::npos) << log;

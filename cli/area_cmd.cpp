@@ -1,0 +1,113 @@
+// accelgen::cli — `accelgen area`: checks the options (bad input is a core::InputError naming the
+// option), runs flows::synthesize_area, writes the JSON (also for an infeasible result, which then
+// fails the command) and prints the summary.
+#include "cli/area_cmd.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "core/error.h"
+#include "flows/area.h"
+#include "flows/text_io.h"
+#include "gen/dispatch.h"
+
+namespace accelgen::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using flows::AreaOptions;
+using flows::AreaResult;
+
+struct AreaArgs {
+  std::string config, liberty, sdc, json_out, work, cache;
+  bool no_cache = false;
+  int timeout_s = 3600;
+};
+
+void print_summary(const AreaResult& r) {
+  std::cout << fmt::format("area of {} with liberty {} ({}), {}{}\n", r.top, r.liberty_name, r.liberty_path,
+                           r.yosys_version, r.from_cache ? " [cached]" : "");
+  const bool ge = r.nand2_area > 0;
+  std::cout << fmt::format("  {:<24} {:>5} {:>14} {:>12} {:>9} {:>7}\n", "module", "inst", "area/inst",
+                           ge ? "NAND2-eq" : "", "cells", "flops");
+  for (const auto& m : r.modules) {
+    std::cout << fmt::format("  {:<24} {:>5} {:>14.1f} {:>12} {:>9} {:>7}\n", m.name, m.instances, m.area_um2,
+                             ge ? fmt::format("{:.1f}", m.nand2_eq) : "", m.cells, m.flops);
+  }
+  std::cout << fmt::format("  {:<24} {:>5} {:>14.1f} {:>12} {:>9} {:>7}\n", "total", "", r.area_um2,
+                           ge ? fmt::format("{:.1f}", r.nand2_eq) : "", r.cells, r.flops);
+  std::cout << fmt::format("  areas in the liberty's unit (um^2 for a real library){}\n",
+                           ge ? fmt::format("; NAND2-eq = area / {} ({})", r.nand2_cell, r.nand2_area) : "");
+  if (r.timing_available) {
+    std::cout << fmt::format(
+        "  timing ({} corner, {}): clock {} ns, slack {:.3f} ns, critical path {:.3f} ns "
+        "-> fmax {:.1f} MHz\n    from {} to {}\n",
+        r.corner.empty() ? "default" : r.corner, r.sta_version, r.clock_period_ns, r.slack_ns,
+        r.critical_path_ns, r.fmax_mhz, r.critical_startpoint, r.critical_endpoint);
+  } else {
+    std::cout << "  timing: " << r.timing_note << "\n";
+  }
+  std::cout << fmt::format("  {}synthesis {:.1f} s, STA {:.1f} s\n",
+                           r.from_cache ? "from the cache (key " + r.cache_key + "); when run: " : "",
+                           r.synth_seconds, r.sta_seconds);
+}
+
+void cmd_area(const AreaArgs& a) {
+  const gen::GeneratedConfig g = gen::generate_file(a.config);  // attention unit or N:M array
+  AreaOptions o;
+  if (!a.liberty.empty()) {
+    if (!fs::is_regular_file(a.liberty)) throw core::InputError("--liberty", "no such file: " + a.liberty);
+    o.liberty = fs::absolute(a.liberty);
+  } else if (!fs::is_regular_file(flows::default_liberty_path())) {
+    throw core::InputError("liberty",
+                           fmt::format("the default liberty {} is missing: run ./setup.sh (it extracts "
+                                       "Debian package qflow-tech-osu018 there), or pass --liberty FILE",
+                                       flows::default_liberty_path().string()));
+  }
+  if (!a.sdc.empty()) {
+    if (!fs::is_regular_file(a.sdc)) throw core::InputError("--sdc", "no such file: " + a.sdc);
+    o.sdc = fs::absolute(a.sdc);
+  }
+  if (a.timeout_s < 1) throw core::InputError("--timeout", "must be at least 1 second");
+  o.use_cache = !a.no_cache;
+  o.cache_root = a.cache;
+  o.work_dir = a.work;
+  o.timeout_s = a.timeout_s;
+  const AreaResult r = flows::synthesize_area(g.outputs, o);
+  if (!a.json_out.empty()) {
+    const fs::path out = a.json_out;
+    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    const fs::path tmp = out.string() + ".tmp";
+    flows::write_text(tmp, flows::to_json(r).dump(2) + "\n");
+    fs::rename(tmp, out);
+  }
+  if (!r.feasible) throw std::runtime_error("area: infeasible: " + r.reason);
+  print_summary(r);
+}
+
+}  // namespace
+
+void add_area_command(CLI::App& app) {
+  auto a = std::make_shared<AreaArgs>();
+  auto* cmd = app.add_subcommand("area",
+                                 "synthesize the RTL with Yosys against a liberty: area, NAND2-eq, flops, "
+                                 "cells per module; OpenSTA critical path and fmax");
+  cmd->add_option("--config", a->config, "config JSON")->required();
+  cmd->add_option("--liberty", a->liberty, "liberty file (default: OSU 0.18 um cells from ./setup.sh)");
+  cmd->add_option("--sdc", a->sdc, "clock constraints (default: constraints/clk_i.sdc)");
+  cmd->add_option("--json", a->json_out, "write the result as JSON");
+  cmd->add_option("--timeout", a->timeout_s, "time limit per tool run, seconds");
+  cmd->add_option("--work", a->work, "keep the Yosys/OpenSTA work files in this directory");
+  cmd->add_option("--cache", a->cache, "cache directory (default: $ACCELGEN_CACHE or ~/.cache/accelgen)");
+  cmd->add_flag("--no-cache", a->no_cache, "always synthesize; do not read or write the cache");
+  cmd->callback([a] { cmd_area(*a); });
+}
+
+}  // namespace accelgen::cli

@@ -1,0 +1,291 @@
+#include "flows/liberty.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <stdexcept>
+#include <string_view>
+
+#include "flows/liberty_function.h"
+#include "flows/text_io.h"
+
+namespace accelgen::flows {
+
+namespace {
+
+struct LibToken {
+  enum Kind { kWord, kString, kPunct, kEnd } kind;
+  std::string text;
+  bool newline_before = false;
+  int line = 0;
+};
+
+class LibLexer {
+ public:
+  explicit LibLexer(const std::string& s) : s_(s) {}
+  LibToken next() {
+    bool nl = false;
+    for (;;) {
+      if (pos_ >= s_.size()) return {LibToken::kEnd, "", true, line_};
+      const char c = s_[pos_];
+      if (c == '\n') {
+        nl = true;
+        ++line_;
+        ++pos_;
+      } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
+        ++pos_;
+      } else if (c == '\\' && pos_ + 1 < s_.size() && (s_[pos_ + 1] == '\n' || s_[pos_ + 1] == '\r')) {
+        ++pos_;  // line continuation
+        if (s_[pos_] == '\r') ++pos_;
+        if (pos_ < s_.size() && s_[pos_] == '\n') {
+          ++pos_;
+          ++line_;
+        }
+      } else if (c == '/' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '*') {
+        const size_t e = s_.find("*/", pos_ + 2);
+        if (e == std::string::npos)
+          throw std::runtime_error(fmt::format("line {}: unterminated comment", line_));
+        line_ += static_cast<int>(std::count(s_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                                             s_.begin() + static_cast<std::ptrdiff_t>(e), '\n'));
+        pos_ = e + 2;
+      } else if (c == '/' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '/') {
+        while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
+      } else {
+        break;
+      }
+    }
+    LibToken t{LibToken::kWord, "", nl, line_};
+    const char c = s_[pos_];
+    if (c == '"') {
+      t.kind = LibToken::kString;
+      ++pos_;
+      while (pos_ < s_.size() && s_[pos_] != '"') {
+        if (s_[pos_] == '\\' && pos_ + 1 < s_.size()) {
+          if (s_[pos_ + 1] == '\n') {  // continuation inside a string
+            pos_ += 2;
+            ++line_;
+            continue;
+          }
+          t.text += s_[pos_ + 1];
+          pos_ += 2;
+          continue;
+        }
+        if (s_[pos_] == '\n') ++line_;
+        t.text += s_[pos_++];
+      }
+      if (pos_ >= s_.size()) throw std::runtime_error(fmt::format("line {}: unterminated string", t.line));
+      ++pos_;
+      return t;
+    }
+    if (std::string_view("(){}:;,").find(c) != std::string_view::npos) {
+      t.kind = LibToken::kPunct;
+      t.text = std::string(1, c);
+      ++pos_;
+      return t;
+    }
+    while (pos_ < s_.size()) {
+      const char d = s_[pos_];
+      if (d == ' ' || d == '\t' || d == '\r' || d == '\n' || d == '"' ||
+          std::string_view("(){}:;,").find(d) != std::string_view::npos)
+        break;
+      if (d == '\\' && pos_ + 1 < s_.size() && (s_[pos_ + 1] == '\n' || s_[pos_ + 1] == '\r')) break;
+      t.text += d;
+      ++pos_;
+    }
+    return t;
+  }
+
+ private:
+  const std::string& s_;
+  size_t pos_ = 0;
+  int line_ = 1;
+};
+
+class LibParser {
+ public:
+  explicit LibParser(const std::string& text) : lex_(text) { advance(); }
+
+  LibertyInfo run() {
+    // library ( name ) { ... }
+    if (tok_.kind != LibToken::kWord || tok_.text != "library")
+      fail("expected 'library(...) {' at the start");
+    parse_statement({});
+    if (tok_.kind != LibToken::kEnd) fail("text after the library group");
+    if (info_.name.empty()) fail("no library name");
+    return std::move(info_);
+  }
+
+ private:
+  struct Frame {
+    std::string group;  // group name: library, cell, pin, ff, timing, ...
+    std::vector<std::string> args;
+  };
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error(fmt::format("liberty line {}: {}", tok_.line, what));
+  }
+  void advance() { tok_ = lex_.next(); }
+  bool is_punct(char c) const { return tok_.kind == LibToken::kPunct && tok_.text[0] == c; }
+  void expect(char c) {
+    if (!is_punct(c)) fail(fmt::format("expected '{}', got '{}'", c, tok_.text));
+    advance();
+  }
+
+  // One statement: a group, a simple attribute or a complex attribute.
+  void parse_statement(std::vector<Frame> stack) {
+    if (tok_.kind != LibToken::kWord && tok_.kind != LibToken::kString)
+      fail("expected a name, got '" + tok_.text + "'");
+    const std::string name = tok_.text;
+    advance();
+    if (is_punct(':')) {  // simple attribute: name : value [;]
+      advance();
+      std::string value;
+      bool first = true;
+      while (tok_.kind != LibToken::kEnd && !is_punct(';') && !is_punct('}') &&
+             (first || !tok_.newline_before)) {
+        if (!first) value += ' ';
+        value += tok_.text;
+        first = false;
+        advance();
+      }
+      if (is_punct(';')) advance();
+      on_attribute(stack, name, value);
+      return;
+    }
+    if (!is_punct('(')) fail("expected ':' or '(' after '" + name + "'");
+    advance();
+    std::vector<std::string> args;
+    while (!is_punct(')')) {
+      if (tok_.kind == LibToken::kEnd) fail("unterminated argument list of '" + name + "'");
+      if (!is_punct(',')) args.push_back(tok_.text);
+      advance();
+    }
+    advance();
+    if (is_punct('{')) {  // group
+      advance();
+      stack.push_back({name, args});
+      on_group_open(stack);
+      while (!is_punct('}')) {
+        if (tok_.kind == LibToken::kEnd) fail("missing '}' of group '" + name + "'");
+        if (is_punct(';')) {
+          advance();
+          continue;
+        }
+        parse_statement(stack);
+      }
+      advance();
+      on_group_close(stack);
+      return;
+    }
+    if (is_punct(';')) advance();  // complex attribute; the ';' is optional
+    if (stack.empty()) fail("expected '{' after library(...)");
+  }
+
+  void on_group_open(const std::vector<Frame>& st) {
+    const Frame& f = st.back();
+    if (st.size() == 1) {
+      if (f.group != "library") fail("top-level group is not 'library'");
+      info_.name = f.args.empty() ? "" : f.args[0];
+      return;
+    }
+    if (f.group == "timing") info_.has_timing = true;
+    if (st.size() == 2 && f.group == "cell") {
+      cell_ = LibertyCell{};
+      cell_.name = f.args.empty() ? "" : f.args[0];
+      return;
+    }
+    if (st.size() >= 3 && st[1].group == "cell") {
+      if (f.group == "ff" || f.group == "ff_bank") cell_.flop = cell_.sequential = true;
+      if (f.group == "latch" || f.group == "latch_bank") cell_.latch = cell_.sequential = true;
+      if (f.group == "statetable") cell_.sequential = true;
+      if (st.size() == 3 && (f.group == "bus" || f.group == "bundle")) cell_.bus = true;
+      if (st.size() == 3 && f.group == "pin") {
+        pin_names_ = f.args;
+        pin_direction_.clear();
+        pin_function_.clear();
+      }
+    }
+  }
+
+  void on_group_close(const std::vector<Frame>& st) {
+    const Frame& f = st.back();
+    if (st.size() == 2 && f.group == "cell") {
+      info_.cells.push_back(std::move(cell_));
+      return;
+    }
+    if (st.size() == 3 && st[1].group == "cell" && f.group == "pin") {
+      for (const auto& p : pin_names_) {
+        if (pin_direction_ == "input") cell_.inputs.push_back(p);
+        if (pin_direction_ == "output" || pin_direction_ == "inout")
+          cell_.outputs.emplace_back(p, pin_function_);
+      }
+    }
+  }
+
+  void on_attribute(const std::vector<Frame>& st, const std::string& name, const std::string& value) {
+    if (st.size() == 1 && name == "default_operating_conditions") info_.default_operating_conditions = value;
+    if (st.size() == 2 && st[1].group == "cell") {
+      if (name == "area") {
+        cell_.area =
+            parse_double(value, fmt::format("liberty line {}: area of cell {}", tok_.line, cell_.name));
+        cell_.has_area = true;
+      }
+      if (name == "dont_use" && value == "true") cell_.dont_use = true;
+    }
+    if (st.size() == 3 && st[1].group == "cell" && st[2].group == "pin") {
+      if (name == "direction") pin_direction_ = value;
+      if (name == "function") pin_function_ = value;
+      if (name == "three_state") cell_.three_state = true;
+    }
+  }
+
+  LibLexer lex_;
+  LibToken tok_;
+  LibertyInfo info_;
+  LibertyCell cell_;
+  std::vector<std::string> pin_names_;
+  std::string pin_direction_, pin_function_;
+};
+
+void choose_reference_cells(LibertyInfo& lib) {
+  const LibertyCell* nand2 = nullptr;
+  const LibertyCell* buf = nullptr;
+  auto better = [](const LibertyCell* best, const LibertyCell& c) {
+    return best == nullptr || c.area < best->area || (c.area == best->area && c.name < best->name);
+  };
+  for (const auto& c : lib.cells) {
+    if (c.sequential || c.three_state || c.bus || c.dont_use || !c.has_area || c.outputs.size() != 1)
+      continue;
+    const std::string& fn = c.outputs[0].second;
+    if (fn.empty()) continue;
+    if (c.inputs.size() == 2 &&
+        function_is(fn, c.inputs, [](const std::vector<bool>& b) { return !(b[0] && b[1]); }) &&
+        better(nand2, c))
+      nand2 = &c;
+    if (c.inputs.size() == 1 && function_is(fn, c.inputs, [](const std::vector<bool>& b) { return b[0]; }) &&
+        better(buf, c))
+      buf = &c;
+  }
+  if (nand2 != nullptr) {
+    lib.nand2_cell = nand2->name;
+    lib.nand2_area = nand2->area;
+  }
+  if (buf != nullptr) lib.buffer_cell = buf->name;
+}
+
+}  // namespace
+
+const LibertyCell* LibertyInfo::find(const std::string& cell) const {
+  for (const auto& c : cells)
+    if (c.name == cell) return &c;
+  return nullptr;
+}
+
+LibertyInfo parse_liberty(const std::string& text) {
+  LibertyInfo info = LibParser(text).run();
+  choose_reference_cells(info);
+  return info;
+}
+
+}  // namespace accelgen::flows

@@ -1,0 +1,44 @@
+// accelgen::flows — reading a Liberty (.lib) cell library: each cell's area, whether it is a flop,
+// latch or other sequential cell, its pins and output functions; the library's name, whether it
+// has timing data, its default operating conditions, and the reference cells the area flow needs
+// (the smallest NAND2 for gate equivalents, the smallest buffer for ABC's driving cell).
+//
+// Only what the area flow uses is kept; every other group and attribute is parsed and skipped.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace accelgen::flows {
+
+struct LibertyCell {
+  std::string name;
+  double area = 0;
+  bool has_area = false;
+  bool flop = false;        // has an ff / ff_bank group
+  bool latch = false;       // has a latch / latch_bank group
+  bool sequential = false;  // flop, latch or statetable
+  bool dont_use = false;
+  bool three_state = false;
+  bool bus = false;  // has bus or bundle pins
+  std::vector<std::string> inputs;
+  std::vector<std::pair<std::string, std::string>> outputs;  // pin, function ("" if none)
+};
+
+struct LibertyInfo {
+  std::string name;
+  std::vector<LibertyCell> cells;
+  bool has_timing = false;  // any timing() group: OpenSTA can time it
+  std::string default_operating_conditions;
+  std::string nand2_cell;  // smallest 2-input NAND ("" if none)
+  double nand2_area = 0;
+  std::string buffer_cell;  // smallest non-inverting buffer ("" if none)
+
+  const LibertyCell* find(const std::string& cell) const;
+};
+
+// Throws std::runtime_error "liberty line N: ..." on a syntax error.
+LibertyInfo parse_liberty(const std::string& text);
+
+}  // namespace accelgen::flows
