@@ -1,6 +1,6 @@
 # Static timing of a mapped netlist with OpenSTA (../shared/TOOLCHAIN.md section 7).
 #
-# Run by `accelgen area` (gen/cli/area.cpp) in the work directory of flows/area.ys, as
+# Run by `accelgen area` (flows/area.cpp) in the work directory of flows/area.ys, as
 #   sta -no_splash -exit sta.tcl
 # It reads fixed file names there: cells.lib (the liberty), netlist.v (Yosys output), top.txt (the
 # top module name, one line) and clock.sdc (a copy of the SDC, constraints/*.sdc).
