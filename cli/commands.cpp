@@ -68,7 +68,7 @@ bool is_nm_config(const std::string& config) {
   return core::config_kind(core::read_json_file(config, "config file (JSON)")) == "nm_array";
 }
 
-golden::NmStimulus nm_stimulus(const tb::StimulusOptions& s) {
+tb::NmStimulus nm_stimulus(const tb::StimulusOptions& s) {
   return {s.seed, s.valid_prob, s.ready_prob, s.reset_at};
 }
 

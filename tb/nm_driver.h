@@ -1,11 +1,11 @@
-// accelgen::golden — the GEMM driver of docs/nm_array.md: tiling, streams and run statistics.
+// accelgen::tb — the GEMM driver of docs/nm_array.md: tiling, streams and run statistics.
 //
 // NmDriver turns Y = X * W into the pin inputs of every cycle (reset, the weight beats of each
 // column tile, the x beats of each row tile, y_ready) with seeded random valid gaps and
 // back-pressure and random bits on data inputs whose valid is low, and rebuilds Y from the result
 // beats it observes. It reacts only to handshakes, so the same driver can feed the Verilated RTL and
-// NmCycleModel in lock step (the later `accelgen sim`); run_nm_gemm() runs it on the model alone.
-// Deterministic for a given seed. May include: core/, golden/.
+// golden::NmCycleModel in lock step (tb/nm_run.h, `accelgen sim`); run_nm_gemm() runs it on the
+// model alone. Deterministic for a given seed. May include: core/, golden/.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@
 #include "core/tensor.h"
 #include "golden/nm_model.h"
 
-namespace accelgen::golden {
+namespace accelgen::tb {
 
 struct NmStimulus {
   uint64_t seed = 1;
@@ -52,9 +52,9 @@ class NmDriver {
            const NmStimulus& opts);
 
   // Inputs for this cycle. Call once per cycle, then observe() with the outputs of the same cycle.
-  NmInputs inputs(int64_t cycle);
+  golden::NmInputs inputs(int64_t cycle);
   // Records the handshakes that happen at the end of this cycle.
-  void observe(const NmInputs& in, const NmOutputs& out, int64_t cycle);
+  void observe(const golden::NmInputs& in, const golden::NmOutputs& out, int64_t cycle);
 
   bool finished() const { return out_tile_ == tiling_.col_tiles; }
   const core::IntMatrix& y() const { return y_; }  // complete when finished()
@@ -65,10 +65,10 @@ class NmDriver {
  private:
   void restart(int64_t cycle);
   bool chance(double p);
-  void weight_beat(NmInputs& in) const;  // beat beat_ of column tile tile_
-  void x_beat(NmInputs& in) const;       // beat beat_ of row tile stage_ of column tile tile_
-  void garbage(NmInputs& in);
-  void advance();                        // after an accepted beat
+  void weight_beat(golden::NmInputs& in) const;  // beat beat_ of column tile tile_
+  void x_beat(golden::NmInputs& in) const;       // beat beat_ of row tile stage_ of col tile tile_
+  void garbage(golden::NmInputs& in);
+  void advance();                                // after an accepted beat
   void collect(const std::vector<int64_t>& y_data);
 
   core::NmConfig cfg_;
@@ -78,7 +78,7 @@ class NmDriver {
   NmTiling tiling_;
   NmStimulus opts_;
   std::mt19937_64 rng_;
-  std::vector<NmInputs> garbage_;  // a small pool of random data inputs, drawn each cycle
+  std::vector<golden::NmInputs> garbage_;  // a small pool of random data inputs, drawn each cycle
 
   bool in_reset_ = true;
   int reset_cycles_left_ = 0;
@@ -100,8 +100,8 @@ struct NmRunResult {
   int64_t cycles_simulated = 0;  // every cycle the loop ran, reset included
 };
 
-// Runs the GEMM on NmCycleModel driven by NmDriver. Throws InputError for bad operands.
+// Runs the GEMM on golden::NmCycleModel driven by NmDriver. Throws InputError for bad operands.
 NmRunResult run_nm_gemm(const core::NmConfig& cfg, const core::IntMatrix& x,
                         const core::IntMatrix& w, const NmStimulus& opts = {});
 
-}  // namespace accelgen::golden
+}  // namespace accelgen::tb

@@ -26,7 +26,7 @@ using namespace accelgen;
 
 struct Args {
   tb::SimArgs sim;
-  golden::NmStimulus stim;
+  tb::NmStimulus stim;
 };
 
 int run(const Args& a) {

@@ -1,4 +1,4 @@
-// Tests for golden/nm_model.{h,cpp} and golden/nm_driver.{h,cpp}: the functional model, the
+// Tests for golden/nm_model.{h,cpp} and tb/nm_driver.{h,cpp}: the functional model, the
 // pin-level cycle model of docs/nm_array.md, the port packing and the GEMM driver.
 //
 // Expected values: products computed by hand; cycle timelines and cycle counts worked out by hand
@@ -14,8 +14,8 @@
 
 #include "core/nm_compress.h"
 #include "core/nm_config.h"
-#include "tb/nm_driver.h"
 #include "golden/nm_model.h"
+#include "tb/nm_driver.h"
 #include "tests/test_support.h"
 
 namespace accelgen::golden {
@@ -27,6 +27,11 @@ using accelgen::test_support::random_nm_sparse;
 using accelgen::test_support::rows;
 using core::IntMatrix;
 using core::NmConfig;
+using tb::nm_tiling;
+using tb::NmRunResult;
+using tb::NmStimulus;
+using tb::NmTiling;
+using tb::run_nm_gemm;
 
 NmConfig make(int rows_, int cols, int n, int m, int max_k, bool dense = false, int wx = 8,
               int ww = 8) {
