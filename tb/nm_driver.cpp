@@ -19,7 +19,7 @@ NmTiling nm_tiling(const core::NmConfig& cfg, int64_t r, int64_t k, int64_t c) {
 }
 
 NmDriver::NmDriver(const core::NmConfig& cfg, const core::IntMatrix& x, const core::IntMatrix& w,
-                   const NmStimulus& opts)
+                   const StimulusOptions& opts)
     : cfg_(cfg), wd_(core::nm_widths(cfg)), x_(x), w_(w), opts_(opts), rng_(opts.seed) {
   core::check_gemm_operands(cfg_, x_, w_);
   if (!cfg_.dense_baseline) wc_ = core::compress(w_, cfg_.n, cfg_.m, core::Prune::kNone, "w.npy");
@@ -181,7 +181,7 @@ int64_t NmDriver::cycle_limit() const {
 }
 
 NmRunResult run_nm_gemm(const core::NmConfig& cfg, const core::IntMatrix& x,
-                        const core::IntMatrix& w, const NmStimulus& opts) {
+                        const core::IntMatrix& w, const StimulusOptions& opts) {
   NmDriver driver(cfg, x, w, opts);
   golden::NmCycleModel model(cfg);
   NmRunResult r;

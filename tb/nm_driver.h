@@ -5,7 +5,7 @@
 // back-pressure and random bits on data inputs whose valid is low, and rebuilds Y from the result
 // beats it observes. It reacts only to handshakes, so the same driver can feed the Verilated RTL and
 // golden::NmCycleModel in lock step (tb/nm_run.h, `accelgen sim`); run_nm_gemm() runs it on the
-// model alone. Deterministic for a given seed. May include: core/, golden/.
+// model alone. Deterministic for a given seed. May include: core/, golden/, tb/.
 #pragma once
 
 #include <cstdint>
@@ -16,15 +16,9 @@
 #include "core/nm_config.h"
 #include "core/tensor.h"
 #include "golden/nm_model.h"
+#include "tb/stimulus_options.h"
 
 namespace accelgen::tb {
-
-struct NmStimulus {
-  uint64_t seed = 1;
-  double valid_prob = 1.0;  // chance per cycle that an idle input stream starts its next beat
-  double ready_prob = 1.0;  // chance per cycle that y_ready is 1
-  int64_t reset_at = -1;    // cycle at which reset is asserted again and the run starts over
-};
 
 // docs/nm_array.md "Run statistics".
 struct NmStats {
@@ -49,7 +43,7 @@ class NmDriver {
   // Checks the operands (core::check_gemm_operands) and, for an N:M config, compresses W without
   // pruning: throws InputError naming x.npy / w.npy.
   NmDriver(const core::NmConfig& cfg, const core::IntMatrix& x, const core::IntMatrix& w,
-           const NmStimulus& opts);
+           const StimulusOptions& opts);
 
   // Inputs for this cycle. Call once per cycle, then observe() with the outputs of the same cycle.
   golden::NmInputs inputs(int64_t cycle);
@@ -76,7 +70,7 @@ class NmDriver {
   core::IntMatrix x_, w_;
   core::NmCompressed wc_;  // N:M only
   NmTiling tiling_;
-  NmStimulus opts_;
+  StimulusOptions opts_;
   std::mt19937_64 rng_;
   std::vector<golden::NmInputs> garbage_;  // a small pool of random data inputs, drawn each cycle
 
@@ -102,6 +96,6 @@ struct NmRunResult {
 
 // Runs the GEMM on golden::NmCycleModel driven by NmDriver. Throws InputError for bad operands.
 NmRunResult run_nm_gemm(const core::NmConfig& cfg, const core::IntMatrix& x,
-                        const core::IntMatrix& w, const NmStimulus& opts = {});
+                        const core::IntMatrix& w, const StimulusOptions& opts = {});
 
 }  // namespace accelgen::tb

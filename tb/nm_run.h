@@ -41,7 +41,7 @@ struct NmRun {
 
 // Runs the GEMM of `w`. With dut == nullptr only the model runs. stop_after >= 0 ends the loop
 // after that cycle (a failure re-run with waveform tracing up to just past the mismatch).
-NmRun run_nm(const core::NmConfig& cfg, const core::NmWorkload& w, const NmStimulus& stim,
+NmRun run_nm(const core::NmConfig& cfg, const core::NmWorkload& w, const StimulusOptions& stim,
              NmDut* dut, int64_t stop_after = -1);
 
 // First differing pin, in port order; y_data_o[c] compared only while y_valid_o.

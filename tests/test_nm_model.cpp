@@ -29,8 +29,8 @@ using core::IntMatrix;
 using core::NmConfig;
 using tb::nm_tiling;
 using tb::NmRunResult;
-using tb::NmStimulus;
 using tb::NmTiling;
+using tb::StimulusOptions;
 using tb::run_nm_gemm;
 
 NmConfig make(int rows_, int cols, int n, int m, int max_k, bool dense = false, int wx = 8,
@@ -350,7 +350,7 @@ TEST(NmDriverRandom, MatchesTheFunctionalModelWithGapsAndBackPressure) {
     const int r = pick(1, 12), c = pick(1, 12);
     IntMatrix x = random_nm_sparse(rng, r, k, k, k, wx);  // dense within range, extremes often
     const IntMatrix w = random_nm_sparse(rng, k, c, n, m, ww);
-    NmStimulus stim;
+    StimulusOptions stim;
     stim.seed = seed;
     stim.valid_prob = std::vector<double>{1.0, 0.6, 0.2}[rng() % 3];
     stim.ready_prob = std::vector<double>{1.0, 0.5, 0.1}[rng() % 3];
@@ -368,13 +368,13 @@ TEST(NmDriverRandom, ResetInTheMiddleStartsOver) {
   std::mt19937_64 rng(21);
   const IntMatrix x = IntMatrix::Random(5, 20).unaryExpr([](int64_t v) { return v % 100; });
   const IntMatrix w = random_nm_sparse(rng, 20, 6, 2, 4, 8);
-  NmStimulus stim;
+  StimulusOptions stim;
   stim.reset_at = 17;
   stim.valid_prob = 0.7;
   const NmRunResult r = run_nm_gemm(make(2, 4, 2, 4, 20), x, w, stim);
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.y, nm_reference(x, w));
-  NmStimulus plain = stim;
+  StimulusOptions plain = stim;
   plain.reset_at = -1;
   EXPECT_GT(r.cycles_simulated, run_nm_gemm(make(2, 4, 2, 4, 20), x, w, plain).cycles_simulated);
 }
