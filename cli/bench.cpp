@@ -166,7 +166,7 @@ struct NmPoint {
 
 NmPoint run_nm_model(const core::NmConfig& c, const core::NmWorkload& w) {
   const auto t0 = std::chrono::steady_clock::now();
-  NmPoint p{tb::run_nm(c, w, golden::NmStimulus{}, nullptr), 0};
+  NmPoint p{tb::run_nm(c, w, tb::StimulusOptions{}, nullptr), 0};
   p.seconds = seconds_since(t0);
   if (!p.run.ok()) throw std::runtime_error("bench: N:M model run failed for " + c.name + ": " + p.run.functional_error);
   return p;

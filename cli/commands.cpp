@@ -28,6 +28,7 @@
 #include "tb/nm_run.h"
 #include "tb/report.h"
 #include "tb/run.h"
+#include "tb/sim_main.h"
 
 namespace accelgen::cli {
 
@@ -54,22 +55,13 @@ void write_text_atomically(const fs::path& path, const std::string& text) {
 struct StimulusArgs {
   tb::StimulusOptions opts;
   void add(CLI::App* cmd) {
-    cmd->add_option("--seed", opts.seed, "stimulus seed (valid gaps, back-pressure, garbage data)");
-    cmd->add_option("--valid-prob", opts.valid_prob, "chance an idle input stream sends its next beat")
-        ->check(CLI::Range(0.01, 1.0));
-    cmd->add_option("--ready-prob", opts.ready_prob, "chance the output stream is ready in a cycle")
-        ->check(CLI::Range(0.01, 1.0));
-    cmd->add_option("--reset-at", opts.reset_at, "assert reset again at this cycle and start over");
+    tb::add_stimulus_options(*cmd, opts);
   }
 };
 
 // The block a config file describes ("kind": "attention" or "nm_array"); InputError for a bad file.
 bool is_nm_config(const std::string& config) {
   return core::config_kind(core::read_json_file(config, "config file (JSON)")) == "nm_array";
-}
-
-golden::NmStimulus nm_stimulus(const tb::StimulusOptions& s) {
-  return {s.seed, s.valid_prob, s.ready_prob, s.reset_at};
 }
 
 void cmd_generate(const std::string& config, const std::string& out) {
@@ -111,13 +103,13 @@ void cmd_nm_model(const std::string& config, const std::string& workload, const 
                   const tb::StimulusOptions& stim, const std::string& out_tensor) {
   const core::NmConfig c = core::load_nm_config(config);
   const core::NmWorkload w = core::load_nm_workload(workload, c);
-  const tb::NmRun r = tb::run_nm(c, w, nm_stimulus(stim), nullptr);
+  const tb::NmRun r = tb::run_nm(c, w, stim, nullptr);
   if (!r.ok()) {
     std::cerr << fmt::format("model run failed: {}\n", r.timed_out ? "timed out" : r.functional_error);
     throw RunFailure{1};
   }
   const nlohmann::json j =
-      tb::make_nm_report(c, w, r, {"golden-cycle-model", gen::tool_version(), workload, nm_stimulus(stim)});
+      tb::make_nm_report(c, w, r, {"golden-cycle-model", gen::tool_version(), workload, stim});
   if (!report.empty()) write_text_atomically(report, j.dump(2) + "\n");
   if (!out_tensor.empty()) tb::write_nm_output_tensor(out_tensor, r);
   std::cout << tb::nm_summary(j);

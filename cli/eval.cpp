@@ -150,7 +150,7 @@ void evaluate_nm(const EvalOptions& o, nlohmann::json& rec) {
   if (!o.thresholds.empty()) throw core::InputError("--thresholds", "applies to attention configs only");
 
   const core::NmWorkload w = core::load_nm_workload(o.workload, c);
-  const golden::NmStimulus stim;  // full rate
+  const tb::StimulusOptions stim;  // full rate
   const tb::NmRun run = tb::run_nm(c, w, stim, nullptr);
   if (!run.ok()) {
     rec["feasible"] = false;

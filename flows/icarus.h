@@ -1,20 +1,27 @@
-// accelgen::tb — cross-check on a second simulator: the recorded stimulus replayed on Icarus Verilog.
+// accelgen::tb — cross-check on a second simulator: the recorded stimulus of the attention unit
+// `<name>_attn_top` replayed on Icarus Verilog.
 //
 // The golden cycle model runs the workload through the stimulus driver (the same loop as `accelgen
-// sim`, tb/run.h); an observer records, for every cycle, the input ports and the model's outputs into a
-// text vector file, one line per cycle, one hex field per port. Because the Verilator runs prove the
-// model equal to the RTL cycle by cycle, these are also Verilator's outputs. A generated Verilog-2005
-// testbench replays the file on the same generated RTL under Icarus and compares every output on every
-// cycle (the s_* data fields only while s_valid_o is expected 1), stopping at the first difference with
+// sim`, tb/run.h); an observer records, for every cycle, the input ports and the model's outputs
+// into a text vector file, one line per cycle, one hex field per port. Because the Verilator runs
+// prove the model equal to the RTL cycle by cycle, these are also Verilator's outputs. A
+// Verilog-2005 testbench replays the file on the same generated RTL under Icarus and compares every
+// output on every cycle (the o_* data fields only while o_valid_o is expected 1), stopping at the
+// first difference with
 //   MISMATCH cycle N signal S expected 'hE got 'hG
 // and always ending with the summary line
 //   icarus: N cycles checked, M mismatches
 //
-// The replay part is generic (a top, its clock, its active-low reset and a list of port columns), so
-// other tops can reuse it; the unit's columns come from gen::unit_top_ports.
+// The testbench is the template flows/icarus_tb.v.in (one output's check:
+// flows/icarus_tb_check.v.in), embedded at build time and filled with gen::fill; only the per-port
+// declarations and lists are made here. The replay part is generic (a top, its clock, its
+// active-low reset and a list of port columns), so other tops can reuse it; the unit's columns come
+// from gen::unit_top_ports.
 //
-// Lives in the accelgen_cli library: it needs gen::generate and cli::run_process.
-// May include: core/, golden/, tb/, gen/ (generator and flows/subprocess.h).
+// Recording the vectors is testbench work (tb/run.h's observer), but the columns come from the
+// generator's port list, so it lives here with the replay: tb/ includes neither gen/ nor flows/.
+// Lives in the accelgen_flows library (flows/): it needs gen::generate and cli::run_process.
+// May include: core/, golden/, tb/, gen/, flows/.
 #pragma once
 
 #include <cstdint>
@@ -79,9 +86,10 @@ class Bits {
   std::vector<uint64_t> words_;
 };
 
-// The Verilog-2005 testbench (module `icarus_tb`) for `top`. It reads the vector file named by the
-// plusarg +vectors=PATH (default "vectors.txt"); +vcd dumps icarus_tb.vcd. Per cycle (10 ns): the
-// inputs are applied with the clock low, the outputs compared 4 ns later, then the rising edge.
+// The Verilog-2005 testbench (module `icarus_tb`) for `top`, flows/icarus_tb.v.in filled in. It
+// reads the vector file named by the plusarg +vectors=PATH (default "vectors.txt"); +vcd dumps
+// icarus_tb.vcd. Per cycle (10 ns): the inputs are applied with the clock low, the outputs compared
+// 4 ns later, then the rising edge. Throws std::invalid_argument for a `top` it cannot replay.
 std::string replay_testbench(const ReplayTop& top);
 
 // The RTL files of generated outputs, in compile order.

@@ -39,6 +39,7 @@ std::vector<fs::path> toolkit_sources(SimKind kind) {
             kSourceDir / "tb/run.h",                 kSourceDir / "tb/report.h",
             kSourceDir / "tb/lockstep.h",            kSourceDir / "tb/sim_main.h",
             kSourceDir / "golden/nm_model.h",        kSourceDir / "tb/nm_driver.h",
+            kSourceDir / "tb/stimulus_options.h",
             kSourceDir / "core/nm_config.h",         kSourceDir / "core/nm_workload.h",
             kSourceDir / "core/nm_compress.h",       kSourceDir / "core/error.h",
             kSourceDir / "core/tensor.h"};
@@ -46,6 +47,7 @@ std::vector<fs::path> toolkit_sources(SimKind kind) {
   return {kSourceDir / "tb/verilator_main.cpp", kSourceDir / "tb/verilator_dut.h",
           kSourceDir / "tb/port_bits.h",        kSourceDir / "tb/verilated_top.h",
           kSourceDir / "tb/run.h",              kSourceDir / "tb/stimulus.h",
+          kSourceDir / "tb/stimulus_options.h",
           kSourceDir / "tb/lockstep.h",         kSourceDir / "tb/sim_main.h",
           kSourceDir / "tb/report.h",           kSourceDir / "golden/cycle_model.h",
           kSourceDir / "golden/unit_model.h",   kSourceDir / "golden/functional.h",

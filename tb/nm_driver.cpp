@@ -1,9 +1,9 @@
-// accelgen::golden — GEMM driver and model-only run of docs/nm_array.md, see nm_driver.h.
+// accelgen::tb — GEMM driver and model-only run of docs/nm_array.md, see nm_driver.h.
 #include "tb/nm_driver.h"
 
 #include <algorithm>
 
-namespace accelgen::golden {
+namespace accelgen::tb {
 namespace {
 
 constexpr int kGarbagePool = 8;  // drawing fresh random data every cycle would dominate run time
@@ -19,13 +19,13 @@ NmTiling nm_tiling(const core::NmConfig& cfg, int64_t r, int64_t k, int64_t c) {
 }
 
 NmDriver::NmDriver(const core::NmConfig& cfg, const core::IntMatrix& x, const core::IntMatrix& w,
-                   const NmStimulus& opts)
+                   const StimulusOptions& opts)
     : cfg_(cfg), wd_(core::nm_widths(cfg)), x_(x), w_(w), opts_(opts), rng_(opts.seed) {
   core::check_gemm_operands(cfg_, x_, w_);
   if (!cfg_.dense_baseline) wc_ = core::compress(w_, cfg_.n, cfg_.m, core::Prune::kNone, "w.npy");
   tiling_ = nm_tiling(cfg_, x_.rows(), x_.cols(), w_.cols());
   for (int i = 0; i < kGarbagePool; ++i) {
-    NmInputs g;
+    golden::NmInputs g;
     for (int s = 0; s < cfg_.cols * cfg_.n; ++s) {
       g.w_values.push_back(static_cast<int64_t>(rng_()));
       g.w_indices.push_back(static_cast<uint32_t>(rng_()));
@@ -55,8 +55,8 @@ bool NmDriver::chance(double p) {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < p;
 }
 
-void NmDriver::garbage(NmInputs& in) {
-  const NmInputs& g = garbage_[rng_() % garbage_.size()];
+void NmDriver::garbage(golden::NmInputs& in) {
+  const golden::NmInputs& g = garbage_[rng_() % garbage_.size()];
   in.w_values = g.w_values;
   in.w_indices = g.w_indices;
   in.x_data = g.x_data;
@@ -64,7 +64,7 @@ void NmDriver::garbage(NmInputs& in) {
   in.x_last = (rng_() & 1) != 0;
 }
 
-void NmDriver::weight_beat(NmInputs& in) const {
+void NmDriver::weight_beat(golden::NmInputs& in) const {
   in.w_valid = true;
   in.w_last = beat_ == tiling_.groups - 1;
   for (int c = 0; c < cfg_.cols; ++c) {
@@ -87,7 +87,7 @@ void NmDriver::weight_beat(NmInputs& in) const {
   }
 }
 
-void NmDriver::x_beat(NmInputs& in) const {
+void NmDriver::x_beat(golden::NmInputs& in) const {
   in.x_valid = true;
   in.x_last = beat_ == tiling_.groups - 1;
   for (int r = 0; r < cfg_.rows; ++r) {
@@ -100,12 +100,12 @@ void NmDriver::x_beat(NmInputs& in) const {
   }
 }
 
-NmInputs NmDriver::inputs(int64_t cycle) {
+golden::NmInputs NmDriver::inputs(int64_t cycle) {
   if (opts_.reset_at >= 0 && cycle == opts_.reset_at && !reset_again_done_) {
     reset_again_done_ = true;
     restart(cycle);
   }
-  NmInputs in;
+  golden::NmInputs in;
   garbage(in);  // data inputs carry random bits unless a beat is presented
   in.y_ready = chance(opts_.ready_prob);
   if (in_reset_) {
@@ -147,7 +147,7 @@ void NmDriver::collect(const std::vector<int64_t>& y_data) {
   }
 }
 
-void NmDriver::observe(const NmInputs& in, const NmOutputs& out, int64_t cycle) {
+void NmDriver::observe(const golden::NmInputs& in, const golden::NmOutputs& out, int64_t cycle) {
   if (!in.rst_n) return;
   if (in.w_valid && out.w_ready) advance();
   if (in.x_valid && out.x_ready) {
@@ -181,9 +181,9 @@ int64_t NmDriver::cycle_limit() const {
 }
 
 NmRunResult run_nm_gemm(const core::NmConfig& cfg, const core::IntMatrix& x,
-                        const core::IntMatrix& w, const NmStimulus& opts) {
+                        const core::IntMatrix& w, const StimulusOptions& opts) {
   NmDriver driver(cfg, x, w, opts);
-  NmCycleModel model(cfg);
+  golden::NmCycleModel model(cfg);
   NmRunResult r;
   const int64_t limit = driver.cycle_limit();
   int64_t cycle = 0;
@@ -192,7 +192,7 @@ NmRunResult run_nm_gemm(const core::NmConfig& cfg, const core::IntMatrix& x,
       r.timed_out = true;
       break;
     }
-    const NmInputs in = driver.inputs(cycle);
+    const golden::NmInputs in = driver.inputs(cycle);
     driver.observe(in, model.eval(in), cycle);
     model.tick(in);
   }
@@ -202,4 +202,4 @@ NmRunResult run_nm_gemm(const core::NmConfig& cfg, const core::IntMatrix& x,
   return r;
 }
 
-}  // namespace accelgen::golden
+}  // namespace accelgen::tb

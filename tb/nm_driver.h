@@ -1,11 +1,11 @@
-// accelgen::golden — the GEMM driver of docs/nm_array.md: tiling, streams and run statistics.
+// accelgen::tb — the GEMM driver of docs/nm_array.md: tiling, streams and run statistics.
 //
 // NmDriver turns Y = X * W into the pin inputs of every cycle (reset, the weight beats of each
 // column tile, the x beats of each row tile, y_ready) with seeded random valid gaps and
 // back-pressure and random bits on data inputs whose valid is low, and rebuilds Y from the result
 // beats it observes. It reacts only to handshakes, so the same driver can feed the Verilated RTL and
-// NmCycleModel in lock step (the later `accelgen sim`); run_nm_gemm() runs it on the model alone.
-// Deterministic for a given seed. May include: core/, golden/.
+// golden::NmCycleModel in lock step (tb/nm_run.h, `accelgen sim`); run_nm_gemm() runs it on the
+// model alone. Deterministic for a given seed. May include: core/, golden/, tb/.
 #pragma once
 
 #include <cstdint>
@@ -16,15 +16,9 @@
 #include "core/nm_config.h"
 #include "core/tensor.h"
 #include "golden/nm_model.h"
+#include "tb/stimulus_options.h"
 
-namespace accelgen::golden {
-
-struct NmStimulus {
-  uint64_t seed = 1;
-  double valid_prob = 1.0;  // chance per cycle that an idle input stream starts its next beat
-  double ready_prob = 1.0;  // chance per cycle that y_ready is 1
-  int64_t reset_at = -1;    // cycle at which reset is asserted again and the run starts over
-};
+namespace accelgen::tb {
 
 // docs/nm_array.md "Run statistics".
 struct NmStats {
@@ -49,12 +43,12 @@ class NmDriver {
   // Checks the operands (core::check_gemm_operands) and, for an N:M config, compresses W without
   // pruning: throws InputError naming x.npy / w.npy.
   NmDriver(const core::NmConfig& cfg, const core::IntMatrix& x, const core::IntMatrix& w,
-           const NmStimulus& opts);
+           const StimulusOptions& opts);
 
   // Inputs for this cycle. Call once per cycle, then observe() with the outputs of the same cycle.
-  NmInputs inputs(int64_t cycle);
+  golden::NmInputs inputs(int64_t cycle);
   // Records the handshakes that happen at the end of this cycle.
-  void observe(const NmInputs& in, const NmOutputs& out, int64_t cycle);
+  void observe(const golden::NmInputs& in, const golden::NmOutputs& out, int64_t cycle);
 
   bool finished() const { return out_tile_ == tiling_.col_tiles; }
   const core::IntMatrix& y() const { return y_; }  // complete when finished()
@@ -65,10 +59,10 @@ class NmDriver {
  private:
   void restart(int64_t cycle);
   bool chance(double p);
-  void weight_beat(NmInputs& in) const;  // beat beat_ of column tile tile_
-  void x_beat(NmInputs& in) const;       // beat beat_ of row tile stage_ of column tile tile_
-  void garbage(NmInputs& in);
-  void advance();                        // after an accepted beat
+  void weight_beat(golden::NmInputs& in) const;  // beat beat_ of column tile tile_
+  void x_beat(golden::NmInputs& in) const;       // beat beat_ of row tile stage_ of col tile tile_
+  void garbage(golden::NmInputs& in);
+  void advance();                                // after an accepted beat
   void collect(const std::vector<int64_t>& y_data);
 
   core::NmConfig cfg_;
@@ -76,9 +70,9 @@ class NmDriver {
   core::IntMatrix x_, w_;
   core::NmCompressed wc_;  // N:M only
   NmTiling tiling_;
-  NmStimulus opts_;
+  StimulusOptions opts_;
   std::mt19937_64 rng_;
-  std::vector<NmInputs> garbage_;  // a small pool of random data inputs, drawn each cycle
+  std::vector<golden::NmInputs> garbage_;  // a small pool of random data inputs, drawn each cycle
 
   bool in_reset_ = true;
   int reset_cycles_left_ = 0;
@@ -100,8 +94,8 @@ struct NmRunResult {
   int64_t cycles_simulated = 0;  // every cycle the loop ran, reset included
 };
 
-// Runs the GEMM on NmCycleModel driven by NmDriver. Throws InputError for bad operands.
+// Runs the GEMM on golden::NmCycleModel driven by NmDriver. Throws InputError for bad operands.
 NmRunResult run_nm_gemm(const core::NmConfig& cfg, const core::IntMatrix& x,
-                        const core::IntMatrix& w, const NmStimulus& opts = {});
+                        const core::IntMatrix& w, const StimulusOptions& opts = {});
 
-}  // namespace accelgen::golden
+}  // namespace accelgen::tb

@@ -10,7 +10,7 @@ namespace accelgen::tb {
 
 nlohmann::json make_nm_report(const core::NmConfig& cfg, const core::NmWorkload& w, const NmRun& r,
                               const NmReportContext& ctx) {
-  const golden::NmStats& s = r.stats;
+  const NmStats& s = r.stats;
   return nlohmann::json{
       {"tool", "accelgen"},
       {"tool_version", ctx.tool_version},

@@ -18,7 +18,7 @@ struct NmReportContext {
   std::string simulator;     // "verilator" or "golden-cycle-model"
   std::string tool_version;
   std::string workload_dir;
-  golden::NmStimulus stimulus;
+  StimulusOptions stimulus;
 };
 
 nlohmann::json make_nm_report(const core::NmConfig& cfg, const core::NmWorkload& w, const NmRun& r,

@@ -44,9 +44,9 @@ std::string check_y(const core::NmWorkload& w, const core::IntMatrix& y) {
 
 }  // namespace
 
-NmRun run_nm(const core::NmConfig& cfg, const core::NmWorkload& w, const golden::NmStimulus& stim,
+NmRun run_nm(const core::NmConfig& cfg, const core::NmWorkload& w, const StimulusOptions& stim,
              NmDut* dut, int64_t stop_after) {
-  golden::NmDriver driver(cfg, w.x, w.w, stim);
+  NmDriver driver(cfg, w.x, w.w, stim);
   golden::NmCycleModel model(cfg);
   NmRun r;
   r.tiling = driver.tiling();

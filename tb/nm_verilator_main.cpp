@@ -26,7 +26,7 @@ using namespace accelgen;
 
 struct Args {
   tb::SimArgs sim;
-  golden::NmStimulus stim;
+  tb::StimulusOptions stim;
 };
 
 int run(const Args& a) {

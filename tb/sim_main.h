@@ -1,7 +1,8 @@
 // accelgen::tb — what the per-config simulator mains (tb/verilator_main.cpp for the attention unit,
 // tb/nm_verilator_main.cpp for the N:M array) share: their command line, the config-hash check
 // against the simulator's params header, the reproduce line and the failure report, so both
-// simulators behave and print alike. Only those two files include it.
+// simulators behave and print alike; and the command-line options of tb::StimulusOptions, which
+// `accelgen sim` and `accelgen model` (cli/commands.cpp) take too. Only those three files include it.
 // May include: core/, tb/, CLI11.
 #pragma once
 
@@ -15,6 +16,7 @@
 
 #include "core/error.h"
 #include "tb/lockstep.h"
+#include "tb/stimulus_options.h"
 
 namespace accelgen::tb {
 
@@ -22,19 +24,24 @@ struct SimArgs {
   std::string config, workload, report, fst, out_tensor, tool_version = "unknown";
 };
 
-// The options both simulators take; `stim` is the block's stimulus options (seed, valid_prob,
-// ready_prob, reset_at).
-template <class Stim>
-void add_sim_options(CLI::App& app, SimArgs& a, Stim& stim) {
+// --seed, --valid-prob, --ready-prob and --reset-at, filling `stim`.
+inline void add_stimulus_options(CLI::App& app, StimulusOptions& stim) {
+  app.add_option("--seed", stim.seed, "stimulus seed (valid gaps, back-pressure, garbage data)");
+  app.add_option("--valid-prob", stim.valid_prob, "chance an idle input stream sends its next beat")
+      ->check(CLI::Range(0.01, 1.0));
+  app.add_option("--ready-prob", stim.ready_prob, "chance the output stream is ready in a cycle")
+      ->check(CLI::Range(0.01, 1.0));
+  app.add_option("--reset-at", stim.reset_at, "assert reset again at this cycle and start over");
+}
+
+// The options both simulators take.
+inline void add_sim_options(CLI::App& app, SimArgs& a, StimulusOptions& stim) {
   app.add_option("--config", a.config)->required();
   app.add_option("--workload", a.workload)->required();
   app.add_option("--report", a.report);
   app.add_option("--out-tensor", a.out_tensor, "write the output tensor as .npy");
   app.add_option("--fst", a.fst, "waveform written on a mismatch")->required();
-  app.add_option("--seed", stim.seed);
-  app.add_option("--valid-prob", stim.valid_prob)->check(CLI::Range(0.01, 1.0));
-  app.add_option("--ready-prob", stim.ready_prob)->check(CLI::Range(0.01, 1.0));
-  app.add_option("--reset-at", stim.reset_at);
+  add_stimulus_options(app, stim);
   app.add_option("--tool-version", a.tool_version);
 }
 
@@ -46,8 +53,7 @@ inline void check_config_hash(const std::string& path, const std::string& hash, 
   }
 }
 
-template <class Stim>
-std::string reproduce_line(const SimArgs& a, const std::string& hash, const Stim& stim) {
+inline std::string reproduce_line(const SimArgs& a, const std::string& hash, const StimulusOptions& stim) {
   return fmt::format(
       "reproduce: config {} (hash {}), workload {}, --seed {} --valid-prob {} --ready-prob {} --reset-at {}",
       a.config, hash, a.workload, stim.seed, stim.valid_prob, stim.ready_prob, stim.reset_at);

@@ -5,7 +5,7 @@
 // gaps, back-pressure, garbage on data inputs whose valid is low, random config read-backs and an
 // optional reset in the middle of the run. The same driver feeds the Verilated RTL and the golden cycle
 // model, so both see identical inputs; it is deterministic for a given seed and config.
-// May include: core/, golden/ (for the pin types).
+// May include: core/, golden/ (for the pin types), tb/.
 #pragma once
 
 #include <cstdint>
@@ -17,15 +17,9 @@
 #include "core/workload.h"
 #include "golden/cycle_model.h"
 #include "golden/unit_model.h"
+#include "tb/stimulus_options.h"
 
 namespace accelgen::tb {
-
-struct StimulusOptions {
-  uint64_t seed = 1;
-  double valid_prob = 1.0;  // chance per cycle that an idle input stream starts its next beat
-  double ready_prob = 1.0;  // chance per cycle that o_ready_i is 1
-  int64_t reset_at = -1;    // cycle at which reset is asserted again and the run starts over; -1: never
-};
 
 // What the output stream delivered for one query.
 struct QueryResult {

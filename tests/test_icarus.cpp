@@ -1,13 +1,15 @@
-// Second simulator: the stimulus of a run, recorded with the golden cycle model's outputs (which the
-// Verilator runs prove equal to the RTL on every cycle), is replayed on Icarus Verilog against the same
-// generated RTL and must give the same outputs on every cycle:
+// Second simulator (flows/icarus.*): the stimulus of a run of the attention unit `<name>_attn_top`,
+// recorded with the golden cycle model's outputs (which the Verilator runs prove equal to the RTL on
+// every cycle), is replayed by the testbench of flows/icarus_tb.v.in on Icarus Verilog against the
+// same generated RTL and must give the same outputs on every cycle:
 //  - IcarusCrossCheck: every regression config, three runs each: full rate; random valid gaps and
 //    back-pressure with a reset in the middle of a query; every key kept under heavy back-pressure;
 //  - IcarusAndVerilator: one stimulus passes on both simulators (Verilator against the model, Icarus
 //    against the recorded model outputs), so the two agree on every cycle of it;
-//  - IcarusVectorFile: the columns match the ports; a short or cut vector file fails;
-//  - IcarusSensitivity: a wrong expected value and an RTL with the output arbiter's priority
-//    reversed are both caught, with a MISMATCH line naming the cycle and the signal.
+//  - IcarusVectorFile: one field per port at its width, key rows where the ports put them; a short
+//    or cut vector file fails;
+//  - IcarusSensitivity: a wrong expected value and an RTL whose divider rounds down instead of to
+//    nearest are both caught, with a MISMATCH line naming the cycle and the signal.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Tests for golden/nm_model.{h,cpp} and golden/nm_driver.{h,cpp}: the functional model, the
+// Tests for golden/nm_model.{h,cpp} and tb/nm_driver.{h,cpp}: the functional model, the
 // pin-level cycle model of docs/nm_array.md, the port packing and the GEMM driver.
 //
 // Expected values: products computed by hand; cycle timelines and cycle counts worked out by hand
@@ -14,8 +14,8 @@
 
 #include "core/nm_compress.h"
 #include "core/nm_config.h"
-#include "tb/nm_driver.h"
 #include "golden/nm_model.h"
+#include "tb/nm_driver.h"
 #include "tests/test_support.h"
 
 namespace accelgen::golden {
@@ -27,6 +27,11 @@ using accelgen::test_support::random_nm_sparse;
 using accelgen::test_support::rows;
 using core::IntMatrix;
 using core::NmConfig;
+using tb::nm_tiling;
+using tb::NmRunResult;
+using tb::NmTiling;
+using tb::StimulusOptions;
+using tb::run_nm_gemm;
 
 NmConfig make(int rows_, int cols, int n, int m, int max_k, bool dense = false, int wx = 8,
               int ww = 8) {
@@ -345,7 +350,7 @@ TEST(NmDriverRandom, MatchesTheFunctionalModelWithGapsAndBackPressure) {
     const int r = pick(1, 12), c = pick(1, 12);
     IntMatrix x = random_nm_sparse(rng, r, k, k, k, wx);  // dense within range, extremes often
     const IntMatrix w = random_nm_sparse(rng, k, c, n, m, ww);
-    NmStimulus stim;
+    StimulusOptions stim;
     stim.seed = seed;
     stim.valid_prob = std::vector<double>{1.0, 0.6, 0.2}[rng() % 3];
     stim.ready_prob = std::vector<double>{1.0, 0.5, 0.1}[rng() % 3];
@@ -363,13 +368,13 @@ TEST(NmDriverRandom, ResetInTheMiddleStartsOver) {
   std::mt19937_64 rng(21);
   const IntMatrix x = IntMatrix::Random(5, 20).unaryExpr([](int64_t v) { return v % 100; });
   const IntMatrix w = random_nm_sparse(rng, 20, 6, 2, 4, 8);
-  NmStimulus stim;
+  StimulusOptions stim;
   stim.reset_at = 17;
   stim.valid_prob = 0.7;
   const NmRunResult r = run_nm_gemm(make(2, 4, 2, 4, 20), x, w, stim);
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.y, nm_reference(x, w));
-  NmStimulus plain = stim;
+  StimulusOptions plain = stim;
   plain.reset_at = -1;
   EXPECT_GT(r.cycles_simulated, run_nm_gemm(make(2, 4, 2, 4, 20), x, w, plain).cycles_simulated);
 }

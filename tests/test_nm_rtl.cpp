@@ -195,7 +195,7 @@ TEST(NmWorkload, ValidationNamesTheFileAndTheRange) {
 struct SimCase {
   std::string label;
   NmWorkload workload;
-  golden::NmStimulus stim;
+  tb::StimulusOptions stim;
 };
 
 std::string read_file(const fs::path& p) { return test_support::read_bytes(p); }
@@ -274,7 +274,7 @@ IntMatrix most_negative_w(const NmConfig& cfg, int64_t k, int64_t c) {
 
 TEST_P(NmSimulation, DirectedCases) {
   const fs::path dir = scratch("directed_" + GetParam());
-  const golden::NmStimulus plain{11, 1.0, 1.0, -1}, rough{12, 0.5, 0.5, -1};
+  const tb::StimulusOptions plain{11, 1.0, 1.0, -1}, rough{12, 0.5, 0.5, -1};
   const int64_t r = cfg_.rows + 1, c = cfg_.cols + 1, k = odd_k(0);
   const NmWorkload base = core::make_nm_workload(cfg_, r, k, c, 77);
 
@@ -295,7 +295,7 @@ TEST_P(NmSimulation, DirectedCases) {
   run(dir, {"single_k", core::make_nm_workload(cfg_, 1, 1, 1, 78), plain});
 
   // Reset half-way through the model's run of the same stimulus.
-  const golden::NmStimulus probe{13, 0.8, 0.7, -1};
+  const tb::StimulusOptions probe{13, 0.8, 0.7, -1};
   const tb::NmRun full = tb::run_nm(cfg_, base, probe, nullptr);
   ASSERT_TRUE(full.ok()) << full.functional_error;
   run(dir, {"reset_mid_run", base, {13, 0.8, 0.7, full.cycles_simulated / 2}});
