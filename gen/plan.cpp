@@ -409,7 +409,7 @@ NmPlan plan_nm(const core::NmConfig& c) {
   d.config = core::to_json(c);
   d.top = c.name + "_nm_top";
   d.params = nm_params(c, n.widths);
-  d.flags = {{"index", n.widths.iw > 0}};
+  d.flags = {{"index", n.widths.iw > 0}, {"count_wider", n.widths.dcw > n.widths.diw}};
   d.top_ports = nm_ports(c, n.widths);
   const Vars prefix = {{"prefix", c.name}};
   const Vars texts = nm_texts(c, n.widths);

@@ -277,7 +277,7 @@ TEST(IcarusSensitivity, WrongExpectedValueIsCaught) {
 TEST(IcarusSensitivity, DividerRoundingDownIsCaught) {
   const core::AttentionConfig cfg = load("r_d7");
   gen::Outputs o = gen::generate(cfg);
-  ASSERT_TRUE(test_support::mutate_file(o, cfg.name + "_softmax_v.v", "'d0, z_q};", "'d0, z_q} * 0;"))
+  ASSERT_TRUE(test_support::mutate_file(o, cfg.name + "_softmax_v.v", "{1'b0}}, z_q};", "{1'b0}}, z_q} * 0;"))
       << "the divider no longer has the line this test mutates; update the test";
   const core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 6, 20, 4);
   const tb::IcarusResult r = tb::icarus_crosscheck(o, cfg, w, {4, 1.0, 1.0, -1}, scratch("round_down"));

@@ -145,8 +145,8 @@ TEST(NmGenerator, SameConfigSameBytesAndFileSet) {
   const gen::Outputs a = gen::generate_nm(c), b = gen::generate_nm(c);
   ASSERT_EQ(a.files.size(), b.files.size());
   for (size_t i = 0; i < a.files.size(); ++i) EXPECT_EQ(a.files[i].content, b.files[i].content);
-  EXPECT_EQ(a.rtl_files, (std::vector<std::string>{"n1m2_nm_wstore.v", "n1m2_nm_pe.v",
-                                                    "n1m2_nm_array.v", "n1m2_nm_top.v"}));
+  EXPECT_EQ(a.rtl_files, (std::vector<std::string>{"n1m2_store_count.v", "n1m2_nm_wstore.v",
+                                                    "n1m2_nm_pe.v", "n1m2_nm_array.v", "n1m2_nm_top.v"}));
   EXPECT_EQ(a.params_header, "n1m2_params.h");
 }
 

@@ -7,9 +7,9 @@
 // Per-query bound table. For every bit position b of the keys,
 //   T_b  = theta - (2^b - 1) * Qpos,   Qpos = sum_t max(q_t, 0)
 //   tc_b = ceil(T_b / 2^b) = -((-T_b) >>> b)
-// so that a lane's test "upper bound U_m < theta" (docs/semantics.md) becomes "A < tc_b": one compare
-// against a shared entry instead of a bound adder and shifter in every lane. Combinational; the
-// top registers the table when a query enters the context.
+// so that a lane's test "upper bound U_m < theta" (docs/semantics.md) becomes "A < tc_b": one
+// compare against a shared entry instead of a bound adder and shifter in every lane.
+// Combinational; the top registers the table when a query enters the context.
 module ag_bound_table #(
   parameter integer HeadDim    = 16,  // d: elements of a query or key
   parameter integer QWidth     = 8,   // wq: query element, signed
