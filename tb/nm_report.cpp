@@ -9,31 +9,22 @@
 namespace accelgen::tb {
 
 nlohmann::json make_nm_report(const core::NmConfig& cfg, const core::NmWorkload& w, const NmRun& r,
-                              const NmReportContext& ctx) {
+                              const ReportContext& ctx) {
   const NmStats& s = r.stats;
-  return nlohmann::json{
-      {"tool", "accelgen"},
-      {"tool_version", ctx.tool_version},
-      {"simulator", ctx.simulator},
-      {"passed", r.ok()},
-      {"config", core::to_json(cfg)},
-      {"config_hash", core::config_hash(cfg)},
+  nlohmann::json report = report_header(ctx, r.ok(), core::to_json(cfg), core::config_hash(cfg));
+  report.update(nlohmann::json{
       {"workload", {{"dir", ctx.workload_dir}, {"r", w.x.rows()}, {"k", w.x.cols()}, {"c", w.w.cols()}}},
       {"tiling",
        {{"groups", r.tiling.groups},
         {"row_tiles", r.tiling.row_tiles},
         {"col_tiles", r.tiling.col_tiles}}},
-      {"stimulus",
-       {{"seed", ctx.stimulus.seed},
-        {"valid_prob", ctx.stimulus.valid_prob},
-        {"ready_prob", ctx.stimulus.ready_prob},
-        {"reset_at", ctx.stimulus.reset_at}}},
       {"cycles", {{"total", s.cycles}, {"compute", s.compute_cycles}}},
       {"macs", s.macs},
       {"effective_macs", s.effective_macs},
       {"pe_utilization", s.pe_utilization},
       {"array_utilization", s.array_utilization},
-  };
+  });
+  return report;
 }
 
 void write_nm_output_tensor(const std::string& path, const NmRun& r) {

@@ -11,18 +11,12 @@
 #include "core/nm_workload.h"
 #include "tb/nm_driver.h"
 #include "tb/nm_run.h"
+#include "tb/report.h"
 
 namespace accelgen::tb {
 
-struct NmReportContext {
-  std::string simulator;     // "verilator" or "golden-cycle-model"
-  std::string tool_version;
-  std::string workload_dir;
-  StimulusOptions stimulus;
-};
-
 nlohmann::json make_nm_report(const core::NmConfig& cfg, const core::NmWorkload& w, const NmRun& r,
-                              const NmReportContext& ctx);
+                              const ReportContext& ctx);
 
 // Y [R, C] of a run as an int64-compatible .npy (y.npy), written to a temporary file renamed into
 // place.

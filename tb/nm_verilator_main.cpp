@@ -34,16 +34,9 @@ int run(const Args& a) {
   tb::check_config_hash(a.sim.config, core::config_hash(cfg), accelgen_params::kConfigHash);
   const core::NmWorkload w = core::load_nm_workload(a.sim.workload, cfg);
   tb::NmRun r;
-  {
-    tb::VerilatorNmDut<Vdut> dut(a.stim.seed, "");
-    r = tb::run_nm(cfg, w, a.stim, &dut);
-  }
-  const int failed = tb::report_failure(
-      a.sim, tb::reproduce_line(a.sim, core::config_hash(cfg), a.stim), r.mismatch, r.timed_out,
-      r.cycles_simulated, r.functional_error, [&](int64_t last_cycle) {
-        tb::VerilatorNmDut<Vdut> traced(a.stim.seed, a.sim.fst);
-        tb::run_nm(cfg, w, a.stim, &traced, last_cycle);
-      });
+  const int failed = tb::run_and_report<tb::VerilatorNmDut<Vdut>>(
+      a.sim, a.stim, core::config_hash(cfg), r,
+      [&](tb::NmDut* dut, int64_t stop_after) { return tb::run_nm(cfg, w, a.stim, dut, stop_after); });
   if (failed != 0) return failed;
   const nlohmann::json report =
       tb::make_nm_report(cfg, w, r, {"verilator", a.sim.tool_version, a.sim.workload, a.stim});

@@ -12,6 +12,23 @@
 
 namespace accelgen::tb {
 
+nlohmann::json report_header(const ReportContext& ctx, bool passed, const nlohmann::json& config,
+                             const std::string& config_hash) {
+  return {
+      {"tool", "accelgen"},
+      {"tool_version", ctx.tool_version},
+      {"simulator", ctx.simulator},
+      {"passed", passed},
+      {"config", config},
+      {"config_hash", config_hash},
+      {"stimulus",
+       {{"seed", ctx.stimulus.seed},
+        {"valid_prob", ctx.stimulus.valid_prob},
+        {"ready_prob", ctx.stimulus.ready_prob},
+        {"reset_at", ctx.stimulus.reset_at}}},
+  };
+}
+
 nlohmann::json make_report(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                            const RunResult& r, const ReportContext& ctx) {
   uint64_t steps = 0, kept = 0, score_cycles = 0, backend_cycles = 0;
@@ -38,13 +55,8 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
       score_cycles == 0 ? 0.0
                         : static_cast<double>(steps) /
                               (static_cast<double>(cfg.lanes) * static_cast<double>(score_cycles));
-  return nlohmann::json{
-      {"tool", "accelgen"},
-      {"tool_version", ctx.tool_version},
-      {"simulator", ctx.simulator},
-      {"passed", r.ok()},
-      {"config", core::to_json(cfg)},
-      {"config_hash", core::config_hash(cfg)},
+  nlohmann::json report = report_header(ctx, r.ok(), core::to_json(cfg), core::config_hash(cfg));
+  report.update(nlohmann::json{
       {"workload",
        {{"dir", ctx.workload_dir},
         {"lq", lq},
@@ -56,11 +68,6 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
        {{"bits", r.alpha_bits},
         {"frac_bits", cfg.alpha_frac_bits},
         {"value", core::alpha_value(r.alpha_bits, cfg)}}},
-      {"stimulus",
-       {{"seed", ctx.stimulus.seed},
-        {"valid_prob", ctx.stimulus.valid_prob},
-        {"ready_prob", ctx.stimulus.ready_prob},
-        {"reset_at", ctx.stimulus.reset_at}}},
       {"cycles", {{"total", r.cycles_total}, {"score_phase", score_cycles}, {"softmax_v_phase", backend_cycles}}},
       {"output_format",
        {{"int_bits", wd.ow - cfg.out_frac_bits},
@@ -81,7 +88,8 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
         {"bit_steps", per_steps},
         {"score_phase_cycles", per_cycles},
         {"softmax_v_cycles", per_bcycles}}},
-  };
+  });
+  return report;
 }
 
 nlohmann::json report_numbers(const nlohmann::json& report) {

@@ -19,6 +19,11 @@ struct ReportContext {
   StimulusOptions stimulus;
 };
 
+// The provenance part every run report of either block starts with: tool, simulator, pass flag,
+// config and its hash, stimulus options.
+nlohmann::json report_header(const ReportContext& ctx, bool passed, const nlohmann::json& config,
+                             const std::string& config_hash);
+
 nlohmann::json make_report(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                            const RunResult& r, const ReportContext& ctx);
 

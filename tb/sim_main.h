@@ -84,6 +84,23 @@ inline int report_failure(const SimArgs& a, const std::string& repro,
   return 0;
 }
 
+// One lock-step run of either block on a fresh `DutImpl`: `run(dut, stop_after)` returns the run's
+// result; a failure is reported as report_failure() does, re-running the same stimulus with an FST
+// trace on a second `DutImpl`. Returns the exit status (0: passed).
+template <class DutImpl, class Result, class Run>
+int run_and_report(const SimArgs& a, const StimulusOptions& stim, const std::string& hash, Result& r,
+                   Run run) {
+  {
+    DutImpl dut(stim.seed, "");
+    r = run(&dut, -1);
+  }
+  return report_failure(a, reproduce_line(a, hash, stim), r.mismatch, r.timed_out, r.cycles_simulated,
+                        r.functional_error, [&](int64_t last_cycle) {
+                          DutImpl traced(stim.seed, a.fst);
+                          run(&traced, last_cycle);
+                        });
+}
+
 // Parses the command line and runs `run`; bad input (options, config, workload) is status 2 with
 // one line.
 template <class Run>

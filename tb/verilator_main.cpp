@@ -44,16 +44,9 @@ int run(const Args& a) {
   const core::AttentionWorkload w = core::load_attention_workload(a.sim.workload, cfg);
   if (a.dut_only) return run_dut_only(cfg, w, a);
   tb::RunResult r;
-  {
-    tb::VerilatorDut<Vdut> dut(a.stim.seed, "");
-    r = tb::run_attention(cfg, w, a.stim, &dut);
-  }
-  const int failed = tb::report_failure(
-      a.sim, tb::reproduce_line(a.sim, core::config_hash(cfg), a.stim), r.mismatch, r.timed_out,
-      r.cycles_simulated, r.functional_error, [&](int64_t last_cycle) {
-        tb::VerilatorDut<Vdut> traced(a.stim.seed, a.sim.fst);
-        tb::run_attention(cfg, w, a.stim, &traced, last_cycle);
-      });
+  const int failed = tb::run_and_report<tb::VerilatorDut<Vdut>>(
+      a.sim, a.stim, core::config_hash(cfg), r,
+      [&](tb::Dut* dut, int64_t stop_after) { return tb::run_attention(cfg, w, a.stim, dut, stop_after); });
   if (failed != 0) return failed;
   const nlohmann::json report = tb::make_report(cfg, w, r, {"verilator", a.sim.tool_version, a.sim.workload, a.stim});
   if (!a.sim.report.empty()) tb::write_report(a.sim.report, report);
