@@ -28,6 +28,7 @@ from .evaluate import evaluate
 from .spec import Spec
 
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own progress lines instead
 
 ALIVE = (TrialState.RUNNING, TrialState.WAITING, TrialState.COMPLETE)
 
