@@ -11,7 +11,35 @@ from .metrics import metric_value
 from .spec import Spec
 
 
-def run_eval(spec: Spec, config: Dict[str, Any], workload: str, tmp: str, cache_dir: Optional[str]) -> Dict[str, Any]:
+def _last_line(p: subprocess.CompletedProcess) -> str:
+    lines = [l for l in (p.stderr or p.stdout).strip().splitlines() if l.strip()]
+    return lines[-1].removeprefix("error: ") if lines else f"exit status {p.returncode}"
+
+
+def calibrate(spec: Spec, config: Dict[str, Any], tmp: str) -> Tuple[Optional[str], Dict[str, Any]]:
+    """`accelgen calibrate` on the spec's calibration traces: (thresholds file or None, summary/reason)."""
+    cfg_path = os.path.join(tmp, "config.json")
+    with open(cfg_path, "w") as f:
+        json.dump(config, f, sort_keys=True)
+    out = os.path.join(tmp, "thresholds.json")
+    argv = [spec.accelgen, "calibrate", "--config", cfg_path, "--max-error", repr(spec.calibrate["max_error"]),
+            "--out", out, "--no-cycles"]
+    for w in spec.calibrate["workloads"]:
+        argv += ["--workload", w]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=spec.eval_timeout_s)
+    if p.returncode != 0 or not os.path.isfile(out):
+        return None, {"reason": f"accelgen calibrate exit {p.returncode}: {_last_line(p)}"}
+    with open(out) as f:
+        t = json.load(f)
+    learned = t["report"]["overall"]["learned"]
+    held = learned.get("error_max", {}).get("held_out")
+    return out, {"max_error": spec.calibrate["max_error"], "thresholds": t["thresholds"],
+                 "error_held_out": held, "error_fit": learned.get("error_max", {}).get("fit"),
+                 "kept_fraction": learned.get("kept_fraction")}
+
+
+def run_eval(spec: Spec, config: Dict[str, Any], workload: str, tmp: str, cache_dir: Optional[str],
+             thresholds: Optional[str] = None) -> Dict[str, Any]:
     """The eval record for one workload; a failed eval becomes an infeasible record with its reason."""
     cfg_path = os.path.join(tmp, "config.json")
     with open(cfg_path, "w") as f:
@@ -22,8 +50,8 @@ def run_eval(spec: Spec, config: Dict[str, Any], workload: str, tmp: str, cache_
         argv.append("--no-area")
     if spec.liberty:
         argv += ["--liberty", spec.liberty]
-    if spec.thresholds:
-        argv += ["--thresholds", spec.thresholds]
+    if thresholds or spec.thresholds:
+        argv += ["--thresholds", thresholds or spec.thresholds]
     env = dict(os.environ)
     if cache_dir:
         env["ACCELGEN_CACHE"] = cache_dir
@@ -35,9 +63,7 @@ def run_eval(spec: Spec, config: Dict[str, Any], workload: str, tmp: str, cache_
     if p.returncode != 0 or not os.path.isfile(out):
         # Status 2 is bad input for this point (e.g. a workload with more keys than max_keys): an
         # infeasible point, not a crash of the search.
-        lines = [l for l in (p.stderr or p.stdout).strip().splitlines() if l.strip()]
-        why = lines[-1].removeprefix("error: ") if lines else f"exit status {p.returncode}"
-        return {"feasible": False, "reason": f"accelgen eval exit {p.returncode}: {why}", "config": config}
+        return {"feasible": False, "reason": f"accelgen eval exit {p.returncode}: {_last_line(p)}", "config": config}
     with open(out) as f:
         return json.load(f)
 
@@ -48,8 +74,15 @@ def evaluate(spec: Spec, params: Dict[str, Any], cache_dir: Optional[str]) -> Di
     config.update(params)
     records: List[Dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="accelgen-trial-") as tmp:
-        for w in spec.workloads:
-            rec = run_eval(spec, config, w, tmp, cache_dir)
+        thresholds, calib = None, None
+        if spec.calibrate:
+            thresholds, calib = calibrate(spec, config, tmp)
+            if thresholds is None:
+                records.append({"feasible": False, "reason": calib["reason"], "config": config})
+        for w in spec.workloads if not records else []:
+            rec = run_eval(spec, config, w, tmp, cache_dir, thresholds)
+            if calib is not None:
+                rec["calibration"] = calib  # metric path calibration.error_held_out
             records.append(rec)
             if not rec.get("feasible", False):
                 break  # the point is infeasible: the other workloads cannot change that

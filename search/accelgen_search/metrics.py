@@ -51,6 +51,8 @@ METRICS: Dict[str, Dict[str, Any]] = {
                                          _get(r, "attention.kept") / max(1.0, (_get(r, "attention.kept") or 0)
                                                                          + (_get(r, "attention.pruned") or 0))),
                       "area": False, "doc": "kept scores / all scores (attention)"},
+    "calib_error": {"read": lambda r: _get(r, "calibration.error_held_out"), "area": False,
+                    "doc": "largest per-slot held-out output error of the learned thresholds (spec calibrate)"},
 }
 
 

@@ -15,7 +15,8 @@ from .errors import SpecError
 from .metrics import METRICS, is_known_metric
 
 TOP_KEYS = {"base", "free", "workloads", "objectives", "constraints", "budget", "sampler", "area",
-            "liberty", "thresholds", "study", "accelgen", "eval_timeout_s"}
+            "liberty", "thresholds", "calibrate", "study", "accelgen", "eval_timeout_s"}
+CALIBRATE_KEYS = {"workloads", "max_error"}
 SAMPLER_KEYS = {"name", "seed", "population_size"}
 FREE_KEYS = {"min", "max", "step", "choices"}
 OBJECTIVE_KEYS = {"metric", "direction"}
@@ -51,6 +52,7 @@ class Spec:
     area: bool
     liberty: Optional[str]
     thresholds: Optional[str]
+    calibrate: Optional[Dict[str, Any]]  # {"workloads": [dirs], "max_error": E}: learn thresholds per trial
     accelgen: str
     eval_timeout_s: float
     space: Dict[str, Any]
@@ -243,6 +245,25 @@ def load_spec(path: str, accelgen: Optional[str] = None) -> Spec:
     thresholds = rel(raw["thresholds"], "spec.thresholds") if "thresholds" in raw else None
     if thresholds and not os.path.isfile(thresholds):
         raise SpecError("spec.thresholds", f"{thresholds} does not exist")
+    calibrate = None
+    if "calibrate" in raw:
+        c = raw["calibrate"]
+        _check_keys(c, CALIBRATE_KEYS, "spec.calibrate")
+        if thresholds:
+            raise SpecError("spec.calibrate", "and spec.thresholds exclude each other")
+        cw = c.get("workloads")
+        if not isinstance(cw, list) or not cw:
+            raise SpecError("spec.calibrate.workloads", "must be a non-empty list of trace directories")
+        cdirs = []
+        for i, w in enumerate(cw):
+            d = rel(w, f"spec.calibrate.workloads[{i}]")
+            if not os.path.isdir(d):
+                raise SpecError(f"spec.calibrate.workloads[{i}]", f"{d} is not a directory")
+            cdirs.append(d)
+        e = _number(c.get("max_error"), "spec.calibrate.max_error")
+        if e <= 0:
+            raise SpecError("spec.calibrate.max_error", f"{e:g} is out of range; allowed > 0")
+        calibrate = {"workloads": cdirs, "max_error": e}
     study = raw.get("study", os.path.splitext(os.path.basename(path))[0])
     if not isinstance(study, str) or not study:
         raise SpecError("spec.study", "must be a non-empty string")
@@ -250,5 +271,5 @@ def load_spec(path: str, accelgen: Optional[str] = None) -> Spec:
 
     return Spec(path=os.path.abspath(path), study=study, base=space["base"], kind=space["kind"], params=params,
                 workloads=wl, objectives=objs, constraints=cons, budget=budget, sampler=sname, seed=seed,
-                population_size=pop, area=area, liberty=liberty, thresholds=thresholds, accelgen=exe,
+                population_size=pop, area=area, liberty=liberty, thresholds=thresholds, calibrate=calibrate, accelgen=exe,
                 eval_timeout_s=timeout, space=space)

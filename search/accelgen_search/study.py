@@ -92,7 +92,8 @@ def spec_fingerprint(spec: Spec) -> Dict[str, Any]:
     return {"kind": spec.kind, "base": spec.base, "params": [p.__dict__ for p in spec.params],
             "objectives": spec.objectives, "constraints": spec.constraints, "workloads": spec.workloads,
             "sampler": spec.sampler, "seed": spec.seed, "population_size": spec.population_size,
-            "area": spec.area, "liberty": spec.liberty, "thresholds": spec.thresholds}
+            "area": spec.area, "liberty": spec.liberty, "thresholds": spec.thresholds,
+            "calibrate": spec.calibrate}
 
 
 def make_storage(url: str):

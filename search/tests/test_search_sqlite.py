@@ -178,6 +178,30 @@ class SqliteStudy(SearchTestCase):
         ET.parse(os.path.join(out, "pareto.svg"))  # well-formed SVG
 
 
+class Calibrated(SearchTestCase):
+    """Thresholds learned per trial (accelgen calibrate) and an output-error constraint."""
+
+    def test_thresholds_learned_per_trial_and_error_constraint(self):
+        spec = support.write_spec(self.tmp, "c1", budget=4, free={"wk": {"choices": [4, 8]}},
+                                  calibrate={"workloads": ["wl"], "max_error": 0.05},
+                                  constraints=[{"metric": "calib_error", "max": 0.005}])
+        db = os.path.join(self.tmp, "c1.db")
+        self.ok(run(["run", spec, "--storage", f"sqlite:///{db}", "--quiet"]))
+        ts = trials(db, "c1")
+        self.assertEqual(len(ts), 4)
+        for t in ts:
+            rec = t.user_attrs["records"][0]
+            cal = rec["calibration"]
+            msg = f"seed {support.SEED} trial {t.number}: {cal}"
+            self.assertEqual(cal["max_error"], 0.05)
+            # eval ran with the learned threshold, not the workload's theta
+            self.assertEqual(rec["workload"]["theta"], cal["thresholds"][0]["theta"], msg)
+            self.assertEqual(t.user_attrs["feasible"], cal["error_held_out"] <= 0.005, msg)
+            if not t.user_attrs["feasible"]:
+                self.assertTrue(t.user_attrs["reason"].startswith("constraint: calib_error = "), msg)
+                self.assertGreater(t.user_attrs["constraints"][1], 0)
+
+
 class AreaCache(SearchTestCase):
     """Area through the project's gate-equivalent liberty: one config, several trials and two
     concurrent workers: synthesized once, every other trial a cache hit, one cache entry."""
