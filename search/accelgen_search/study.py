@@ -113,12 +113,13 @@ def create_or_load(spec: Spec, url: str) -> optuna.Study:
     if have is None:
         study.set_user_attr("spec", fp)
         study.set_user_attr("budget", spec.budget)
-    elif json.loads(json.dumps(fp)) != have:
-        from .errors import SpecError
-        diff = [k for k in fp if json.loads(json.dumps(fp[k])) != have.get(k)]
-        raise SpecError("spec." + (diff[0] if diff else "?"),
-                        f"differs from the one study '{spec.study}' was created with; use another study name")
     else:
+        # Key by key: a key a study was created without (an older spec format) reads as None.
+        diff = [k for k in fp if json.loads(json.dumps(fp[k])) != have.get(k)]
+        if diff:
+            from .errors import SpecError
+            raise SpecError("spec." + diff[0],
+                            f"differs from the one study '{spec.study}' was created with; use another study name")
         study.set_user_attr("budget", spec.budget)  # the budget may grow on a resumed run
     return study
 
