@@ -160,7 +160,7 @@ def suggest(trial: optuna.Trial, spec: Spec) -> Dict[str, Any]:
     return params
 
 
-class _Stop(Exception):
+class _Stop(KeyboardInterrupt):  # SIGTERM: handled like Ctrl-C
     pass
 
 
@@ -210,6 +210,10 @@ def run_worker(spec: Spec, url: str, cache_dir: Optional[str], worker: str, quie
             except (KeyboardInterrupt, _Stop):
                 study.tell(trial, state=TrialState.FAIL)  # re-run continues: failed trials do not count
                 print(f"stopped: trial {trial.number} marked failed; run again to continue", file=sys.stderr)
+                raise
+            except Exception as e:  # a bug or a broken installation, not an infeasible point
+                trial.set_user_attr("reason", f"internal error: {e!r}")
+                study.tell(trial, state=TrialState.FAIL)
                 raise
             for key in ("config", "config_hash", "records", "feasible", "eval_feasible", "reason",
                         "constraints", "eval_seconds", "area_cache_hit"):

@@ -178,6 +178,34 @@ class SqliteStudy(SearchTestCase):
         ET.parse(os.path.join(out, "pareto.svg"))  # well-formed SVG
 
 
+class Interrupted(SearchTestCase):
+    def test_sigterm_then_rerun_completes_the_budget(self):
+        import signal
+        import time
+        spec = support.write_spec(self.tmp, "i1")
+        db = os.path.join(self.tmp, "i1.db")
+        p = subprocess.Popen([support.PY, support.ENTRY, "run", spec, "--storage", f"sqlite:///{db}", "--quiet"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 120:
+            time.sleep(0.3)
+            try:
+                if sum(t.state == TrialState.COMPLETE for t in trials(db, "i1")) >= 2:
+                    break
+            except Exception:
+                pass  # the study is not created yet
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 130, err)
+        self.ok(run(["run", spec, "--storage", f"sqlite:///{db}", "--quiet"]))
+        ts = trials(db, "i1")
+        complete = [t for t in ts if t.state == TrialState.COMPLETE]
+        failed = [t for t in ts if t.state == TrialState.FAIL]
+        self.assertEqual(len(complete), 12, f"seed {support.SEED}")
+        self.assertLessEqual(len(failed), 1)
+        self.assertEqual(len(ts), len(complete) + len(failed))  # nothing left running
+
+
 class Calibrated(SearchTestCase):
     """Thresholds learned per trial (accelgen calibrate) and an output-error constraint."""
 
