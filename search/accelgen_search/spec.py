@@ -187,15 +187,16 @@ def load_spec(path: str, accelgen: Optional[str] = None) -> Spec:
     if not params:
         raise SpecError("spec.free", "names no field to search")
 
-    workloads = raw.get("workloads")
-    if not isinstance(workloads, list) or not workloads:
-        raise SpecError("spec.workloads", "must be a non-empty list of workload directories")
-    wl = []
-    for i, w in enumerate(workloads):
-        d = rel(w, f"spec.workloads[{i}]")
-        if not os.path.isdir(d):
-            raise SpecError(f"spec.workloads[{i}]", f"{d} is not a directory (make one with accelgen workload)")
-        wl.append(d)
+    def dir_list(value: Any, where: str) -> List[str]:
+        if not isinstance(value, list) or not value:
+            raise SpecError(where, "must be a non-empty list of workload directories")
+        dirs = [rel(w, f"{where}[{i}]") for i, w in enumerate(value)]
+        for i, d in enumerate(dirs):
+            if not os.path.isdir(d):
+                raise SpecError(f"{where}[{i}]", f"{d} is not a directory (make one with accelgen workload)")
+        return dirs
+
+    wl = dir_list(raw.get("workloads"), "spec.workloads")
 
     objectives = raw.get("objectives", DEFAULT_OBJECTIVES)
     if not isinstance(objectives, list) or not objectives:
@@ -251,15 +252,7 @@ def load_spec(path: str, accelgen: Optional[str] = None) -> Spec:
         _check_keys(c, CALIBRATE_KEYS, "spec.calibrate")
         if thresholds:
             raise SpecError("spec.calibrate", "and spec.thresholds exclude each other")
-        cw = c.get("workloads")
-        if not isinstance(cw, list) or not cw:
-            raise SpecError("spec.calibrate.workloads", "must be a non-empty list of trace directories")
-        cdirs = []
-        for i, w in enumerate(cw):
-            d = rel(w, f"spec.calibrate.workloads[{i}]")
-            if not os.path.isdir(d):
-                raise SpecError(f"spec.calibrate.workloads[{i}]", f"{d} is not a directory")
-            cdirs.append(d)
+        cdirs = dir_list(c.get("workloads"), "spec.calibrate.workloads")
         e = _number(c.get("max_error"), "spec.calibrate.max_error")
         if e <= 0:
             raise SpecError("spec.calibrate.max_error", f"{e:g} is out of range; allowed > 0")
