@@ -92,7 +92,7 @@ def _dispatch(a):
         study = optuna.load_study(study_name=name, storage=storage)
         s = write_report(study, a.out)
         rate = "n/a" if s["area_cache_hit_rate"] is None else f"{100 * s['area_cache_hit_rate']:.0f}%"
-        print(f"{name}: {s['trials']} trials, {s['feasible']} feasible, {s['front']} on the Pareto front, "
+        print(f"{name}: {s['trials']} trials, {s['feasible']} feasible, {s['front']} configs on the Pareto front, "
               f"area cache hits {rate}; wrote {a.out}/pareto.svg, points.csv, points.json, front.json")
         return 0
     return 2

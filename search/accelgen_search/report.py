@@ -50,10 +50,16 @@ def write_report(study: optuna.Study, out: str) -> Dict[str, Any]:
 
     with open(os.path.join(out, "points.json"), "w") as f:
         json.dump({"study": study.study_name, "directions": dirs, "objectives": metrics, "points": pts}, f, indent=1)
+    # The front once per config: a sampler may propose one config in several trials.
+    unique: Dict[str, Dict[str, Any]] = {}
+    for p in front:
+        key = p["config_hash"] or json.dumps(p["params"], sort_keys=True)
+        if key not in unique:
+            unique[key] = {"number": p["number"], "trials": [], "params": p["params"], "objectives": p["objectives"],
+                           "config": p["config"], "config_hash": p["config_hash"]}
+        unique[key]["trials"].append(p["number"])
     with open(os.path.join(out, "front.json"), "w") as f:
-        json.dump(sorted(({"number": p["number"], "params": p["params"], "objectives": p["objectives"],
-                           "config": p["config"], "config_hash": p["config_hash"]} for p in front),
-                         key=lambda p: list(p["objectives"].values())), f, indent=1)
+        json.dump(sorted(unique.values(), key=lambda p: list(p["objectives"].values())), f, indent=1)
     with open(os.path.join(out, "points.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["trial"] + params + metrics + ["feasible", "pareto", "reason", "config_hash", "area_cache_hit",
@@ -66,7 +72,7 @@ def write_report(study: optuna.Study, out: str) -> Dict[str, Any]:
     plot = os.path.join(out, "pareto.svg")
     _plot(pts, front, metrics, dirs, plot, study.study_name)
     hits = [p["area_cache_hit"] for p in pts if p["area_cache_hit"] is not None]
-    return {"trials": len(pts), "feasible": sum(p["feasible"] for p in pts), "front": len(front),
+    return {"trials": len(pts), "feasible": sum(p["feasible"] for p in pts), "front": len(unique),
             "area_cache_hit_rate": (sum(hits) / len(hits)) if hits else None, "plot": plot}
 
 
@@ -94,7 +100,7 @@ def _plot(pts, front, metrics, dirs, path, title):
         fr = sorted(front, key=lambda p: p["objectives"][mx])
         x, y = xy(fr)
         ax.plot(x, y, "o-", color="tab:blue", drawstyle="steps-post" if dirs[:2] == ["minimize"] * 2 else "default",
-                label=f"Pareto front ({len(fr)})")
+                label=f"Pareto front ({len({p['config_hash'] for p in fr})} configs)")
         ax.set_xlabel(f"{mx} ({dirs[0]})")
         ax.set_ylabel(f"{my} ({dirs[1]})")
         if len(metrics) > 2:
