@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 import warnings
 from typing import Any, Dict, Optional
@@ -53,13 +54,21 @@ class _Reseed:
         self._barrier = barrier  # population size for NSGA-II; 0 = none
 
     def infer_relative_search_space(self, study, trial):
+        beat = optuna.storages._heartbeat.is_heartbeat_enabled(study._storage)
+        if beat:
+            study._storage.record_heartbeat(trial._trial_id)  # this trial is alive from its first moment
         if self._barrier:
             first_of_gen = (trial.number // self._barrier) * self._barrier
+            last_beat = time.monotonic()
             while first_of_gen > 0:
                 earlier = study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING))
                 if not any(t.number < first_of_gen for t in earlier):
                     break
                 time.sleep(0.2)
+                if beat and time.monotonic() - last_beat > HEARTBEAT_S:
+                    study._storage.record_heartbeat(trial._trial_id)
+                    optuna.storages.fail_stale_trials(study)  # an earlier trial whose worker died
+                    last_beat = time.monotonic()
         self._rng.seed(trial_seed(self._base_seed, trial.number, 0))
         self._random_sampler._rng.seed(trial_seed(self._base_seed, trial.number, 1))
         return super().infer_relative_search_space(study, trial)
@@ -96,11 +105,16 @@ def spec_fingerprint(spec: Spec) -> Dict[str, Any]:
             "calibrate": spec.calibrate}
 
 
+HEARTBEAT_S = 10   # a running trial's worker records a heartbeat this often
+GRACE_S = 60       # a RUNNING trial without a heartbeat for this long is failed (its worker died)
+
+
 def make_storage(url: str):
+    kw = {"heartbeat_interval": HEARTBEAT_S, "grace_period": GRACE_S}
     if url.startswith("sqlite:"):
         # A generous timeout: several processes share the file.
-        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
-    return optuna.storages.RDBStorage(url)
+        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}}, **kw)
+    return optuna.storages.RDBStorage(url, **kw)
 
 
 def create_or_load(spec: Spec, url: str) -> optuna.Study:
@@ -164,8 +178,47 @@ class _Stop(KeyboardInterrupt):  # SIGTERM: handled like Ctrl-C
     pass
 
 
-def _on_term(signum, frame):
-    raise _Stop()
+class _Signals:
+    """SIGTERM and SIGINT stop the worker; during an evaluation at once (the eval subprocess is
+    killed), otherwise after the storage operation in progress, so no trial is left RUNNING."""
+
+    def __init__(self):
+        self.in_eval = False
+        self.pending = False
+
+    def handler(self, signum, frame):
+        if self.in_eval:
+            raise _Stop()
+        self.pending = True
+
+    def check(self):
+        if self.pending:
+            raise _Stop()
+
+
+class _Heartbeat:
+    """Records the running trial's heartbeat so other workers can fail it if this one dies."""
+
+    def __init__(self, storage, trial_id: int):
+        self.storage, self.trial_id = storage, trial_id
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self.done.wait(HEARTBEAT_S):
+            try:
+                self.storage.record_heartbeat(self.trial_id)
+            except Exception:
+                pass  # a missed heartbeat only risks the trial being failed after the grace period
+
+    def __enter__(self):
+        self.storage.record_heartbeat(self.trial_id)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
 
 
 class Progress:
@@ -195,23 +248,32 @@ def run_worker(spec: Spec, url: str, cache_dir: Optional[str], worker: str, quie
         study = create_or_load(spec, url)
     done = sum(1 for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     progress = Progress(spec.budget, done, quiet)
-    old = signal.signal(signal.SIGTERM, _on_term)  # scancel, kill: end the current trial cleanly
+    sig = _Signals()
+    old = {n: signal.signal(n, sig.handler) for n in (signal.SIGTERM, signal.SIGINT)}
     ran = 0
     try:
         while True:
+            sig.check()
             with budget_lock(url, spec.study):
+                optuna.storages.fail_stale_trials(study)  # trials of workers that died (SIGKILL, node lost)
                 alive = study.get_trials(deepcopy=False, states=ALIVE)
                 if len(alive) >= spec.budget:
                     break
                 trial = study.ask()
             try:
-                params = suggest(trial, spec)
-                res = evaluate(spec, params, cache_dir)
-            except (KeyboardInterrupt, _Stop):
+                with _Heartbeat(study._storage, trial._trial_id):
+                    sig.in_eval = True
+                    sig.check()
+                    params = suggest(trial, spec)  # (may wait for the previous NSGA-II generation)
+                    res = evaluate(spec, params, cache_dir)
+                    sig.in_eval = False
+            except KeyboardInterrupt:
+                sig.in_eval = False
                 study.tell(trial, state=TrialState.FAIL)  # re-run continues: failed trials do not count
                 print(f"stopped: trial {trial.number} marked failed; run again to continue", file=sys.stderr)
                 raise
             except Exception as e:  # a bug or a broken installation, not an infeasible point
+                sig.in_eval = False
                 trial.set_user_attr("reason", f"internal error: {e!r}")
                 study.tell(trial, state=TrialState.FAIL)
                 raise
@@ -225,7 +287,8 @@ def run_worker(spec: Spec, url: str, cache_dir: Optional[str], worker: str, quie
             note = ("feasible" if res["feasible"] else "infeasible: " + res["reason"][:60])
             progress.update(done, f"#{trial.number} {note}")
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for n, h in old.items():
+            signal.signal(n, h)
     return ran
 
 

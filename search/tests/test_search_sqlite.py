@@ -197,6 +197,8 @@ class Interrupted(SearchTestCase):
         p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=60)
         self.assertEqual(p.returncode, 130, err)
+        # the stop waits for the storage operation in progress: nothing is left RUNNING
+        self.assertEqual([t.number for t in trials(db, "i1") if t.state == TrialState.RUNNING], [])
         self.ok(run(["run", spec, "--storage", f"sqlite:///{db}", "--quiet"]))
         ts = trials(db, "i1")
         complete = [t for t in ts if t.state == TrialState.COMPLETE]
