@@ -54,9 +54,7 @@ class _Reseed:
         self._barrier = barrier  # population size for NSGA-II; 0 = none
 
     def infer_relative_search_space(self, study, trial):
-        beat = optuna.storages._heartbeat.is_heartbeat_enabled(study._storage)
-        if beat:
-            study._storage.record_heartbeat(trial._trial_id)  # this trial is alive from its first moment
+        record_heartbeat(study._storage, trial._trial_id)  # this trial is alive from its first moment
         if self._barrier:
             first_of_gen = (trial.number // self._barrier) * self._barrier
             last_beat = time.monotonic()
@@ -65,9 +63,9 @@ class _Reseed:
                 if not any(t.number < first_of_gen for t in earlier):
                     break
                 time.sleep(0.2)
-                if beat and time.monotonic() - last_beat > HEARTBEAT_S:
-                    study._storage.record_heartbeat(trial._trial_id)
-                    optuna.storages.fail_stale_trials(study)  # an earlier trial whose worker died
+                if time.monotonic() - last_beat > HEARTBEAT_S:
+                    record_heartbeat(study._storage, trial._trial_id)
+                    fail_stale_trials(study)  # an earlier trial whose worker died
                     last_beat = time.monotonic()
         self._rng.seed(trial_seed(self._base_seed, trial.number, 0))
         self._random_sampler._rng.seed(trial_seed(self._base_seed, trial.number, 1))
@@ -107,14 +105,33 @@ def spec_fingerprint(spec: Spec) -> Dict[str, Any]:
 
 HEARTBEAT_S = 10   # a running trial's worker records a heartbeat this often
 GRACE_S = 60       # a RUNNING trial without a heartbeat for this long is failed (its worker died)
+HEARTBEAT_KEY = "accelgen:heartbeat"
+
+
+def record_heartbeat(storage, trial_id: int) -> None:
+    # Our own heartbeat (wall clock of the worker, a trial system attribute): Optuna 3.1's
+    # RDB heartbeat mixes the database's and Python's clocks and failed live trials in testing.
+    storage.set_trial_system_attr(trial_id, HEARTBEAT_KEY, time.time())
+
+
+def fail_stale_trials(study) -> None:
+    """Marks failed the RUNNING trials whose heartbeat is older than GRACE_S (their worker died)."""
+    now = time.time()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        beat = t.system_attrs.get(HEARTBEAT_KEY)
+        if beat is not None and now - beat > GRACE_S:
+            try:
+                study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
+                print(f"trial {t.number}: no heartbeat for {now - beat:.0f} s, marked failed", file=sys.stderr)
+            except RuntimeError:
+                pass  # it finished meanwhile
 
 
 def make_storage(url: str):
-    kw = {"heartbeat_interval": HEARTBEAT_S, "grace_period": GRACE_S}
     if url.startswith("sqlite:"):
         # A generous timeout: several processes share the file.
-        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}}, **kw)
-    return optuna.storages.RDBStorage(url, **kw)
+        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
+    return optuna.storages.RDBStorage(url)
 
 
 def create_or_load(spec: Spec, url: str) -> optuna.Study:
@@ -207,12 +224,11 @@ class _Heartbeat:
     def _run(self):
         while not self.done.wait(HEARTBEAT_S):
             try:
-                self.storage.record_heartbeat(self.trial_id)
+                record_heartbeat(self.storage, self.trial_id)
             except Exception:
                 pass  # a missed heartbeat only risks the trial being failed after the grace period
 
     def __enter__(self):
-        self.storage.record_heartbeat(self.trial_id)
         self.thread.start()
         return self
 
@@ -255,7 +271,7 @@ def run_worker(spec: Spec, url: str, cache_dir: Optional[str], worker: str, quie
         while True:
             sig.check()
             with budget_lock(url, spec.study):
-                optuna.storages.fail_stale_trials(study)  # trials of workers that died (SIGKILL, node lost)
+                fail_stale_trials(study)  # trials of workers that died (SIGKILL, node lost)
                 alive = study.get_trials(deepcopy=False, states=ALIVE)
                 if len(alive) >= spec.budget:
                     break
