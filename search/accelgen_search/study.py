@@ -69,7 +69,9 @@ class _Reseed:
                     last_beat = time.monotonic()
         self._rng.seed(trial_seed(self._base_seed, trial.number, 0))
         self._random_sampler._rng.seed(trial_seed(self._base_seed, trial.number, 1))
-        return super().infer_relative_search_space(study, trial)
+        # Sorted by name: SQLite and PostgreSQL return a trial's params in different orders, and the
+        # order decides which random number each parameter's crossover and mutation consume.
+        return dict(sorted(super().infer_relative_search_space(study, trial).items()))
 
 
 class SeededNSGAII(_Reseed, NSGAIISampler):
