@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(verilator yosys iverilog libgtest-dev libeigen3-dev libfmt-dev libcli11-dev
-          nlohmann-json3-dev zlib1g-dev cmake ninja-build g++ make opensta)
+          nlohmann-json3-dev zlib1g-dev cmake ninja-build g++ make opensta
+          # design search (search/, docs/search.md): Optuna, plots, and the Slurm + PostgreSQL path
+          python3-optuna python3-matplotlib python3-munkres slurm-wlm munge postgresql python3-psycopg2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -15,7 +17,10 @@ if ((${#missing[@]})); then
   sudo=()
   [[ $(id -u) -eq 0 ]] || sudo=(sudo)
   echo "installing: ${missing[*]}"
-  "${sudo[@]}" apt-get update -qq
+  # APT's sandbox user cannot write a /dev/null of mode 0755 (seen in containers): update as root then.
+  apt_opts=()
+  [[ $(id -u) -eq 0 ]] && apt_opts=(-o APT::Sandbox::User=root)
+  "${sudo[@]}" apt-get update -qq "${apt_opts[@]}"
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
@@ -41,6 +46,8 @@ fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j 2
+# The design search client: run with Debian's /usr/bin/python3 (docs/search.md).
+ln -sfn ../search/accelgen-search build/accelgen-search
 
 export ACCELGEN_CACHE="${ACCELGEN_CACHE:-$PWD/build/sim-cache}"
 config=configs/default.json

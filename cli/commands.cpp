@@ -19,6 +19,7 @@
 #include "cli/calibrate_cmd.h"
 #include "cli/compress_cmd.h"
 #include "cli/eval.h"
+#include "cli/space_cmd.h"
 #include "flows/simbuild.h"
 #include "flows/subprocess.h"
 #include "gen/dispatch.h"
@@ -303,6 +304,7 @@ void add_commands(CLI::App& app) {
   add_compress_command(app);
   add_area_command(app);
   add_eval_command(app);
+  add_space_command(app);
 
   auto la = std::make_shared<std::pair<std::string, std::string>>();
   auto* l = app.add_subcommand("lint", "Verilator -Wall lint, Icarus -g2005 and Yosys latch check");

@@ -47,12 +47,11 @@ AttentionWidths widths(const AttentionConfig& c) {
 namespace {
 
 const std::set<std::string>& known_keys() {
-  static const std::set<std::string> keys = {
-      "kind",  "name",     "d",        "dv",   "wq", "wk", "wv", "lanes", "max_keys",
-      "threshold_slots", "alpha_int_bits", "alpha_frac_bits", "dense_baseline",
-      "out_frac_bits", "exp_lut_bits", "overlap_backend"};
+  static const std::set<std::string> keys = known_keys_of(attention_field_specs());
   return keys;
 }
+
+const FieldSpec& spec(std::string_view name) { return field_spec(attention_field_specs(), name); }
 
 }  // namespace
 
@@ -63,28 +62,32 @@ AttentionConfig parse_attention_config(const nlohmann::json& j) {
   }
   AttentionConfig c;
   c.name = get_name(j, c.name);
-  c.d = get_int(j, "d", 1, 256, c.d);
-  c.dv = get_int(j, "dv", 1, 256, c.dv);
-  c.wq = get_int(j, "wq", 2, 16, c.wq);
-  c.wk = get_int(j, "wk", 2, 16, c.wk);
-  c.wv = get_int(j, "wv", 2, 16, c.wv);
-  c.lanes = get_int(j, "lanes", 1, 64, c.lanes);
-  c.max_keys = get_int(j, "max_keys", 1, 4096, c.max_keys);
-  c.threshold_slots = get_int(j, "threshold_slots", 1, 256, c.threshold_slots);
-  c.alpha_int_bits = get_int(j, "alpha_int_bits", 0, 16, c.alpha_int_bits);
-  c.alpha_frac_bits = get_int(j, "alpha_frac_bits", 0, 24, c.alpha_frac_bits);
+  c.d = get_int(j, spec("d"), c.d);
+  c.dv = get_int(j, spec("dv"), c.dv);
+  c.wq = get_int(j, spec("wq"), c.wq);
+  c.wk = get_int(j, spec("wk"), c.wk);
+  c.wv = get_int(j, spec("wv"), c.wv);
+  c.lanes = get_int(j, spec("lanes"), c.lanes);
+  c.max_keys = get_int(j, spec("max_keys"), c.max_keys);
+  c.threshold_slots = get_int(j, spec("threshold_slots"), c.threshold_slots);
+  c.alpha_int_bits = get_int(j, spec("alpha_int_bits"), c.alpha_int_bits);
+  c.alpha_frac_bits = get_int(j, spec("alpha_frac_bits"), c.alpha_frac_bits);
   c.dense_baseline = get_bool(j, "dense_baseline", c.dense_baseline);
-  c.out_frac_bits = get_int(j, "out_frac_bits", 0, 8, c.out_frac_bits);
-  c.exp_lut_bits = get_int(j, "exp_lut_bits", 0, 12, c.exp_lut_bits);
+  c.out_frac_bits = get_int(j, spec("out_frac_bits"), c.out_frac_bits);
+  c.exp_lut_bits = get_int(j, spec("exp_lut_bits"), c.exp_lut_bits);
   c.overlap_backend = get_bool(j, "overlap_backend", c.overlap_backend);
-  const int aw = c.alpha_int_bits + c.alpha_frac_bits;
-  if (aw < 1 || aw > 32) {
-    throw InputError("config.alpha_frac_bits",
-                     fmt::format("alpha_int_bits + alpha_frac_bits = {}; allowed [1, 32]", aw));
+  // Cross-field constraints (core/field_specs.cpp): the alpha register width, then lanes <= max_keys.
+  const nlohmann::json values = to_json(c);
+  const FieldConstraint& alpha = attention_constraints().at(0);
+  const long long aw = constraint_value(alpha, values);
+  if (aw < alpha.lo || aw > alpha.hi) {
+    throw InputError("config." + alpha.field,
+                     fmt::format("alpha_int_bits + alpha_frac_bits = {}; allowed [{}, {}]", aw, alpha.lo, alpha.hi));
   }
-  if (c.lanes > c.max_keys) {
-    throw InputError("config.lanes", fmt::format("{} lanes exceed max_keys = {}; allowed [1, {}]",
-                                                 c.lanes, c.max_keys, c.max_keys));
+  const FieldConstraint& lanes = attention_constraints().at(1);
+  if (constraint_value(lanes, values) > lanes.hi) {
+    throw InputError("config." + lanes.field, fmt::format("{} lanes exceed max_keys = {}; allowed [1, {}]",
+                                                          c.lanes, c.max_keys, c.max_keys));
   }
   return c;
 }

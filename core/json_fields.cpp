@@ -25,6 +25,10 @@ int get_int(const nlohmann::json& j, const std::string& key, int lo, int hi, int
   return static_cast<int>(v.get<int64_t>());
 }
 
+int get_int(const nlohmann::json& j, const FieldSpec& f, int fallback) {
+  return get_int(j, f.name, f.lo, f.hi, fallback);
+}
+
 bool get_bool(const nlohmann::json& j, const std::string& key, bool fallback) {
   if (!j.contains(key)) return fallback;
   const auto& v = j.at(key);
@@ -56,6 +60,13 @@ void check_known_keys(const nlohmann::json& j, const std::set<std::string>& know
       throw InputError("config." + key, fmt::format("unknown key (allowed: {})", allowed));
     }
   }
+}
+
+
+std::set<std::string> known_keys_of(const std::vector<FieldSpec>& specs) {
+  std::set<std::string> keys = {"kind"};
+  for (const FieldSpec& f : specs) keys.insert(f.name);
+  return keys;
 }
 
 }  // namespace accelgen::core

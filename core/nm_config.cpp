@@ -5,6 +5,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -13,7 +14,10 @@
 
 namespace accelgen::core {
 
-bool nm_group_size_supported(int m) { return m == 1 || m == 2 || m == 4 || m == 8 || m == 16; }
+bool nm_group_size_supported(int m) {
+  const auto& choices = field_spec(nm_field_specs(), "m").choices;
+  return std::find(choices.begin(), choices.end(), m) != choices.end();
+}
 
 NmWidths nm_widths(const NmConfig& c) {
   NmWidths w{};
@@ -45,15 +49,16 @@ std::string config_kind(const nlohmann::json& j) {
 namespace {
 
 const std::set<std::string>& nm_known_keys() {
-  static const std::set<std::string> keys = {"kind", "name", "rows", "cols", "wx", "ww",
-                                             "n", "m", "max_k", "dense_baseline"};
+  static const std::set<std::string> keys = known_keys_of(nm_field_specs());
   return keys;
 }
 
+const FieldSpec& spec(std::string_view name) { return field_spec(nm_field_specs(), name); }
+
 int get_group_size(const nlohmann::json& j, int fallback) {
-  const int m = get_int(j, "m", 1, 16, fallback);
+  const int m = get_int(j, spec("m"), fallback);
   if (!nm_group_size_supported(m)) {
-    throw InputError("config.m", fmt::format("{} is not supported; allowed 1, 2, 4, 8, 16", m));
+    throw InputError("config.m", fmt::format("{} is not supported; allowed {}", m, fmt::join(spec("m").choices, ", ")));
   }
   return m;
 }
@@ -67,13 +72,13 @@ NmConfig parse_nm_config(const nlohmann::json& j) {
   }
   NmConfig c;
   c.name = get_name(j, c.name);
-  c.rows = get_int(j, "rows", 1, 64, c.rows);
-  c.cols = get_int(j, "cols", 1, 64, c.cols);
-  c.wx = get_int(j, "wx", 2, 16, c.wx);
-  c.ww = get_int(j, "ww", 2, 16, c.ww);
+  c.rows = get_int(j, spec("rows"), c.rows);
+  c.cols = get_int(j, spec("cols"), c.cols);
+  c.wx = get_int(j, spec("wx"), c.wx);
+  c.ww = get_int(j, spec("ww"), c.ww);
   c.m = get_group_size(j, c.m);
-  c.n = get_int(j, "n", 1, c.m, std::min(c.n, c.m));
-  c.max_k = get_int(j, "max_k", 1, 65536, c.max_k);
+  c.n = get_int(j, "n", spec("n").lo, c.m, std::min(c.n, c.m));  // n <= m (nm_constraints())
+  c.max_k = get_int(j, spec("max_k"), c.max_k);
   c.dense_baseline = get_bool(j, "dense_baseline", c.dense_baseline);
   return c;
 }

@@ -1,0 +1,1 @@
+"""accelgen-search: an Optuna design search over `accelgen eval` records (docs/search.md)."""

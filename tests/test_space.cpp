@@ -1,0 +1,148 @@
+// Tests for core/field_specs.{h,cpp} and `accelgen space`: the search space is the space the
+// validators accept. Expected ranges are copied by hand from docs/config.md (not read from the
+// tables under test); each boundary must parse and one step outside must be rejected naming the field.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/field_specs.h"
+#include "core/nm_config.h"
+#include "tests/test_support.h"
+
+namespace accelgen::core {
+namespace {
+
+using accelgen::test_support::error_of;
+using nlohmann::json;
+
+// docs/config.md, attention table.
+const std::map<std::string, std::pair<int, int>> kAttentionRanges = {
+    {"d", {1, 256}},          {"dv", {1, 256}},          {"wq", {2, 16}},           {"wk", {2, 16}},
+    {"wv", {2, 16}},          {"lanes", {1, 64}},        {"max_keys", {1, 4096}},   {"threshold_slots", {1, 256}},
+    {"alpha_int_bits", {0, 16}}, {"alpha_frac_bits", {0, 24}}, {"out_frac_bits", {0, 8}}, {"exp_lut_bits", {0, 12}}};
+// docs/config.md, N:M table (m has choices, n is bounded by m).
+const std::map<std::string, std::pair<int, int>> kNmRanges = {
+    {"rows", {1, 64}}, {"cols", {1, 64}}, {"wx", {2, 16}}, {"ww", {2, 16}}, {"max_k", {1, 65536}}};
+
+// "" when `f` does not throw, else the InputError message (error_of() insists on a throw).
+std::string error_or_empty(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+json space_of(const std::string& kind) {
+  const json defaults = kind == "nm_array" ? to_json(NmConfig{}) : to_json(AttentionConfig{});
+  return search_space_json(kind, defaults, defaults);
+}
+
+json field(const json& space, const std::string& name) {
+  for (const auto& f : space["fields"]) {
+    if (f["name"] == name) return f;
+  }
+  return json();
+}
+
+TEST(SearchSpace, AttentionRangesAreTheDocumentedOnes) {
+  const json s = space_of("attention");
+  for (const auto& [name, range] : kAttentionRanges) {
+    const json f = field(s, name);
+    ASSERT_FALSE(f.is_null()) << name;
+    EXPECT_EQ(f["min"], range.first) << name;
+    EXPECT_EQ(f["max"], range.second) << name;
+    EXPECT_EQ(f["step"], 1) << name;
+  }
+  EXPECT_EQ(field(s, "dense_baseline")["choices"], json({false, true}));
+  EXPECT_EQ(field(s, "overlap_backend")["choices"], json({false, true}));
+  EXPECT_EQ(s["fields"].size(), kAttentionRanges.size() + 2);
+  EXPECT_EQ(s["fixed"], json({"kind", "name"}));
+}
+
+TEST(SearchSpace, AttentionBoundariesParseAndOneStepOutsideIsRejectedNamingTheField) {
+  for (const auto& [name, range] : kAttentionRanges) {
+    // lanes <= max_keys and alpha width 1..32 hold at every single-field boundary with these partners.
+    json base = {{"max_keys", 4096}, {"lanes", 1}, {"alpha_int_bits", 4}, {"alpha_frac_bits", 4}};
+    for (int v : {range.first, range.second}) {
+      json j = base;
+      j[name] = v;
+      if (name == "alpha_int_bits" && v == 0) j["alpha_frac_bits"] = 1;
+      if (name == "alpha_frac_bits" && v == 0) j["alpha_int_bits"] = 1;
+      EXPECT_EQ(error_or_empty([&] { parse_attention_config(j); }), "") << name << " = " << v;
+    }
+    for (int v : {range.first - 1, range.second + 1}) {
+      json j = base;
+      j[name] = v;
+      EXPECT_EQ(error_of([&] { parse_attention_config(j); }).rfind("config." + name + ": ", 0), 0u)
+          << name << " = " << v;
+    }
+  }
+}
+
+TEST(SearchSpace, NmRangesChoicesAndBoundaries) {
+  const json s = space_of("nm_array");
+  for (const auto& [name, range] : kNmRanges) {
+    const json f = field(s, name);
+    EXPECT_EQ(f["min"], range.first) << name;
+    EXPECT_EQ(f["max"], range.second) << name;
+    for (int v : {range.first, range.second}) {
+      EXPECT_EQ(error_or_empty([&] { parse_nm_config({{"kind", "nm_array"}, {name, v}}); }), "") << name << " = " << v;
+    }
+    for (int v : {range.first - 1, range.second + 1}) {
+      EXPECT_EQ(error_of([&] { parse_nm_config({{"kind", "nm_array"}, {name, v}}); }).rfind("config." + name + ": ", 0),
+                0u)
+          << name << " = " << v;
+    }
+  }
+  EXPECT_EQ(field(s, "m")["choices"], json({1, 2, 4, 8, 16}));
+  for (int m = 0; m <= 17; ++m) {
+    const bool legal = m == 1 || m == 2 || m == 4 || m == 8 || m == 16;
+    const std::string e = error_or_empty([&] { parse_nm_config({{"kind", "nm_array"}, {"m", m}, {"n", 1}}); });
+    EXPECT_EQ(e.empty(), legal) << "m = " << m << ": " << e;
+  }
+}
+
+TEST(SearchSpace, ConstraintsAreDataAndMatchTheValidators) {
+  const json a = space_of("attention")["constraints"];
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[1]["text"], "lanes <= max_keys");
+  EXPECT_EQ(a[1]["terms"], json({{"lanes", 1}, {"max_keys", -1}}));
+  EXPECT_EQ(a[1]["max"], 0);
+  EXPECT_TRUE(a[1]["min"].is_null());
+  EXPECT_EQ(a[0]["min"], 1);
+  EXPECT_EQ(a[0]["max"], 32);
+  // lanes = max_keys passes, one more lane fails naming config.lanes (the field the constraint names).
+  EXPECT_EQ(error_or_empty([] { parse_attention_config({{"lanes", 8}, {"max_keys", 8}}); }), "");
+  EXPECT_EQ(error_of([] { parse_attention_config({{"lanes", 9}, {"max_keys", 8}}); }),
+            "config.lanes: 9 lanes exceed max_keys = 8; allowed [1, 8]");
+  EXPECT_EQ(error_of([] { parse_attention_config({{"alpha_int_bits", 16}, {"alpha_frac_bits", 17}}); }),
+            "config.alpha_frac_bits: alpha_int_bits + alpha_frac_bits = 33; allowed [1, 32]");
+  const json n = space_of("nm_array")["constraints"];
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0]["text"], "n <= m");
+  EXPECT_EQ(error_or_empty([] { parse_nm_config({{"kind", "nm_array"}, {"m", 4}, {"n", 4}}); }), "");
+  EXPECT_EQ(error_of([] { parse_nm_config({{"kind", "nm_array"}, {"m", 4}, {"n", 5}}); }).rfind("config.n: ", 0), 0u);
+}
+
+TEST(SearchSpace, DefaultsAndBaseValuesAreReported) {
+  const json defaults = to_json(AttentionConfig{});
+  json base = defaults;
+  base["lanes"] = 8;
+  const json s = search_space_json("attention", base, defaults);
+  EXPECT_EQ(field(s, "lanes")["default"], 4);  // docs/config.md default
+  EXPECT_EQ(field(s, "lanes")["base"], 8);
+  EXPECT_EQ(s["base"]["lanes"], 8);
+}
+
+}  // namespace
+}  // namespace accelgen::core
