@@ -295,5 +295,20 @@ TEST(IcarusSensitivity, DividerRoundingDownIsCaught) {
   EXPECT_TRUE(ok.passed) << ok.log;
 }
 
+// X-state on the 4-state simulator: a register without reset stays X after reset on Icarus, so its
+// X must reach an output the replay compares (a missing reset can never pass as a lucky zero).
+TEST(IcarusSensitivity, RegisterWithoutResetIsCaught) {
+  const core::AttentionConfig cfg = load("r_d7");
+  gen::Outputs o = gen::generate(cfg);
+  ASSERT_TRUE(test_support::mutate_file(o, cfg.name + "_store_count.v",
+                                        "    if (!rst_ni) begin\n      count_o <= ",
+                                        "    if (!rst_ni) begin\n      // reset removed: count_o <= "))
+      << "the store counter no longer has the line this test mutates; update the test";
+  const core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 6, 20, 4);
+  const tb::IcarusResult r = tb::icarus_crosscheck(o, cfg, w, {4, 1.0, 1.0, -1}, scratch("noreset"));
+  EXPECT_FALSE(r.passed) << r.log;
+  ASSERT_TRUE(r.mismatch.has_value()) << "expected an output mismatch, not a tool failure:\n" << r.log;
+}
+
 }  // namespace
 }  // namespace accelgen
