@@ -1,5 +1,5 @@
 // accelgen::tb — the run report of docs/semantics.md as JSON, identical for `sim` and `model` except
-// for the "simulator" field. docs/reports.md lists every field.
+// for the "simulator" field. docs/formats.md ("Run report") lists every field.
 #pragma once
 
 #include <string>
