@@ -71,9 +71,10 @@ TEST_F(RenderModule, PortParametersGoToTheHeaderTheRestToLocalparams) {
   const std::string out = render(
       "//@uses Width Depth\nmodule ${prefix}_m (\n  input wire [Width-1:0] a_i\n);\n"
       "  reg [Width-1:0] mem [0:Depth-1];\n  wire [${Width}:0] z = ${Width}'d0;\nendmodule\n");
+  // The comment column is aligned as if every value had its separator, hence three spaces here.
   EXPECT_EQ(out,
             "module x_m #(\n"
-            "  parameter integer Width = 8   // w: data\n"  // comments aligned as if every value had its comma
+            "  parameter integer Width = 8   // w: data\n"
             ") (\n"
             "  input wire [Width-1:0] a_i\n"
             ");\n"
