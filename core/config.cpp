@@ -53,6 +53,28 @@ const std::set<std::string>& known_keys() {
 
 const FieldSpec& spec(std::string_view name) { return field_spec(attention_field_specs(), name); }
 
+// "threshold_modes": a list of distinct mode names that includes "absolute" (every unit runs absolute
+// thresholds); "relative" adds the relative-threshold hardware. Returns whether "relative" is listed.
+bool parse_threshold_modes(const nlohmann::json& j, bool fallback) {
+  if (!j.contains("threshold_modes")) return fallback;
+  const nlohmann::json& m = j.at("threshold_modes");
+  const std::string allowed = R"(allowed ["absolute"] or ["absolute", "relative"])";
+  if (!m.is_array() || m.empty()) {
+    throw InputError("config.threshold_modes", fmt::format("must be a non-empty list; {}", allowed));
+  }
+  std::set<std::string> seen;
+  for (const auto& v : m) {
+    if (!v.is_string() || (v != "absolute" && v != "relative") || !seen.insert(v.get<std::string>()).second) {
+      throw InputError("config.threshold_modes",
+                       fmt::format("{} is not a mode or is listed twice; {}", v.dump(), allowed));
+    }
+  }
+  if (!seen.contains("absolute")) {
+    throw InputError("config.threshold_modes", fmt::format("must include \"absolute\"; {}", allowed));
+  }
+  return seen.contains("relative");
+}
+
 }  // namespace
 
 AttentionConfig parse_attention_config(const nlohmann::json& j) {
@@ -76,6 +98,7 @@ AttentionConfig parse_attention_config(const nlohmann::json& j) {
   c.out_frac_bits = get_int(j, spec("out_frac_bits"), c.out_frac_bits);
   c.exp_lut_bits = get_int(j, spec("exp_lut_bits"), c.exp_lut_bits);
   c.overlap_backend = get_bool(j, "overlap_backend", c.overlap_backend);
+  c.relative_thresholds = parse_threshold_modes(j, c.relative_thresholds);
   // Cross-field constraints (core/field_specs.cpp): the alpha register width, then lanes <= max_keys.
   const nlohmann::json values = to_json(c);
   const FieldConstraint& alpha = attention_constraints().at(0);
@@ -125,7 +148,12 @@ nlohmann::json to_json(const AttentionConfig& c) {
                         {"dense_baseline", c.dense_baseline},
                         {"out_frac_bits", c.out_frac_bits},
                         {"exp_lut_bits", c.exp_lut_bits},
-                        {"overlap_backend", c.overlap_backend}};
+                        {"overlap_backend", c.overlap_backend},
+                        {"threshold_modes", threshold_modes_json(c.relative_thresholds)}};
+}
+
+nlohmann::json threshold_modes_json(bool relative) {
+  return relative ? nlohmann::json::array({"absolute", "relative"}) : nlohmann::json::array({"absolute"});
 }
 
 std::string config_hash(const AttentionConfig& c) { return hash_hex(to_json(c).dump()); }

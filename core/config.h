@@ -29,6 +29,9 @@ struct AttentionConfig {
   int out_frac_bits = 2;        // fraction bits of the attention output O (docs/softmax.md F_o)
   int exp_lut_bits = 0;         // exp table index bits L (2^L + 1 entries); 0: derived (docs/softmax.md)
   bool overlap_backend = true;  // score the next query while the back-end finishes the current one
+  // Threshold modes the hardware supports ("threshold_modes" in JSON): absolute only (false), or absolute
+  // and relative (true: each slot register holds a mode bit and theta or delta; docs/semantics.md).
+  bool relative_thresholds = false;
 
   bool operator==(const AttentionConfig&) const = default;
 };
@@ -73,5 +76,7 @@ nlohmann::json read_json_file(const std::string& path, const std::string& what);
 // Canonical JSON (every field, fixed key order) and its hash: same config, same hash.
 nlohmann::json to_json(const AttentionConfig& c);
 std::string config_hash(const AttentionConfig& c);
+// The canonical "threshold_modes" list of a config.
+nlohmann::json threshold_modes_json(bool relative);
 
 }  // namespace accelgen::core

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "core/config.h"
+
 namespace accelgen::core {
 
 const std::vector<FieldSpec>& attention_field_specs() {
@@ -23,6 +25,7 @@ const std::vector<FieldSpec>& attention_field_specs() {
       {"out_frac_bits", "int", 0, 8, {}, "fraction bits of the attention output O"},
       {"exp_lut_bits", "int", 0, 12, {}, "exp table index bits (0: derived, within 1 LSB)"},
       {"overlap_backend", "bool", 0, 1, {}, "score the next queries while the back-end finishes"},
+      {"threshold_modes", "modes", 0, 1, {}, "threshold modes in hardware: [absolute] or [absolute, relative]"},
   };
   return specs;
 }
@@ -87,6 +90,8 @@ nlohmann::json search_space_json(const std::string& kind, const nlohmann::json& 
                         {"default", defaults_canonical.at(f.name)}, {"base", base_canonical.at(f.name)}};
     if (f.type == "bool") {
       j["choices"] = {false, true};
+    } else if (f.type == "modes") {
+      j["choices"] = {threshold_modes_json(false), threshold_modes_json(true)};
     } else if (!f.choices.empty()) {
       j["choices"] = f.choices;
     } else {

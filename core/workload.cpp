@@ -43,6 +43,13 @@ double alpha_value(uint64_t alpha_bits, const AttentionConfig& c) {
   return std::ldexp(static_cast<double>(alpha_bits), -c.alpha_frac_bits);
 }
 
+const char* to_string(ThresholdMode m) { return m == ThresholdMode::relative ? "relative" : "absolute"; }
+
+int64_t visible_keys(const AttentionParams& p, int64_t i, int64_t lk) {
+  if (!p.causal) return lk;
+  return std::min(lk, i + p.causal_offset + 1);
+}
+
 namespace {
 
 void check_shape(const IntMatrix& m, const std::string& file, Eigen::Index rows_lo,
@@ -67,45 +74,78 @@ void check_range(const IntMatrix& m, const std::string& file, int bits, const st
   }
 }
 
-AttentionParams parse_params(const std::string& path, const AttentionConfig& c) {
+// An integer field of params.json in [lo, hi].
+int64_t get_param_int(const nlohmann::json& j, const std::string& path, const std::string& key, int64_t lo,
+                      int64_t hi, const std::string& what) {
+  const nlohmann::json& v = j.at(key);
+  const bool fits = v.is_number_integer() &&
+                    !(v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) &&
+                    v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
+  if (!fits) {
+    throw InputError(path + ": " + key, fmt::format("{} is not {}; allowed integers [{}, {}]", v.dump(), what, lo, hi));
+  }
+  return v.get<int64_t>();
+}
+
+AttentionParams parse_params(const std::string& path, const AttentionConfig& c, int64_t lq, int64_t lk) {
   if (!std::filesystem::exists(path)) {
     throw InputError(path, "missing (a workload directory needs params.json)");
   }
   const nlohmann::json j = read_json_file(path, "params.json (JSON)");
   if (!j.is_object()) throw InputError(path, "must be a JSON object");
-  static const std::set<std::string> known = {"theta", "softmax_scale", "slot", "generator"};
+  static const std::set<std::string> known = {"theta",  "delta",         "threshold_mode", "softmax_scale",
+                                              "slot",   "causal",        "causal_offset",  "generator"};
   for (const auto& [key, value] : j.items()) {
     if (!known.contains(key)) {
-      throw InputError(path + ": " + key,
-                       "unknown key (allowed: theta, softmax_scale, slot, generator)");
+      throw InputError(path + ": " + key, "unknown key (allowed: theta, delta, threshold_mode, softmax_scale, "
+                                          "slot, causal, causal_offset, generator)");
     }
   }
   AttentionParams p;
-  if (!j.contains("theta") || !j["theta"].is_number_integer()) {
-    throw InputError(path + ": theta", "required, an integer in score units");
+  if (j.contains("threshold_mode")) {
+    const nlohmann::json& m = j["threshold_mode"];
+    if (m != "absolute" && m != "relative") {
+      throw InputError(path + ": threshold_mode",
+                       fmt::format("{} is not a mode; allowed \"absolute\", \"relative\"", m.dump()));
+    }
+    p.mode = m == "relative" ? ThresholdMode::relative : ThresholdMode::absolute;
   }
   const int tw = widths(c).tw;
-  if (j["theta"].is_number_unsigned() &&
-      j["theta"].get<uint64_t>() > static_cast<uint64_t>(signed_max(tw))) {
-    throw InputError(path + ": theta",
-                     fmt::format("{} does not fit the {}-bit threshold register; allowed [{}, {}]",
-                                 j["theta"].dump(), tw, signed_min(tw), signed_max(tw)));
+  const char* value_key = p.mode == ThresholdMode::relative ? "delta" : "theta";
+  const char* other_key = p.mode == ThresholdMode::relative ? "theta" : "delta";
+  if (!j.contains(value_key)) {
+    throw InputError(path + ": " + value_key,
+                     fmt::format("required with threshold_mode \"{}\", an integer in score units", to_string(p.mode)));
   }
-  p.theta = j["theta"].get<int64_t>();
+  if (j.contains(other_key)) {
+    throw InputError(path + ": " + other_key,
+                     fmt::format("not used with threshold_mode \"{}\" (give {} only)", to_string(p.mode), value_key));
+  }
+  if (p.mode == ThresholdMode::relative) {
+    p.delta = get_param_int(j, path, "delta", 0, signed_max(tw), "a delta the threshold register holds");
+  } else {
+    p.theta = get_param_int(j, path, "theta", signed_min(tw), signed_max(tw), "a theta the threshold register holds");
+  }
   if (!j.contains("softmax_scale") || !j["softmax_scale"].is_number()) {
     throw InputError(path + ": softmax_scale", "required, a number > 0");
   }
   p.softmax_scale = j["softmax_scale"].get<double>();
   if (j.contains("slot")) {
-    if (!j["slot"].is_number_integer()) throw InputError(path + ": slot", "must be an integer");
-    const bool huge = j["slot"].is_number_unsigned() &&
-                      j["slot"].get<uint64_t>() >= static_cast<uint64_t>(c.threshold_slots);
-    const int64_t slot = j["slot"].get<int64_t>();
-    if (huge || slot < 0 || slot >= c.threshold_slots) {
-      throw InputError(path + ": slot", fmt::format("{} is out of range; allowed [0, {}]",
-                                                    j["slot"].dump(), c.threshold_slots - 1));
+    p.slot = static_cast<int>(get_param_int(j, path, "slot", 0, c.threshold_slots - 1, "a threshold slot"));
+  }
+  if (j.contains("causal")) {
+    if (!j["causal"].is_boolean()) throw InputError(path + ": causal", "must be true or false");
+    p.causal = j["causal"].get<bool>();
+  }
+  if (j.contains("causal_offset")) {
+    if (!p.causal) throw InputError(path + ": causal_offset", "given, but causal is not true");
+    p.causal_offset = get_param_int(j, path, "causal_offset", 0, int64_t{1} << 40, "a key offset");
+  } else if (p.causal) {
+    if (lk < lq) {
+      throw InputError(path + ": causal_offset",
+                       fmt::format("the default Lk - Lq = {} - {} is negative; give causal_offset >= 0", lk, lq));
     }
-    p.slot = static_cast<int>(slot);
+    p.causal_offset = lk - lq;
   }
   return p;
 }
@@ -132,6 +172,18 @@ void validate_workload(const AttentionWorkload& w, const AttentionConfig& c, con
                      fmt::format("{} does not fit the {}-bit threshold register; allowed [{}, {}]",
                                  w.params.theta, tw, signed_min(tw), signed_max(tw)));
   }
+  if (w.params.delta < 0 || w.params.delta > signed_max(tw)) {
+    throw InputError(pf + ": delta", fmt::format("{} does not fit the {}-bit threshold register; allowed [0, {}]",
+                                                 w.params.delta, tw, signed_max(tw)));
+  }
+  if (w.params.mode == ThresholdMode::relative && !c.dense_baseline && !c.relative_thresholds) {
+    throw InputError(pf + ": threshold_mode",
+                     "\"relative\", but the config's threshold_modes is [\"absolute\"] (generate the unit with "
+                     "\"threshold_modes\": [\"absolute\", \"relative\"])");
+  }
+  if (w.params.causal && w.params.causal_offset < 0) {
+    throw InputError(pf + ": causal_offset", fmt::format("{} is negative; allowed >= 0", w.params.causal_offset));
+  }
   if (w.params.slot < 0 || w.params.slot >= c.threshold_slots) {
     throw InputError(pf + ": slot", fmt::format("{} is out of range; allowed [0, {}]",
                                                 w.params.slot, c.threshold_slots - 1));
@@ -150,7 +202,7 @@ AttentionWorkload load_attention_workload(const std::string& dir, const Attentio
   w.q = read_npy((d / "q.npy").string());
   w.k = read_npy((d / "k.npy").string());
   w.v = read_npy((d / "v.npy").string());
-  w.params = parse_params((d / "params.json").string(), c);
+  w.params = parse_params((d / "params.json").string(), c, w.q.rows(), w.k.rows());
   validate_workload(w, c, dir);
   return w;
 }
@@ -235,9 +287,17 @@ void write_workload(const AttentionWorkload& w, const std::string& dir) {
     write_npy((tmp / "k.npy").string(), w.k);
     write_npy((tmp / "v.npy").string(), w.v);
     std::ofstream p(tmp / "params.json");
-    const nlohmann::json j = {{"theta", w.params.theta},
-                              {"softmax_scale", w.params.softmax_scale},
-                              {"slot", w.params.slot}};
+    nlohmann::json j = {{"softmax_scale", w.params.softmax_scale}, {"slot", w.params.slot}};
+    if (w.params.mode == ThresholdMode::relative) {
+      j["threshold_mode"] = "relative";
+      j["delta"] = w.params.delta;
+    } else {
+      j["theta"] = w.params.theta;
+    }
+    if (w.params.causal) {
+      j["causal"] = true;
+      j["causal_offset"] = w.params.causal_offset;
+    }
     p << j.dump(2) << "\n";
     if (!p.good()) throw InputError((fs::path(dir) / "params.json").string(), "cannot write");
   });

@@ -13,11 +13,25 @@
 
 namespace accelgen::core {
 
+// How a slot's threshold is read (docs/semantics.md): absolute keeps s_ij >= theta; relative keeps
+// s_ij >= M_i - delta, M_i the largest score over the query's visible keys.
+enum class ThresholdMode { absolute, relative };
+
+const char* to_string(ThresholdMode m);
+
 struct AttentionParams {
-  int64_t theta = 0;           // pruning threshold in score units
+  ThresholdMode mode = ThresholdMode::absolute;
+  int64_t theta = 0;           // absolute pruning threshold in score units (mode absolute)
+  int64_t delta = 0;           // relative threshold in score units, >= 0 (mode relative)
   double softmax_scale = 1.0;  // sigma: probabilities proportional to exp(sigma * s)
   int slot = 0;                // threshold slot (layer, head) the head uses
+  bool causal = false;         // key j visible to query i iff j <= i + causal_offset
+  int64_t causal_offset = 0;   // >= 0; resolved on load (params.json default: Lk - Lq)
 };
+
+// Number of keys visible to query i (keys 0 .. n-1): lk without causal masking, else
+// min(lk, i + causal_offset + 1).
+int64_t visible_keys(const AttentionParams& p, int64_t i, int64_t lk);
 
 struct AttentionWorkload {
   IntMatrix q;  // [Lq, d]

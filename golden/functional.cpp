@@ -67,9 +67,28 @@ KeyResult score_key(const core::IntMatrix& q, Eigen::Index i, const core::IntMat
   return {score, wk, score >= theta};
 }
 
+std::vector<int64_t> upper_bounds(const core::IntMatrix& q, Eigen::Index i, const core::IntMatrix& k,
+                                  Eigen::Index j, int wk) {
+  check_key_row(k, j, wk);
+  const int64_t qp = qpos(q, i);
+  std::vector<int64_t> u;
+  u.reserve(static_cast<size_t>(wk));
+  int64_t acc = 0;
+  for (int m = 1; m <= wk; ++m) {
+    const int b = wk - m;
+    const int64_t c = (b == wk - 1) ? -1 : 1;
+    acc = 2 * acc + c * plane_sum(q, i, k, j, b);
+    const int64_t pow_b = int64_t{1} << b;
+    u.push_back(acc * pow_b + (pow_b - 1) * qp);
+  }
+  return u;
+}
+
 int64_t ScoreResults::total_steps() const { return steps.cast<int64_t>().sum(); }
 
 int64_t ScoreResults::kept_count() const { return kept.count(); }
+
+int64_t ScoreResults::masked_count() const { return visible.size() - visible.count(); }
 
 int ScoreResults::empty_rows() const {
   int n = 0;
@@ -83,17 +102,37 @@ ScoreResults score_all(const core::IntMatrix& q, const core::IntMatrix& k, int w
     throw core::InputError("K", "row length " + std::to_string(k.cols()) + " differs from Q row length " +
                                     std::to_string(q.cols()));
   }
+  core::AttentionParams p;
+  p.theta = theta;
+  return score_all(q, k, wk, p, dense);
+}
+
+ScoreResults score_all(const core::IntMatrix& q, const core::IntMatrix& k, int wk, const core::AttentionParams& p,
+                       bool dense) {
+  if (q.cols() != k.cols()) {
+    throw core::InputError("K", "row length " + std::to_string(k.cols()) + " differs from Q row length " +
+                                    std::to_string(q.cols()));
+  }
   ScoreResults r;
   r.score = q * k.transpose();
-  r.steps.resize(q.rows(), k.rows());
-  r.kept.resize(q.rows(), k.rows());
+  r.steps.setZero(q.rows(), k.rows());
+  r.kept.setConstant(q.rows(), k.rows(), false);
+  r.visible.setConstant(q.rows(), k.rows(), false);
   for (Eigen::Index i = 0; i < q.rows(); ++i) {
-    for (Eigen::Index j = 0; j < k.rows(); ++j) {
-      const KeyResult kr = score_key(q, i, k, j, wk, theta, dense);
+    const Eigen::Index n = core::visible_keys(p, i, k.rows());
+    // The rule's threshold for this query: theta, or M_i - delta over the visible keys. Scoring against the
+    // final M_i - delta gives the kept set and the ideal steps n*_ij of docs/semantics.md.
+    int64_t threshold = p.theta;
+    if (p.mode == core::ThresholdMode::relative && n > 0) {
+      threshold = r.score.row(i).head(n).maxCoeff() - p.delta;
+    }
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const KeyResult kr = score_key(q, i, k, j, wk, threshold, dense);
       if (kr.score != r.score(i, j))
         throw std::logic_error("golden::score_all: dot product != matrix product");
       r.steps(i, j) = kr.steps;
       r.kept(i, j) = kr.kept;
+      r.visible(i, j) = true;
     }
   }
   return r;
