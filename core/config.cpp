@@ -29,7 +29,8 @@ AttentionWidths widths(const AttentionConfig& c) {
   w.tw = w.sw + 2;
   w.bw = w.sw + 3;
   w.aw = c.alpha_int_bits + c.alpha_frac_bits;
-  w.cdw = std::max(w.tw, w.aw);
+  // A relative-threshold slot register holds a mode bit above theta/delta.
+  w.cdw = std::max(w.tw + (c.relative_thresholds && !c.dense_baseline ? 1 : 0), w.aw);
   w.caw = c.dense_baseline ? 1 : clog2(static_cast<uint64_t>(c.threshold_slots) + 1);
   w.kiw = std::max(1, clog2(static_cast<uint64_t>(c.max_keys)));
   w.kcw = clog2(static_cast<uint64_t>(c.max_keys) + 1);

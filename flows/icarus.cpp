@@ -266,6 +266,7 @@ std::string unit_vector_line(const core::AttentionConfig& cfg, const ReplayTop& 
     else if (n == "q_valid_i") scalar(in.q_valid);
     else if (n == "q_data_i") row(in.q_data, cfg.wq);
     else if (n == "q_slot_i") scalar(in.q_slot);
+    else if (n == "q_keys_i") scalar(in.q_keys);
     else if (n == "o_ready_i") scalar(in.o_ready);
     else if (n == "cfg_rdata_o") scalar(e.cfg_rdata);
     else if (n == "k_ready_o") scalar(e.k_ready);
@@ -277,6 +278,7 @@ std::string unit_vector_line(const core::AttentionConfig& cfg, const ReplayTop& 
     else if (n == "o_steps_o") scalar(e.o_steps);
     else if (n == "o_cycles_o") scalar(e.o_cycles);
     else if (n == "o_bcycles_o") scalar(e.o_bcycles);
+    else if (n == "o_filtered_o") scalar(e.o_filtered);
     else throw std::logic_error("unit_vector_line: no value for port " + n);
     if (!s.empty()) s += ' ';
     s += b.hex();

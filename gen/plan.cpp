@@ -69,9 +69,12 @@ int bit_width(uint64_t v) {  // bits needed to hold v (at least 1)
 
 // ---------------------------------------------------------------- attention unit
 
+bool relative_hw(const core::AttentionConfig& c) { return c.relative_thresholds && !c.dense_baseline; }
+
 std::vector<Param> attention_params(const core::AttentionConfig& c, const core::AttentionWidths& w,
                                     int exp_step_width) {
   const int fa = c.alpha_frac_bits;
+  const bool rel = relative_hw(c);
   const int exp_in = w.aw + w.sw;
   return {
       {"HeadDim", c.d, "d: elements of a query or key"},
@@ -87,7 +90,9 @@ std::vector<Param> attention_params(const core::AttentionConfig& c, const core::
       {"ScoreWidth", w.sw, "QWidth + KWidth + clog2(HeadDim): exact score, signed"},
       {"ThetaWidth", w.tw, "ScoreWidth + 2: threshold register, signed"},
       {"BoundWidth", w.bw, "ScoreWidth + 3: bound table entry, signed"},
-      {"CfgDataWidth", w.cdw, "max(ThetaWidth, AlphaWidth): configuration data"},
+      {"SlotRegWidth", w.tw + (rel ? 1 : 0),
+       rel ? "ThetaWidth + 1: slot register, {relative mode, theta or delta}" : "ThetaWidth: slot register, theta"},
+      {"CfgDataWidth", w.cdw, "max(SlotRegWidth, AlphaWidth): configuration data"},
       {"CfgAddrWidth", w.caw, "clog2(ThresholdSlots + 1) (1 in the dense baseline)"},
       {"KeyIndexWidth", w.kiw, "max(1, clog2(MaxKeys)): key index"},
       {"KeyCountWidth", w.kcw, "clog2(MaxKeys + 1): key count 0..MaxKeys"},
@@ -180,6 +185,8 @@ std::vector<Port> score_ports(const core::AttentionConfig& c, const core::Attent
   p.push_back({qg, "q_ready_o", false, 1, "", false, "key set loaded, buffer free, no key beat"});
   p.push_back({qg, "q_data_i", true, c.d * c.wq, "HeadDim*QWidth", true, "query row"});
   if (!c.dense_baseline) p.push_back({qg, "q_slot_i", true, w.slw, "SlotWidth", false, "threshold slot"});
+  p.push_back({qg, "q_keys_i", true, w.kcw, "KeyCountWidth", false,
+               "visible keys 0 .. q_keys_i-1 (causal mask; clamped to the key set)"});
   const std::string sg = "Result stream: kept scores of a query, then its end-of-query beat";
   p.push_back({sg, "s_valid_o", false, 1, "", false, "result beat valid"});
   p.push_back({sg, "s_ready_i", true, 1, "", false, "result beat accepted"});
@@ -190,6 +197,10 @@ std::vector<Port> score_ports(const core::AttentionConfig& c, const core::Attent
   p.push_back({sg, "s_empty_o", false, 1, "", false, "end of query: every key pruned"});
   p.push_back({sg, "s_steps_o", false, w.stw, "StepsWidth", false, "end of query: bit steps (sum of n_ij)"});
   p.push_back({sg, "s_cycles_o", false, w.cyw, "CyclesWidth", false, "end of query: score-phase cycles"});
+  if (relative_hw(c)) {
+    p.push_back({sg, "s_rel_o", false, 1, "", false, "end of query: the slot is relative"});
+    p.push_back({sg, "s_delta_o", false, w.tw, "ThetaWidth", true, "end of query: the slot's theta or delta"});
+  }
   const std::string bg = "To the softmax/xV back-end";
   p.push_back({bg, "alpha_o", false, w.aw, "AlphaWidth", false, "softmax scale register"});
   p.push_back({bg, "k_widx_o", false, w.kiw, "KeyIndexWidth", false, "index the next key beat writes"});
@@ -217,6 +228,10 @@ std::vector<Port> unit_ports(const core::AttentionConfig& c, const core::Attenti
   p.push_back({og, "o_steps_o", false, w.stw, "StepsWidth", false, "bit steps (sum of n_ij)"});
   p.push_back({og, "o_cycles_o", false, w.cyw, "CyclesWidth", false, "score-phase cycles"});
   p.push_back({og, "o_bcycles_o", false, w.cyw, "CyclesWidth", false, "back-end cycles"});
+  if (relative_hw(c)) {
+    p.push_back({og, "o_filtered_o", false, w.kcw, "KeyCountWidth", false,
+                 "survivors dropped below M_i - delta (relative slot)"});
+  }
   return p;
 }
 
@@ -374,7 +389,9 @@ AttentionPlan plan_attention(const core::AttentionConfig& c) {
              {"dense", c.dense_baseline},
              {"key_count_wider", w.kcw > w.kiw},
              {"interp", c.alpha_frac_bits > w.lb},
-             {"overlap", c.overlap_backend}};
+             {"overlap", c.overlap_backend},
+             {"relative", relative_hw(c)},
+             {"absolute_only", !c.dense_baseline && !relative_hw(c)}};
   a.score_ports = score_ports(c, w);
   d.top_ports = unit_ports(c, w, a.score_ports);
 
@@ -383,6 +400,7 @@ AttentionPlan plan_attention(const core::AttentionConfig& c) {
   d.modules.push_back({"store_count", prefix});
   d.modules.push_back({"key_store", prefix});
   if (!c.dense_baseline) d.modules.push_back({"bound_table", prefix});
+  if (relative_hw(c)) d.modules.push_back({"rel_threshold", prefix});
   for (const char* t : {"bs_lane", "key_issue", "out_arb"}) d.modules.push_back({t, prefix});
   Vars score = prefix;
   score["port_decls"] = port_decls(a.score_ports);

@@ -47,13 +47,15 @@ std::ostream& operator<<(std::ostream& os, const AttnOutputs& o) {
   return os << "{cfg_rdata=" << o.cfg_rdata << " k_ready=" << o.k_ready << " q_ready=" << o.q_ready
             << " s_valid=" << o.s_valid << " s_eoq=" << o.s_eoq << " s_key=" << o.s_key
             << " s_score=" << o.s_score << " s_count=" << o.s_count << " s_empty=" << o.s_empty
-            << " s_steps=" << o.s_steps << " s_cycles=" << o.s_cycles << "}";
+            << " s_steps=" << o.s_steps << " s_cycles=" << o.s_cycles << " s_rel=" << o.s_rel
+            << " s_delta=" << o.s_delta << "}";
 }
 
 AttnCycleModel::AttnCycleModel(const core::AttentionConfig& cfg) : cfg_(cfg) {
   check_config(cfg_);
   w_ = core::widths(cfg_);  // dense baseline: CAW = 1, only address 0 is mapped
-  s_.theta.assign(cfg_.dense_baseline ? 0 : cfg_.threshold_slots, 0);
+  rel_hw_ = cfg_.relative_thresholds && !cfg_.dense_baseline;
+  s_.theta.assign(cfg_.dense_baseline ? 0 : cfg_.threshold_slots, SlotReg{});
   s_.qb_data.assign(cfg_.d, 0);
   s_.lanes.resize(cfg_.lanes);
   s_.slots.resize(cfg_.lanes);
@@ -65,7 +67,7 @@ AttnCycleModel::AttnCycleModel(const core::AttentionConfig& cfg) : cfg_(cfg) {
 // data, and k_mem_ / results_ outside State) keep their value.
 void AttnCycleModel::reset(State& s) {
   s.alpha = 0;
-  std::fill(s.theta.begin(), s.theta.end(), 0);
+  std::fill(s.theta.begin(), s.theta.end(), SlotReg{});
   s.k_count = 0;
   s.kset_valid = false;
   s.qb_valid = false;
@@ -98,6 +100,7 @@ void AttnCycleModel::tick(const AttnInputs& in) {
     n.qb_valid = false;
   }
   output_register(n, c);                  // a granted slot may be refilled by its lane at this edge
+  update_thresholds(n, c);                // before step_lanes: reads the lanes before the edge
   step_lanes(n, c);                       // commits and key issue, from the registered contexts
   if (c.start) start_query(n, c.target);  // last: wins over eoq_fire clearing busy_q[h] when target == h
   if (c.k_fire) key_beat(n, in);
@@ -136,9 +139,11 @@ AttnCycleModel::Comb AttnCycleModel::comb(const State& s, const AttnInputs& in) 
     const Lane& lane = s.lanes[l];
     if (!lane.act) continue;
     head_act = head_act || lane.ctx == h;
-    const KeyResult& r = results_[lane.ctx].at(lane.key);
-    c.done[l] = lane.step + 1 == r.steps;
-    c.kept[l] = c.done[l] && r.kept;
+    // Step m = step + 1 terminates when U_m is below the threshold the context's bound table holds now.
+    const std::vector<int64_t>& u = bounds_[lane.ctx].at(lane.key);
+    const bool below = !cfg_.dense_baseline && u[static_cast<size_t>(lane.step)] < s.ctx[lane.ctx].thr;
+    c.done[l] = below || lane.step + 1 == cfg_.wk;
+    c.kept[l] = c.done[l] && !below;
   }
 
   c.out_load = !s.out.s_valid || in.s_ready;
@@ -149,7 +154,7 @@ AttnCycleModel::Comb AttnCycleModel::comb(const State& s, const AttnInputs& in) 
     if (c.out_load && c.grant < 0) c.grant = static_cast<int>(l);
   }
   const Context& hc = s.ctx[h];
-  const bool eoq_cond = hc.busy && hc.next_key == s.k_count && !head_act && !head_sv;
+  const bool eoq_cond = hc.busy && hc.next_key == hc.limit && !head_act && !head_sv;
   c.eoq_fire = c.out_load && c.grant < 0 && eoq_cond;
 
   c.commit.assign(nl, false);
@@ -175,8 +180,10 @@ AttnOutputs AttnCycleModel::outputs(const State& s, const AttnInputs& in) const 
 uint64_t AttnCycleModel::cfg_read(const State& s, uint32_t addr_in) const {
   const uint64_t addr = addr_in & mask(w_.caw);
   if (addr == 0) return s.alpha;
-  if (addr - 1 < s.theta.size()) return static_cast<uint64_t>(s.theta[addr - 1]) & mask(w_.cdw);
-  return 0;
+  if (addr - 1 >= s.theta.size()) return 0;
+  const SlotReg& r = s.theta[addr - 1];
+  if (!rel_hw_) return static_cast<uint64_t>(r.value) & mask(w_.cdw);  // theta sign-extended
+  return (uint64_t{r.rel} << w_.tw) | (static_cast<uint64_t>(r.value) & mask(w_.tw));
 }
 
 void AttnCycleModel::cfg_write(State& n, const AttnInputs& in) const {
@@ -186,7 +193,7 @@ void AttnCycleModel::cfg_write(State& n, const AttnInputs& in) const {
   if (addr == 0) {
     n.alpha = data & mask(w_.aw);
   } else if (addr - 1 < n.theta.size()) {
-    n.theta[addr - 1] = sign_extend(data, w_.tw);
+    n.theta[addr - 1] = SlotReg{rel_hw_ && ((data >> w_.tw) & 1) != 0, sign_extend(data, w_.tw)};
   }
 }
 
@@ -214,7 +221,8 @@ void AttnCycleModel::query_beat(State& n, const AttnInputs& in) const {
   n.qb_valid = true;
   n.qb_data = port_row(in.q_data, cfg_.wq, "q_data");
   const uint64_t slot = in.q_slot & mask(w_.slw);
-  n.qb_theta = slot < s_.theta.size() ? s_.theta[slot] : 0;  // value before this edge's cfg write
+  n.qb_theta = slot < s_.theta.size() ? s_.theta[slot] : SlotReg{};  // value before this edge's cfg write
+  n.qb_keys = static_cast<uint32_t>(in.q_keys & mask(w_.kcw));
 }
 
 void AttnCycleModel::output_register(State& n, const Comb& c) const {
@@ -235,6 +243,10 @@ void AttnCycleModel::output_register(State& n, const Comb& c) const {
     beat.s_empty = hc.kept == 0;
     beat.s_steps = hc.steps;
     beat.s_cycles = s_.cycles;
+    if (rel_hw_) {
+      beat.s_rel = hc.rel;
+      beat.s_delta = hc.value;
+    }
     n.ctx[h].busy = false;
     n.head = h ^ 1;
   }
@@ -258,15 +270,15 @@ void AttnCycleModel::step_lanes(State& n, const Comb& c) const {
       } else {
         lane.act = false;
         if (c.kept[l]) {
-          n.slots[l] = Slot{true, cur.ctx, cur.key, results_[cur.ctx].at(cur.key).score};
+          n.slots[l] = Slot{true, cur.ctx, cur.key, bounds_[cur.ctx].at(cur.key).back()};
           ++n.ctx[cur.ctx].kept;
         }
       }
     }
     if (!c.free[l]) continue;
     for (const int x : {h, h ^ 1}) {
-      if (s_.ctx[x].busy && next[x] < s_.k_count) {
-        lane = Lane{true, x, next[x]++, 0};
+      if (s_.ctx[x].busy && next[x] < s_.ctx[x].limit) {
+        lane = Lane{true, x, issue_index(s_.ctx[x], next[x]++), 0};
         break;
       }
     }
@@ -279,15 +291,50 @@ void AttnCycleModel::step_lanes(State& n, const Comb& c) const {
   }
 }
 
+// Keys of a relative-threshold unit are scored from the last visible key down, so that the keys a decoder
+// query favours most (the recent ones) survive first and raise the running maximum early; otherwise in
+// index order.
+uint32_t AttnCycleModel::issue_index(const Context& x, uint32_t issued) const {
+  return rel_hw_ ? x.limit - 1 - issued : issued;
+}
+
+// The threshold the bound table of context x encodes after this edge, from the registers before it:
+// theta; or, for a relative slot, the running maximum minus delta (clamped to the most negative theta,
+// which already terminates nothing, and to the largest) once a score has survived, else nothing terminates.
+int64_t AttnCycleModel::next_threshold(const Context& x) const {
+  const int64_t floor = core::signed_min(w_.tw);
+  if (!x.rel) return x.value;
+  return x.rvalid ? std::clamp(x.rmax - x.value, floor, core::signed_max(w_.tw)) : floor;
+}
+
+// Relative-threshold hardware: every edge reloads each context's bound table from its registers, and the
+// running maximum takes the scores that survive their last step in this cycle.
+void AttnCycleModel::update_thresholds(State& n, const Comb& c) const {
+  if (!rel_hw_) return;
+  for (int x = 0; x < 2; ++x) n.ctx[x].thr = next_threshold(s_.ctx[x]);
+  for (size_t l = 0; l < s_.lanes.size(); ++l) {
+    const Lane& cur = s_.lanes[l];
+    if (!cur.act || !c.commit[l] || !c.kept[l]) continue;
+    Context& x = n.ctx[cur.ctx];
+    const int64_t score = bounds_[cur.ctx].at(cur.key).back();
+    x.rmax = x.rvalid ? std::max(x.rmax, score) : score;
+    x.rvalid = true;
+  }
+}
+
 void AttnCycleModel::start_query(State& n, int target) {
   core::IntMatrix q(1, cfg_.d);
   for (int t = 0; t < cfg_.d; ++t) q(0, t) = s_.qb_data[t];
-  std::vector<KeyResult>& r = results_[target];
-  r.clear();
-  for (uint32_t j = 0; j < s_.k_count; ++j) {
-    r.push_back(score_key(q, 0, k_mem_, j, cfg_.wk, s_.qb_theta, cfg_.dense_baseline));
-  }
-  n.ctx[target] = Context{true, 0, 0, 0};
+  std::vector<std::vector<int64_t>>& b = bounds_[target];
+  b.clear();
+  for (uint32_t j = 0; j < s_.k_count; ++j) b.push_back(upper_bounds(q, 0, k_mem_, j, cfg_.wk));
+  Context x;
+  x.busy = true;
+  x.limit = std::min(s_.qb_keys, s_.k_count);
+  x.rel = s_.qb_theta.rel;
+  x.value = s_.qb_theta.value;
+  x.thr = next_threshold(x);  // as loaded at this edge (the relative unit reloads it at the next one)
+  n.ctx[target] = x;
 }
 
 }  // namespace accelgen::golden

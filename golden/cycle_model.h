@@ -41,6 +41,7 @@ struct AttnInputs {
   bool q_valid = false;
   std::vector<int64_t> q_data;  // d signed elements (read only on a query beat)
   uint32_t q_slot = 0;
+  uint32_t q_keys = 0;   // keys visible to the query (keys 0 .. q_keys-1; clamped to the key set)
   bool s_ready = false;  // score engine alone: result stream ready
   // Unit top only (docs/softmax.md): V row on the key beat, output stream ready.
   std::vector<int64_t> k_vdata;  // dv signed elements (read only on a key beat)
@@ -58,6 +59,8 @@ struct AttnOutputs {
   bool s_empty = false;
   uint64_t s_steps = 0;
   uint64_t s_cycles = 0;
+  bool s_rel = false;   // end beat, relative-threshold hardware only: the query's slot is relative
+  int64_t s_delta = 0;  // ... and its theta or delta (the slot value, sign-extended)
 
   bool operator==(const AttnOutputs&) const = default;
 };
@@ -95,22 +98,35 @@ class AttnCycleModel {
     uint32_t key = 0;
     int64_t score = 0;
   };
-  // A query context; its query row and bound table are represented by results_[x] (below).
+  // A threshold slot register: relative mode (relative-threshold hardware only) and theta or delta.
+  struct SlotReg {
+    bool rel = false;
+    int64_t value = 0;  // sign-extended from TW bits
+  };
+  // A query context; its query row is represented by bounds_[x] (below), its bound table by `thr`, the
+  // threshold the registered table tc_q[x] encodes (docs/microarchitecture.md "Relative thresholds").
   struct Context {
     bool busy = false;
-    uint32_t next_key = 0;
+    uint32_t next_key = 0;   // keys issued so far
+    uint32_t limit = 0;      // visible keys: min(q_keys, Lk)
     uint64_t kept = 0, steps = 0;
+    bool rel = false;        // relative slot: thr follows the running maximum
+    int64_t value = 0;       // theta or delta
+    bool rvalid = false;     // a score of this query has survived (rmax is meaningful)
+    int64_t rmax = 0;        // largest surviving score so far
+    int64_t thr = 0;         // the threshold of the bound table in use this cycle
   };
   // Every register except the two arrays below; small, so tick() builds the next state from a copy and every
   // read in the edge logic sees the values before the edge.
   struct State {
     uint64_t alpha = 0;
-    std::vector<int64_t> theta;  // per slot, already sign-extended
+    std::vector<SlotReg> theta;  // per slot
     uint32_t k_count = 0;
     bool kset_valid = false;
     bool qb_valid = false;
     std::vector<int64_t> qb_data;
-    int64_t qb_theta = 0;
+    SlotReg qb_theta;        // slot register read when the query was accepted
+    uint32_t qb_keys = 0;
     Context ctx[2];
     int head = 0;         // the older context, whose results the output may send
     uint64_t cycles = 0;  // cycles with an active lane since the previous end-of-query beat
@@ -137,17 +153,21 @@ class AttnCycleModel {
   void output_register(State& n, const Comb& c) const;
   void step_lanes(State& n, const Comb& c) const;
   void start_query(State& n, int target);
+  void update_thresholds(State& n, const Comb& c) const;
+  int64_t next_threshold(const Context& x) const;
+  uint32_t issue_index(const Context& x, uint32_t issued) const;
   std::vector<int64_t> port_row(const std::vector<int64_t>& v, int width, const char* field) const;
 
   core::AttentionConfig cfg_;
   core::AttentionWidths w_;
+  bool rel_hw_ = false;  // relative-threshold hardware (threshold_modes includes "relative", not dense)
   State s_;
   // Updated in place at the edge. k_mem_ is written only by a key beat and read only on start (k_ready needs
-  // both contexts idle and an empty query buffer, so the two never share an edge). results_[x] stands for
-  // cq_data_q[x] and tc_q[x]: written when a query enters context x (which then has no active lane and no
-  // full slot), read only for lanes and slots of context x.
-  core::IntMatrix k_mem_;              // max_keys x d, not reset
-  std::vector<KeyResult> results_[2];  // (s_ij, n_ij, kept) per key of the set, per context
+  // both contexts idle and an empty query buffer, so the two never share an edge). bounds_[x] stands for
+  // cq_data_q[x]: written when a query enters context x (which then has no active lane and no full slot),
+  // read only for lanes and slots of context x.
+  core::IntMatrix k_mem_;                          // max_keys x d, not reset
+  std::vector<std::vector<int64_t>> bounds_[2];    // U_1 .. U_wk per key of the set, per context
 };
 
 }  // namespace accelgen::golden

@@ -301,7 +301,15 @@ FastScores fast_score(const core::AttentionConfig& cfg, const core::AttentionWor
   return score_unchecked(cfg, w);
 }
 
+bool fast_model_supports(const core::AttentionConfig& cfg, const core::AttentionWorkload& w) {
+  const bool relative = !cfg.dense_baseline && w.params.mode == core::ThresholdMode::relative;
+  return !w.params.causal && !relative;
+}
+
 FastRun run_fast(const core::AttentionConfig& cfg, const core::AttentionWorkload& w) {
+  if (!fast_model_supports(cfg, w)) {
+    throw std::invalid_argument("golden::run_fast: causal or relative-threshold run (use the cycle model)");
+  }
   check_inputs(cfg, w);
   return run_unchecked(cfg, w, score_unchecked(cfg, w));
 }

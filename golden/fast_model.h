@@ -35,6 +35,7 @@ struct FastQuery {
   uint64_t cycles = 0;       // score-phase cycles (o_cycles_o)
   uint64_t bcycles = 0;      // back-end cycles (o_bcycles_o)
   int64_t end_cycle = 0;     // cycle of the output handshake
+  uint32_t filtered = 0;     // relative thresholds: survivors dropped below M_i - delta
 
   bool operator==(const FastQuery&) const = default;
 };
@@ -56,6 +57,11 @@ struct FastScores {
   std::vector<uint8_t> kept;   // 0/1
   std::vector<int64_t> score;  // s_ij where kept
 };
+
+// Whether the event-driven model covers this run: not yet for causal workloads or relative thresholds (the
+// pin-level UnitCycleModel does; tb::run_attention_fast falls back to it). run_fast throws
+// std::invalid_argument for a run it does not cover.
+bool fast_model_supports(const core::AttentionConfig& cfg, const core::AttentionWorkload& w);
 
 // Scores every query of w against every key (threshold w.params.theta; dense: wk steps, all kept).
 // Throws core::InputError for a shape mismatch or an element outside its width.

@@ -51,6 +51,8 @@ struct EndFields {
   uint32_t count = 0;
   bool empty = false;
   uint64_t steps = 0, cycles = 0;
+  bool rel = false;   // relative slot: entries below max - delta are filtered
+  int64_t delta = 0;
 };
 
 // Registers of one collect buffer (its entries live outside, see Backend::entries_).
@@ -64,6 +66,7 @@ struct Collect {
 // Issued entry (stage 1) and its exponential and V row (stage 2).
 struct Stage1 {
   bool valid = false;
+  bool keep = false;  // false: a filtered entry, which passes the pipeline with e = 0
   int64_t x = 0;
   uint32_t key = 0;
 };
@@ -92,7 +95,7 @@ struct BackendInputs {
 class Backend {
  public:
   Backend(const core::AttentionConfig& cfg, const SoftmaxFormat& fmt)
-      : cfg_(cfg), fmt_(fmt), qb_(core::widths(cfg).qb) {
+      : cfg_(cfg), fmt_(fmt), qb_(core::widths(cfg).qb), theta_width_(core::widths(cfg).tw) {
     for (auto& e : entries_) e.resize(static_cast<size_t>(cfg.max_keys));
     s_.p2.v.assign(static_cast<size_t>(cfg.dv), 0);
     s_.a.assign(static_cast<size_t>(cfg.dv), 0);
@@ -146,7 +149,8 @@ class Backend {
     std::vector<i128> a;        // a_q[c]
     std::vector<int64_t> quo;   // signed result per column once DIV is over (sign applied at DONE)
     int k = 0;                  // k_q: divider step, QB-1 .. 0
-    EndFields r;                // r_count_q, r_empty_q, r_steps_q, r_cycles_q
+    EndFields r;                // r_count_q, r_empty_q, r_steps_q, r_cycles_q, r_rel_q, r_delta_q
+    uint32_t filtered = 0;      // filt_q: entries of the query dropped below max - delta
     uint64_t bcyc = 0;
     UnitOutputs out;  // output register (o_valid == ov_q); cfg_rdata / k_ready / q_ready unused
   };
@@ -163,6 +167,7 @@ class Backend {
     if (!b.full) return;
     n.r = b.end;
     n.bcyc = 0;
+    n.filtered = 0;
     if (b.n == 0) {
       release(n, s_.rd);
       std::fill(n.quo.begin(), n.quo.end(), 0);
@@ -189,14 +194,20 @@ class Backend {
     n.p1.valid = issue;
     if (issue) {
       const Entry& en = entries_[s_.cur][s_.idx];
-      n.p1.x = exponent(in.alpha, s_.buf[s_.cur].max, en.score);
+      const int64_t max = s_.buf[s_.cur].max;
+      // Relative slot: a survivor that ends below M_i - delta (M_i = the buffer's maximum) is filtered.
+      // delta is compared as the unsigned TW-bit register pattern, as the RTL does.
+      const uint64_t delta = static_cast<uint64_t>(s_.r.delta) & ((uint64_t{1} << theta_width_) - 1);
+      n.p1.keep = !(s_.r.rel && static_cast<uint64_t>(max - en.score) > delta);
+      if (!n.p1.keep) ++n.filtered;
+      n.p1.x = exponent(in.alpha, max, en.score);
       n.p1.key = en.key;
       n.idx = s_.idx + 1;
       if (s_.idx + 1 == s_.nacc) release(n, s_.cur);  // last entry read: the buffer may refill
     }
     n.p2.valid = s_.p1.valid;
     if (s_.p1.valid) {
-      n.p2.e = exp_fixed(s_.p1.x, fmt_);
+      n.p2.e = s_.p1.keep ? exp_fixed(s_.p1.x, fmt_) : 0;
       n.p2.v = in.v_mem.at(s_.p1.key);
     }
     if (s_.p2.valid) {
@@ -240,7 +251,8 @@ class Backend {
     o.o_valid = true;
     o.o_data = s_.quo;
     o.o_empty = s_.r.empty;
-    o.o_count = s_.r.count;
+    o.o_count = s_.r.count - s_.filtered;
+    o.o_filtered = s_.filtered;
     o.o_steps = s_.r.steps;
     o.o_cycles = std::min(s_.r.cycles, kCyclesMax);
     o.o_bcycles = saturating_inc(s_.bcyc);
@@ -254,7 +266,7 @@ class Backend {
     const Collect& cur = s_.buf[s_.wr];
     if (s.s_eoq) {
       b.full = true;
-      b.end = EndFields{s.s_count, s.s_empty, s.s_steps, s.s_cycles};
+      b.end = EndFields{s.s_count, s.s_empty, s.s_steps, s.s_cycles, s.s_rel, s.s_delta};
       n.wr = s_.wr ^ 1;
       return;
     }
@@ -267,6 +279,7 @@ class Backend {
   core::AttentionConfig cfg_;
   SoftmaxFormat fmt_;
   int qb_;
+  int theta_width_;
   State s_;
   std::vector<Entry> entries_[2];  // key[b][i], score[b][i]: not reset
 };
@@ -316,7 +329,8 @@ std::ostream& operator<<(std::ostream& os, const UnitOutputs& o) {
      << " o_valid=" << o.o_valid << " o_data=[";
   for (size_t c = 0; c < o.o_data.size(); ++c) os << (c ? "," : "") << o.o_data[c];
   return os << "] o_empty=" << o.o_empty << " o_count=" << o.o_count << " o_steps=" << o.o_steps
-            << " o_cycles=" << o.o_cycles << " o_bcycles=" << o.o_bcycles << "}";
+            << " o_cycles=" << o.o_cycles << " o_bcycles=" << o.o_bcycles << " o_filtered=" << o.o_filtered
+            << "}";
 }
 
 UnitCycleModel::UnitCycleModel(const core::AttentionConfig& cfg) : impl_(std::make_unique<Impl>(cfg)) {}

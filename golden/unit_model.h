@@ -34,6 +34,7 @@ struct UnitOutputs {
   uint64_t o_steps = 0;
   uint64_t o_cycles = 0;
   uint64_t o_bcycles = 0;
+  uint32_t o_filtered = 0;  // relative-threshold hardware: survivors dropped below M_i - delta (else 0)
 
   bool operator==(const UnitOutputs&) const = default;
 };

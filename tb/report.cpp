@@ -9,6 +9,7 @@
 #include "core/npy.h"
 
 #include "core/hash.h"
+#include "golden/functional.h"
 
 namespace accelgen::tb {
 
@@ -31,13 +32,14 @@ nlohmann::json report_header(const ReportContext& ctx, bool passed, const nlohma
 
 nlohmann::json make_report(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                            const RunResult& r, const ReportContext& ctx) {
-  uint64_t steps = 0, kept = 0, score_cycles = 0, backend_cycles = 0;
+  uint64_t steps = 0, kept = 0, filtered = 0, score_cycles = 0, backend_cycles = 0;
   int empty = 0;
   nlohmann::json per_kept = nlohmann::json::array(), per_steps = nlohmann::json::array(),
                  per_cycles = nlohmann::json::array(), per_bcycles = nlohmann::json::array();
   for (const QueryResult& q : r.queries) {
     steps += q.steps;
     kept += q.count;
+    filtered += q.filtered;
     score_cycles += q.cycles;
     backend_cycles += q.bcycles;
     per_bcycles.push_back(q.bcycles);
@@ -50,7 +52,13 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
   const uint64_t lq = static_cast<uint64_t>(w.q.rows());
   const uint64_t lk = static_cast<uint64_t>(w.k.rows());
   const uint64_t scores = lq * lk;
-  const uint64_t dense_steps = scores * static_cast<uint64_t>(cfg.wk);
+  // The functional model gives the visible pairs and the ideal bit steps (for an absolute threshold the
+  // realized steps equal them; for a relative one they are the steps against the final M_i - delta).
+  const golden::ScoreResults f = golden::score_all(w.q, w.k, cfg.wk, w.params, cfg.dense_baseline);
+  const uint64_t masked = static_cast<uint64_t>(f.masked_count());
+  const uint64_t visible = scores - masked;
+  const uint64_t ideal_steps = static_cast<uint64_t>(f.total_steps());
+  const uint64_t dense_steps = visible * static_cast<uint64_t>(cfg.wk);
   const double utilization =
       score_cycles == 0 ? 0.0
                         : static_cast<double>(steps) /
@@ -61,7 +69,11 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
        {{"dir", ctx.workload_dir},
         {"lq", lq},
         {"lk", lk},
-        {"theta", w.params.theta},
+        {"threshold_mode", core::to_string(w.params.mode)},
+        {w.params.mode == core::ThresholdMode::relative ? "delta" : "theta",
+         w.params.mode == core::ThresholdMode::relative ? w.params.delta : w.params.theta},
+        {"causal", w.params.causal},
+        {"causal_offset", w.params.causal ? nlohmann::json(w.params.causal_offset) : nlohmann::json()},
         {"slot", w.params.slot},
         {"softmax_scale", w.params.softmax_scale}}},
       {"alpha",
@@ -77,10 +89,14 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
         {"exp_frac_bits", wd.ef},
         {"exp_lut_entries", (int64_t{1} << wd.lb) + 1}}},
       {"bit_steps", steps},
+      {"bit_steps_ideal", ideal_steps},
+      {"bit_steps_over_ideal", ideal_steps ? static_cast<double>(steps) / static_cast<double>(ideal_steps) : 0.0},
       {"dense_bit_steps", dense_steps},
       {"bit_step_fraction", dense_steps ? static_cast<double>(steps) / static_cast<double>(dense_steps) : 0.0},
       {"kept", kept},
-      {"pruned", scores - kept},
+      {"pruned", visible - kept - filtered},
+      {"filtered", filtered},
+      {"masked", masked},
       {"empty_rows", empty},
       {"lane_utilization", utilization},
       {"per_query",
@@ -128,14 +144,16 @@ std::string summary(const nlohmann::json& r) {
   return fmt::format(
       "{} on '{}' (hash {}): {} queries x {} keys\n"
       "  cycles: {} total, {} score phase, {} softmax/xV phase; lane utilization {:.3f}\n"
-      "  kept {} / pruned {} ({} empty rows); bit steps {} = {:.3f} of dense\n",
+      "  kept {} / pruned {} / filtered {} / masked {} ({} empty rows); bit steps {} = {:.3f} of dense, "
+      "{:.3f} x ideal\n",
       r["simulator"].get<std::string>(), r["config"]["name"].get<std::string>(),
       r["config_hash"].get<std::string>(), r["workload"]["lq"].get<uint64_t>(),
       r["workload"]["lk"].get<uint64_t>(), r["cycles"]["total"].get<int64_t>(),
       r["cycles"]["score_phase"].get<uint64_t>(), r["cycles"]["softmax_v_phase"].get<uint64_t>(),
       r["lane_utilization"].get<double>(),
-      r["kept"].get<uint64_t>(), r["pruned"].get<uint64_t>(), r["empty_rows"].get<int>(),
-      r["bit_steps"].get<uint64_t>(), r["bit_step_fraction"].get<double>());
+      r["kept"].get<uint64_t>(), r["pruned"].get<uint64_t>(), r["filtered"].get<uint64_t>(),
+      r["masked"].get<uint64_t>(), r["empty_rows"].get<int>(), r["bit_steps"].get<uint64_t>(),
+      r["bit_step_fraction"].get<double>(), r["bit_steps_over_ideal"].get<double>());
 }
 
 }  // namespace accelgen::tb

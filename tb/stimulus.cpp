@@ -14,8 +14,9 @@ AttnDriver::AttnDriver(const core::AttentionConfig& cfg, const core::AttentionWo
     // (keep everything / prune everything), so a wrong slot lookup cannot go unnoticed.
     for (int s = 0; s < cfg.threshold_slots; ++s) {
       const int64_t decoy = s % 2 ? core::signed_min(wd_.tw) : core::signed_max(wd_.tw);
-      const int64_t theta = s == w.params.slot ? w.params.theta : decoy;
-      cfg_writes_.push_back({static_cast<uint32_t>(1 + s), theta_bits(theta)});
+      uint64_t bits = theta_bits(decoy);
+      if (s == w.params.slot) bits = slot_bits(w.params);
+      cfg_writes_.push_back({static_cast<uint32_t>(1 + s), bits});
     }
   }
   for (int i = 0; i < 16; ++i) {
@@ -32,6 +33,14 @@ AttnDriver::AttnDriver(const core::AttentionConfig& cfg, const core::AttentionWo
 uint64_t AttnDriver::theta_bits(int64_t theta) const {
   const uint64_t mask = wd_.cdw >= 64 ? ~uint64_t{0} : (uint64_t{1} << wd_.cdw) - 1;
   return static_cast<uint64_t>(theta) & mask;
+}
+
+// A slot register write: theta or delta in the low TW bits, the relative-mode bit above them (relative-
+// threshold hardware only; docs/microarchitecture.md "Ports").
+uint64_t AttnDriver::slot_bits(const core::AttentionParams& p) const {
+  if (p.mode == core::ThresholdMode::absolute) return theta_bits(p.theta);
+  const uint64_t value = static_cast<uint64_t>(p.delta) & ((uint64_t{1} << wd_.tw) - 1);
+  return (uint64_t{1} << wd_.tw) | value;
 }
 
 bool AttnDriver::chance(double p) {
@@ -89,6 +98,7 @@ golden::AttnInputs AttnDriver::inputs(int64_t cycle) {
   in.k_last = rng_() & 1;
   in.q_data = garbage_row(q_garbage_);
   in.q_slot = static_cast<uint32_t>(rng_() % (uint64_t{1} << wd_.slw));
+  in.q_keys = static_cast<uint32_t>(rng_() % (uint64_t{1} << wd_.kcw));
   in.o_ready = chance(opts_.ready_prob);
 
   switch (phase_) {
@@ -116,6 +126,7 @@ golden::AttnInputs AttnDriver::inputs(int64_t cycle) {
         in.q_valid = true;
         in.q_data = row(w_.q, next_query_);
         in.q_slot = static_cast<uint32_t>(w_.params.slot);
+        in.q_keys = static_cast<uint32_t>(core::visible_keys(w_.params, next_query_, w_.k.rows()));
       }
       break;
   }
@@ -144,6 +155,7 @@ void AttnDriver::observe(const golden::AttnInputs& in, const golden::UnitOutputs
     q.steps = out.o_steps;
     q.cycles = out.o_cycles;
     q.bcycles = out.o_bcycles;
+    q.filtered = out.o_filtered;
     q.end_cycle = cycle;
     results_.push_back(std::move(q));
   }

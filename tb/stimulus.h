@@ -30,6 +30,7 @@ struct QueryResult {
   uint64_t cycles = 0;       // score-phase cycles
   uint64_t bcycles = 0;      // back-end cycles
   int64_t end_cycle = 0;     // cycle of the output handshake
+  uint32_t filtered = 0;     // relative thresholds: survivors dropped below M_i - delta
 };
 
 class AttnDriver {
@@ -61,6 +62,7 @@ class AttnDriver {
   const std::vector<int64_t>& garbage_row(const std::vector<std::vector<int64_t>>& pool);
   std::vector<int64_t> row(const core::IntMatrix& m, Eigen::Index i) const;
   uint64_t theta_bits(int64_t theta) const;
+  uint64_t slot_bits(const core::AttentionParams& p) const;
 
   core::AttentionConfig cfg_;
   core::AttentionWidths wd_;

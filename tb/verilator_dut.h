@@ -44,6 +44,7 @@ class VerilatorDut : public Dut {
     t.q_valid_i = in.q_valid;
     pack_row(t.q_data_i, in.q_data, accelgen_params::kQWidth);
     if constexpr (requires { t.q_slot_i; }) put_bits(t.q_slot_i, 0, accelgen_params::kSlotWidth, in.q_slot);
+    put_bits(t.q_keys_i, 0, accelgen_params::kKeyCountWidth, in.q_keys);
     t.o_ready_i = in.o_ready;
     vt_.settle_low();
 
@@ -63,6 +64,9 @@ class VerilatorDut : public Dut {
       o.o_steps = get_bits(t.o_steps_o, 0, accelgen_params::kStepsWidth);
       o.o_cycles = get_bits(t.o_cycles_o, 0, accelgen_params::kCyclesWidth);
       o.o_bcycles = get_bits(t.o_bcycles_o, 0, accelgen_params::kCyclesWidth);
+      if constexpr (requires { t.o_filtered_o; }) {
+        o.o_filtered = static_cast<uint32_t>(get_bits(t.o_filtered_o, 0, accelgen_params::kKeyCountWidth));
+      }
     }
     return o;
   }
