@@ -113,6 +113,71 @@ nlohmann::json bench_point(const std::string& file, const std::string& kind, con
   return j;
 }
 
+// Causal prefill (Lq = Lk = min(max_keys, 16 x lanes), offset 0): early queries see few keys, so lanes
+// stay busy only if the next queries fill them. Absolute thresholds (the workload's theta) and, where
+// the hardware has them, relative ones (delta = the 75th percentile of M_i - s_ij over visible keys).
+nlohmann::json causal_point(const std::string& file, const char* mode) {
+  const core::AttentionConfig c = core::load_attention_config(file);
+  const int l = std::min(c.max_keys, 16 * c.lanes);
+  core::AttentionWorkload w = core::make_workload(c, "gaussian", l, l, 2);
+  w.params.causal = true;
+  w.params.causal_offset = 0;
+  if (std::string(mode) == "relative") {
+    const core::IntMatrix s = w.q * w.k.transpose();
+    std::vector<int64_t> gaps;
+    for (Eigen::Index i = 0; i < s.rows(); ++i) {
+      const int64_t m = s.row(i).head(i + 1).maxCoeff();
+      for (Eigen::Index j = 0; j <= i; ++j) gaps.push_back(m - s(i, j));
+    }
+    std::nth_element(gaps.begin(), gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() * 3 / 4), gaps.end());
+    w.params.mode = core::ThresholdMode::relative;
+    w.params.delta = gaps[gaps.size() * 3 / 4];
+  }
+  const ModelRun m = run_model(c, w);
+  core::AttentionConfig dense = c;
+  dense.dense_baseline = true;
+  const ModelRun d = run_model(dense, w);
+  const uint64_t visible = static_cast<uint64_t>(l) * static_cast<uint64_t>(l + 1) / 2;
+  return {{"config", c.name},
+          {"mode", mode},
+          {"lanes", c.lanes},
+          {"lq", l},
+          {"lk", l},
+          {"cycles", m.result.cycles_total},
+          {"dense_cycles", d.result.cycles_total},
+          {"cycle_ratio", static_cast<double>(m.result.cycles_total) / static_cast<double>(d.result.cycles_total)},
+          {"lane_utilization", static_cast<double>(m.steps) / (c.lanes * static_cast<double>(m.score_cycles))},
+          {"dense_lane_utilization", static_cast<double>(d.steps) / (c.lanes * static_cast<double>(d.score_cycles))},
+          {"kept_fraction", static_cast<double>(m.kept) / static_cast<double>(visible)},
+          {"bit_step_fraction", static_cast<double>(m.steps) / (static_cast<double>(visible) * c.wk)}};
+}
+
+nlohmann::json causal_table(const std::vector<std::string>& configs) {
+  nlohmann::json rows = nlohmann::json::array();
+  std::cout << "
+| config (causal prefill) | mode | lanes | Lq = Lk | cycles | dense cycles | ratio | lane util. "
+               "| dense lane util. | kept | bit steps/dense |
+|---|---|---|---|---|---|---|---|---|---|---|
+";
+  for (const auto& file : configs) {
+    const core::AttentionConfig c = core::load_attention_config(file);
+    std::vector<const char*> modes = {"absolute"};
+    if (c.relative_thresholds && !c.dense_baseline) modes.push_back("relative");
+    for (const char* mode : modes) {
+      const nlohmann::json j = causal_point(file, mode);
+      rows.push_back(j);
+      std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |
+",
+                               j["config"].get<std::string>(), mode, j["lanes"].get<int>(), j["lq"].get<int>(),
+                               j["cycles"].get<int64_t>(), j["dense_cycles"].get<int64_t>(),
+                               j["cycle_ratio"].get<double>(), j["lane_utilization"].get<double>(),
+                               j["dense_lane_utilization"].get<double>(), j["kept_fraction"].get<double>(),
+                               j["bit_step_fraction"].get<double>());
+    }
+  }
+  return rows;
+}
+
 // Area of each config and of its dense baseline (same generator, termination and pruning off):
 // the difference is what early termination and pruning cost.
 nlohmann::json area_table(const std::vector<std::string>& configs) {
@@ -269,12 +334,13 @@ void run_bench(const BenchOptions& opts) {
                                j["fast_model_cycles_per_s"].get<double>() / 1e6, speed);
     }
   }
+  const nlohmann::json causal = causal_table(configs);
   nlohmann::json areas = nlohmann::json::array();
   if (opts.area) areas = area_table(configs);
   const nlohmann::json nm = nm_table(nm_configs, opts);
   const nlohmann::json eval = configs.empty() ? nlohmann::json() : eval_timing(configs.front(), opts);
   if (!opts.json_out.empty()) {
-    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"area", areas}, {"nm", nm}, {"eval", eval}}.dump(2)
+    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"causal", causal}, {"area", areas}, {"nm", nm}, {"eval", eval}}.dump(2)
                                  << "\n";
   }
 }

@@ -41,7 +41,7 @@ struct AttnInputs {
   bool q_valid = false;
   std::vector<int64_t> q_data;  // d signed elements (read only on a query beat)
   uint32_t q_slot = 0;
-  uint32_t q_keys = 0;   // keys visible to the query (keys 0 .. q_keys-1; clamped to the key set)
+  uint32_t q_keys = ~0u;  // keys visible to the query (0 .. q_keys-1, clamped to the set): default all
   bool s_ready = false;  // score engine alone: result stream ready
   // Unit top only (docs/softmax.md): V row on the key beat, output stream ready.
   std::vector<int64_t> k_vdata;  // dv signed elements (read only on a key beat)

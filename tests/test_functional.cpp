@@ -239,5 +239,53 @@ TEST(FunctionalProperties, ScoreAllMatchesPerKeyResultsAndPlainDotProducts) {
   }
 }
 
+// Causal mask and relative thresholds, by hand. d = 1, q = [1] for every query, wk = 4, keys 3, 5, -2, 4:
+// s_ij = K[j]. Qpos = 1.
+//   K = 3 = 0011b:  U1 = 0 + 7 = 7, U2 = 0 + 3 = 3, U3 = 1*2 + 1 = 3, U4 = 3
+//   K = 5 = 0101b:  U1 = 7, U2 = 1*4 + 3 = 7, U3 = 2*2 + 1 = 5, U4 = 5
+//   K = -2 = 1110b: U1 = -1*8 + 7 = -1, ...
+//   K = 4 = 0100b:  U1 = 7, U2 = 7, U3 = 4 + 1 = 5, U4 = 4
+TEST(FunctionalRelative, KeepsScoresWithinDeltaOfTheRowMaximum) {
+  const core::IntMatrix q = rows({{1}});
+  const core::IntMatrix k = rows({{3}, {5}, {-2}, {4}});
+  EXPECT_EQ(upper_bounds(q, 0, k, 0, 4), (std::vector<int64_t>{7, 3, 3, 3}));
+  EXPECT_EQ(upper_bounds(q, 0, k, 1, 4), (std::vector<int64_t>{7, 7, 5, 5}));
+  core::AttentionParams p;
+  p.mode = core::ThresholdMode::relative;
+  p.delta = 1;  // M = 5: keep s >= 4, i.e. keys 1 and 3
+  const ScoreResults r = score_all(q, k, 4, p, false);
+  EXPECT_EQ(r.kept.row(0), (Eigen::Matrix<bool, 1, 4>() << false, true, false, true).finished());
+  // Ideal steps against 4: key 0 stops at U2 = 3, key 1 runs 4, key 2 stops at U1 = -1, key 3 runs 4.
+  EXPECT_EQ(r.steps.row(0), (Eigen::Matrix<int, 1, 4>() << 2, 4, 1, 4).finished());
+  EXPECT_EQ(r.masked_count(), 0);
+  p.delta = 0;  // only the maximum
+  EXPECT_EQ(score_all(q, k, 4, p, false).kept_count(), 1);
+  p.delta = 7;  // 5 - 7 = -2: every key
+  EXPECT_EQ(score_all(q, k, 4, p, false).kept_count(), 4);
+}
+
+TEST(FunctionalCausal, MaskedKeysTakeNoPartAndTheMaximumIsOverVisibleKeys) {
+  const core::IntMatrix q = rows({{1}, {1}, {1}});
+  const core::IntMatrix k = rows({{3}, {5}, {-2}, {4}});
+  core::AttentionParams p;
+  p.causal = true;
+  p.causal_offset = 0;  // query i sees keys 0..i
+  p.mode = core::ThresholdMode::relative;
+  p.delta = 1;
+  const ScoreResults r = score_all(q, k, 4, p, false);
+  // Query 0 sees only key 0 (M = 3): kept. Query 1: M = 5, keep >= 4: key 1. Query 2: the same.
+  EXPECT_EQ(r.kept.row(0), (Eigen::Matrix<bool, 1, 4>() << true, false, false, false).finished());
+  EXPECT_EQ(r.kept.row(1), (Eigen::Matrix<bool, 1, 4>() << false, true, false, false).finished());
+  EXPECT_EQ(r.kept.row(2), (Eigen::Matrix<bool, 1, 4>() << false, true, false, false).finished());
+  EXPECT_EQ(r.masked_count(), 3 + 2 + 1);
+  // Steps: query 0 key 0 against 2 = 3 - 1: never below, 4; query 2: 2 + 4 + 1 as above; masked keys 0.
+  EXPECT_EQ(r.steps.row(0), (Eigen::Matrix<int, 1, 4>() << 4, 0, 0, 0).finished());
+  EXPECT_EQ(r.steps.row(2), (Eigen::Matrix<int, 1, 4>() << 2, 4, 1, 0).finished());
+  // Dense baseline: every visible key kept at wk steps, masked keys still excluded.
+  const ScoreResults d = score_all(q, k, 4, p, true);
+  EXPECT_EQ(d.kept_count(), 1 + 2 + 3);
+  EXPECT_EQ(d.total_steps(), 4 * (1 + 2 + 3));
+}
+
 }  // namespace
 }  // namespace accelgen::golden

@@ -140,6 +140,9 @@ class Simulation : public ::testing::TestWithParam<std::string> {
     cfg_ = core::load_attention_config(cfg_file_.string());
     simv_ = flows::ensure_simulator(cfg_, cache_dir()).exe;
   }
+  // Directed causal-mask and relative-threshold cases (issue 10).
+  void add_decoder_cases(std::vector<SimCase>& cases, const core::AttentionWorkload& base,
+                         const tb::StimulusOptions& plain, const tb::StimulusOptions& rough) const;
   // Directed cases of the softmax/xV back-end (issue 3), each with an output derived by hand.
   void add_softmax_cases(std::vector<SimCase>& cases, const core::AttentionWorkload& base,
                          const tb::StimulusOptions& plain, const tb::StimulusOptions& rough) const;
@@ -204,6 +207,54 @@ void Simulation::add_softmax_cases(std::vector<SimCase>& cases, const core::Atte
   }
 }
 
+void Simulation::add_decoder_cases(std::vector<SimCase>& cases, const core::AttentionWorkload& base,
+                                   const tb::StimulusOptions& plain, const tb::StimulusOptions& rough) const {
+  using test_support::causal;
+  const int64_t lk = base.k.rows();
+  // KV-cache decode: one query that sees every key.
+  core::AttentionWorkload decode = base;
+  decode.q = base.q.topRows(1);
+  cases.push_back({"decode_step", causal(decode, lk - 1), plain});
+  // Prefill where query 0 sees only key 0; an offset beyond the key set masks nothing.
+  core::AttentionWorkload square = core::make_workload(cfg_, "gaussian", static_cast<int>(lk), static_cast<int>(lk), 80);
+  cases.push_back({"prefill_one_visible_key", causal(square, 0), rough});
+  cases.push_back({"offset_beyond_keys", causal(base, lk + 5), plain});
+  if (!cfg_.relative_thresholds || cfg_.dense_baseline) return;
+
+  auto rel = [](core::AttentionWorkload w, int64_t delta) {
+    w.params.mode = core::ThresholdMode::relative;
+    w.params.delta = delta;
+    return w;
+  };
+  const int64_t top = core::signed_max(cfg_.wk);
+  const int64_t one = int64_t{1} << cfg_.out_frac_bits;
+  // Only the maximum key survives delta = 0 when every other score is below it: O = V[max key].
+  const core::AttentionWorkload first = chosen_scores(base, cfg_.wk, 1);
+  cases.push_back({"max_first_delta0", rel(first, 0), rough, [first, one](const core::IntMatrix& o) {
+                     for (Eigen::Index i = 0; i < o.rows(); ++i) EXPECT_EQ(o.row(i), (first.v.row(0) * one).eval());
+                   }});
+  core::AttentionWorkload last = first;  // the maximum at the last key instead
+  last.k.row(0).swap(last.k.row(lk - 1));
+  cases.push_back({"max_last_delta0", rel(last, 0), plain, [last, one, lk](const core::IntMatrix& o) {
+                     for (Eigen::Index i = 0; i < o.rows(); ++i) {
+                       EXPECT_EQ(o.row(i), (last.v.row(lk - 1) * one).eval());
+                     }
+                   }});
+  // Every key equal: all kept at delta 0 (ties), O = mean V as in equal_scores_plain_average.
+  core::AttentionWorkload equal = base;
+  equal.q.setZero();
+  cases.push_back({"every_key_equal_delta0", rel(equal, 0), rough});
+  // delta at the top of the register: nothing is dropped.
+  cases.push_back({"delta_huge", rel(base, core::signed_max(core::widths(cfg_).tw)), plain});
+  // All scores negative (Q at its most negative, K positive).
+  core::AttentionWorkload neg = base;
+  neg.q.setConstant(core::signed_min(cfg_.wq));
+  neg.k = neg.k.cwiseAbs().cwiseMax(int64_t{1}).cwiseMin(top);
+  cases.push_back({"all_negative_scores", rel(neg, 3), rough});
+  // One visible key per first query, relative: that key is the maximum and is kept.
+  cases.push_back({"relative_one_visible_key", rel(causal(square, 0), 0), plain});
+}
+
 // Several seeds with random valid gaps, back-pressure and both workload kinds.
 TEST_P(Simulation, RandomWorkloadsMatchModelEveryCycle) {
   const fs::path dir = scratch("random_" + GetParam());
@@ -217,6 +268,21 @@ TEST_P(Simulation, RandomWorkloadsMatchModelEveryCycle) {
               core::make_workload(cfg_, run.kind, 9, lk, run.seed),
               {run.seed, run.valid, run.ready, -1}};
     SCOPED_TRACE(fmt::format("config {} seed {} kind {} lk {}", GetParam(), run.seed, run.kind, lk));
+    run_case(cfg_, cfg_file_, simv_, dir, c);
+  }
+  // Decoder heads: causal prefill (Lq = Lk, offset 0) and, on relative-threshold hardware, relative
+  // thresholds with and without the causal mask, under gaps and back-pressure.
+  const int lk = std::min(cfg_.max_keys, 2 * cfg_.lanes + 3);
+  const core::AttentionWorkload prefill = test_support::causal(core::make_workload(cfg_, "peaky", lk, lk, 6), 0);
+  std::vector<SimCase> decoder = {{"causal_prefill", prefill, {6, 0.8, 0.6, -1}}};
+  if (cfg_.relative_thresholds && !cfg_.dense_baseline) {
+    decoder.push_back({"causal_relative", test_support::relative(prefill, 0.3), {7, 1.0, 1.0, -1}});
+    decoder.push_back({"causal_relative_gaps", test_support::relative(prefill, 0.6), {8, 0.5, 0.3, -1}});
+    decoder.push_back({"relative", test_support::relative(core::make_workload(cfg_, "gaussian", 7, lk, 9), 0.2),
+                       {9, 0.7, 0.9, -1}});
+  }
+  for (const SimCase& c : decoder) {
+    SCOPED_TRACE(fmt::format("config {} case {}", GetParam(), c.label));
     run_case(cfg_, cfg_file_, simv_, dir, c);
   }
 }
@@ -259,6 +325,7 @@ TEST_P(Simulation, DirectedCases) {
 
   core::AttentionWorkload one = core::make_workload(cfg_, "peaky", 4, 1, 78);
   cases.push_back({"single_key", one, rough});
+  add_decoder_cases(cases, base, plain, rough);
   cases.push_back({"full_key_store", core::make_workload(cfg_, "peaky", 3, cfg_.max_keys, 79), plain});
 
   // Reset in the middle of a query: half-way through the model's run of the same stimulus.

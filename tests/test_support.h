@@ -22,6 +22,7 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "core/workload.h"
 #include "gen/generator.h"
 
 namespace accelgen::test_support {
@@ -170,6 +171,30 @@ inline std::vector<std::string> regression_configs(const std::filesystem::path& 
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// The workload as a causal decoder head: key j visible to query i iff j <= i + offset.
+inline core::AttentionWorkload causal(core::AttentionWorkload w, int64_t offset) {
+  w.params.causal = true;
+  w.params.causal_offset = offset;
+  return w;
+}
+
+// The workload with a relative threshold: delta is the `quantile` of the gaps M_i - s_ij over the visible
+// keys (0: only the maxima are kept, 1: nothing is dropped), computed here from the exact scores.
+inline core::AttentionWorkload relative(core::AttentionWorkload w, double quantile) {
+  const core::IntMatrix s = w.q * w.k.transpose();
+  std::vector<int64_t> gaps;
+  for (Eigen::Index i = 0; i < s.rows(); ++i) {
+    const Eigen::Index n = core::visible_keys(w.params, i, s.cols());
+    if (n == 0) continue;
+    const int64_t m = s.row(i).head(n).maxCoeff();
+    for (Eigen::Index j = 0; j < n; ++j) gaps.push_back(m - s(i, j));
+  }
+  std::sort(gaps.begin(), gaps.end());
+  w.params.mode = core::ThresholdMode::relative;
+  w.params.delta = gaps.empty() ? 0 : gaps[static_cast<size_t>(quantile * static_cast<double>(gaps.size() - 1))];
+  return w;
 }
 
 // Replaces `good` by `bad` in the generated file `file` (sensitivity tests break the RTL on

@@ -567,7 +567,7 @@ TEST(WorkloadParams, RejectsUnknownKeyNamingIt) {
   const std::string msg = params_error(R"({"theta": 0, "softmax_scale": 0.5, "thetta": 3})");
   EXPECT_TRUE(has(msg, "params.json")) << msg;
   EXPECT_TRUE(has(msg, "thetta")) << msg;
-  EXPECT_TRUE(has(msg, "theta, softmax_scale, slot")) << msg;
+  EXPECT_TRUE(has(msg, "theta, delta, threshold_mode, softmax_scale, slot, causal, causal_offset")) << msg;
 }
 
 TEST(WorkloadParams, RejectsParamsThatAreNotJson) {
@@ -795,7 +795,9 @@ TEST(WorkloadWrite, RoundTripsAHandWrittenWorkload) {
   w.q = good_q();
   w.k = good_k();
   w.v = good_v();
-  w.params = {-4096, 0.1, 2};
+  w.params.theta = -4096;
+  w.params.softmax_scale = 0.1;
+  w.params.slot = 2;
   write_workload(w, (t.path() / "w").string());
   const AttentionWorkload r = load_attention_workload((t.path() / "w").string(), small_config());
   EXPECT_EQ(r.q, w.q);
@@ -870,6 +872,110 @@ TEST(WorkloadWrite, RefusesToReplaceAFile) {
   EXPECT_TRUE(has(msg, file.string())) << msg;
   EXPECT_EQ(read_bytes(file), "a file");
   EXPECT_EQ(entries(t.path()), (std::set<std::string>{"w"}));
+}
+
+}  // namespace
+}  // namespace accelgen::core
+
+// ------------------------------------------------------------------- causal mask and relative mode
+
+namespace accelgen::core {
+namespace {
+
+AttentionConfig relative_config() {
+  json j = to_json(small_config());
+  j["threshold_modes"] = {"absolute", "relative"};
+  return parse_attention_config(j);
+}
+
+std::string params_error_with(const std::string& params_text, const AttentionConfig& c) {
+  TempDir t;
+  Parts p;
+  p.params = params_text;
+  return load_error(make_dir(t.path() / "w", p), c);
+}
+
+TEST(WorkloadCausal, DefaultOffsetIsLkMinusLqAndVisibleKeysFollowIt) {
+  TempDir t;
+  Parts p;  // Lq = 2, Lk = 3: default offset 1, query 0 sees keys 0..1, query 1 sees 0..2
+  p.params = R"({"theta": 10, "softmax_scale": 0.5, "causal": true})";
+  const AttentionWorkload w = load_attention_workload(make_dir(t.path() / "w", p).string(), small_config());
+  EXPECT_TRUE(w.params.causal);
+  EXPECT_EQ(w.params.causal_offset, 1);
+  EXPECT_EQ(visible_keys(w.params, 0, 3), 2);
+  EXPECT_EQ(visible_keys(w.params, 1, 3), 3);
+  AttentionParams decode;
+  decode.causal = true;
+  decode.causal_offset = 99;  // beyond the key set: everything visible
+  EXPECT_EQ(visible_keys(decode, 0, 3), 3);
+  EXPECT_EQ(visible_keys(AttentionParams{}, 5, 3), 3);  // not causal
+}
+
+TEST(WorkloadCausal, RejectsBadOffsetsNamingTheField) {
+  for (const char* params : {R"({"theta": 1, "softmax_scale": 0.5, "causal": true, "causal_offset": -1})",
+                             R"({"theta": 1, "softmax_scale": 0.5, "causal": true, "causal_offset": 1.5})",
+                             R"({"theta": 1, "softmax_scale": 0.5, "causal_offset": 2})",
+                             R"({"theta": 1, "softmax_scale": 0.5, "causal": "yes"})"}) {
+    const std::string msg = params_error(params);
+    EXPECT_TRUE(has(msg, "params.json: causal")) << params << ": " << msg;
+  }
+  // Lq > Lk with the default offset Lk - Lq < 0.
+  TempDir t;
+  Parts p;
+  p.q = mat(4, 4, {1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4});
+  p.params = R"({"theta": 1, "softmax_scale": 0.5, "causal": true})";
+  const std::string msg = load_error(make_dir(t.path() / "w", p));
+  EXPECT_TRUE(has(msg, "causal_offset")) << msg;
+  EXPECT_TRUE(has(msg, "negative")) << msg;
+}
+
+TEST(WorkloadRelative, LoadsDeltaOnRelativeHardwareAndRoundTrips) {
+  TempDir t;
+  Parts p;
+  p.params = R"({"threshold_mode": "relative", "delta": 4095, "softmax_scale": 0.5, "causal": true, "causal_offset": 0})";
+  const AttentionWorkload w = load_attention_workload(make_dir(t.path() / "w", p).string(), relative_config());
+  EXPECT_EQ(w.params.mode, ThresholdMode::relative);
+  EXPECT_EQ(w.params.delta, 4095);
+  write_workload(w, (t.path() / "again").string());
+  const AttentionWorkload r = load_attention_workload((t.path() / "again").string(), relative_config());
+  EXPECT_EQ(r.params.mode, ThresholdMode::relative);
+  EXPECT_EQ(r.params.delta, 4095);
+  EXPECT_TRUE(r.params.causal);
+  EXPECT_EQ(r.params.causal_offset, 0);
+}
+
+TEST(WorkloadRelative, RejectsBadRelativeParamsNamingTheField) {
+  struct Case { const char* params; const char* field; };
+  const Case cases[] = {
+      {R"({"threshold_mode": "relative", "delta": -1, "softmax_scale": 0.5})", "delta"},
+      {R"({"threshold_mode": "relative", "delta": 4096, "softmax_scale": 0.5})", "delta"},  // TW = 13
+      {R"({"threshold_mode": "relative", "softmax_scale": 0.5})", "delta"},
+      {R"({"threshold_mode": "relative", "delta": 3, "theta": 1, "softmax_scale": 0.5})", "theta"},
+      {R"({"threshold_mode": "max", "delta": 3, "softmax_scale": 0.5})", "threshold_mode"},
+  };
+  for (const Case& c : cases) {
+    const std::string msg = params_error_with(c.params, relative_config());
+    EXPECT_TRUE(has(msg, std::string("params.json: ") + c.field)) << c.params << ": " << msg;
+  }
+  // Relative mode on hardware built for absolute thresholds only.
+  const std::string msg =
+      params_error_with(R"({"threshold_mode": "relative", "delta": 3, "softmax_scale": 0.5})", small_config());
+  EXPECT_TRUE(has(msg, "params.json: threshold_mode")) << msg;
+  EXPECT_TRUE(has(msg, "threshold_modes")) << msg;
+}
+
+TEST(ConfigThresholdModes, AcceptsAbsoluteWithOptionalRelativeOnly) {
+  json j = to_json(small_config());
+  EXPECT_FALSE(small_config().relative_thresholds);
+  EXPECT_TRUE(relative_config().relative_thresholds);
+  j["threshold_modes"] = {"relative", "absolute"};
+  EXPECT_TRUE(parse_attention_config(j).relative_thresholds);
+  for (const json& bad : {json::array({"relative"}), json::array(), json("absolute"),
+                          json::array({"absolute", "absolute"}), json::array({"absolute", "soft"})}) {
+    j["threshold_modes"] = bad;
+    const std::string msg = error_of([&] { parse_attention_config(j); });
+    EXPECT_TRUE(has(msg, "config.threshold_modes")) << bad.dump() << ": " << msg;
+  }
 }
 
 }  // namespace
