@@ -154,11 +154,8 @@ nlohmann::json causal_point(const std::string& file, const char* mode) {
 
 nlohmann::json causal_table(const std::vector<std::string>& configs) {
   nlohmann::json rows = nlohmann::json::array();
-  std::cout << "
-| config (causal prefill) | mode | lanes | Lq = Lk | cycles | dense cycles | ratio | lane util. "
-               "| dense lane util. | kept | bit steps/dense |
-|---|---|---|---|---|---|---|---|---|---|---|
-";
+  std::cout << "\n| config (causal prefill) | mode | lanes | Lq = Lk | cycles | dense cycles | ratio | lane util. "
+               "| dense lane util. | kept | bit steps/dense |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& file : configs) {
     const core::AttentionConfig c = core::load_attention_config(file);
     std::vector<const char*> modes = {"absolute"};
@@ -166,8 +163,7 @@ nlohmann::json causal_table(const std::vector<std::string>& configs) {
     for (const char* mode : modes) {
       const nlohmann::json j = causal_point(file, mode);
       rows.push_back(j);
-      std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |
-",
+      std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.3f} |\n",
                                j["config"].get<std::string>(), mode, j["lanes"].get<int>(), j["lq"].get<int>(),
                                j["cycles"].get<int64_t>(), j["dense_cycles"].get<int64_t>(),
                                j["cycle_ratio"].get<double>(), j["lane_utilization"].get<double>(),
