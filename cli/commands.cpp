@@ -28,6 +28,7 @@
 #include "tb/nm_report.h"
 #include "tb/nm_run.h"
 #include "tb/report.h"
+#include "golden/fast_model.h"
 #include "tb/run.h"
 #include "tb/sim_main.h"
 
@@ -137,7 +138,8 @@ void cmd_model(const std::string& config, const std::string& workload, const std
     throw RunFailure{1};
   }
   const nlohmann::json j =
-      tb::make_report(c, w, r, {fast ? "golden-fast-model" : "golden-cycle-model", gen::tool_version(), workload, stim});
+      tb::make_report(c, w, r, {fast && golden::fast_model_supports(c, w) ? "golden-fast-model" : "golden-cycle-model",
+                                gen::tool_version(), workload, stim});
   if (!report.empty()) write_text_atomically(report, j.dump(2) + "\n");
   if (!out_tensor.empty()) tb::write_output_tensor(out_tensor, r, c.dv);
   std::cout << tb::summary(j);

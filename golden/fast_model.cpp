@@ -302,8 +302,9 @@ FastScores fast_score(const core::AttentionConfig& cfg, const core::AttentionWor
 }
 
 bool fast_model_supports(const core::AttentionConfig& cfg, const core::AttentionWorkload& w) {
-  const bool relative = !cfg.dense_baseline && w.params.mode == core::ThresholdMode::relative;
-  return !w.params.causal && !relative;
+  // Relative-threshold hardware also scores keys in another order (the last visible one first).
+  const bool relative_hw = !cfg.dense_baseline && cfg.relative_thresholds;
+  return !w.params.causal && !relative_hw;
 }
 
 FastRun run_fast(const core::AttentionConfig& cfg, const core::AttentionWorkload& w) {

@@ -58,7 +58,7 @@ struct FastScores {
   std::vector<int64_t> score;  // s_ij where kept
 };
 
-// Whether the event-driven model covers this run: not yet for causal workloads or relative thresholds (the
+// Whether the event-driven model covers this run: not yet for causal workloads or relative-threshold hardware (the
 // pin-level UnitCycleModel does; tb::run_attention_fast falls back to it). run_fast throws
 // std::invalid_argument for a run it does not cover.
 bool fast_model_supports(const core::AttentionConfig& cfg, const core::AttentionWorkload& w);

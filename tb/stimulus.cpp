@@ -31,7 +31,9 @@ AttnDriver::AttnDriver(const core::AttentionConfig& cfg, const core::AttentionWo
 }
 
 uint64_t AttnDriver::theta_bits(int64_t theta) const {
-  const uint64_t mask = wd_.cdw >= 64 ? ~uint64_t{0} : (uint64_t{1} << wd_.cdw) - 1;
+  // Relative-threshold hardware: the mode bit above theta's TW bits must be 0 (absolute).
+  const int bits = cfg_.relative_thresholds && !cfg_.dense_baseline ? wd_.tw : wd_.cdw;
+  const uint64_t mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
   return static_cast<uint64_t>(theta) & mask;
 }
 
