@@ -188,8 +188,12 @@ def suggest(trial: optuna.Trial, spec: Spec) -> Dict[str, Any]:
     for p in spec.params:
         if p.type == "int":
             params[p.name] = trial.suggest_int(p.name, p.low, p.high, step=p.step)
-        else:
+        elif all(c is None or isinstance(c, (bool, int, float, str)) for c in p.choices):
             params[p.name] = trial.suggest_categorical(p.name, p.choices)
+        else:
+            # Optuna's categorical choices must be scalars: list-valued ones (threshold_modes) are
+            # suggested as their JSON text and decoded back.
+            params[p.name] = json.loads(trial.suggest_categorical(p.name, [json.dumps(c) for c in p.choices]))
     return params
 
 
