@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -28,7 +29,7 @@ AttentionWidths widths(const AttentionConfig& c) {
   w.sw = c.wq + c.wk + clog2(static_cast<uint64_t>(c.d));
   w.tw = w.sw + 2;
   w.bw = w.sw + 3;
-  w.aw = c.alpha_int_bits + c.alpha_frac_bits;
+  w.aw = c.alpha_mant_bits + kAlphaShiftBits;
   // A relative-threshold slot register holds a mode bit above theta/delta.
   w.cdw = std::max(w.tw + (c.relative_thresholds && !c.dense_baseline ? 1 : 0), w.aw);
   w.caw = c.dense_baseline ? 1 : clog2(static_cast<uint64_t>(c.threshold_slots) + 1);
@@ -39,6 +40,8 @@ AttentionWidths widths(const AttentionConfig& c) {
   w.cyw = 32;
   w.ef = c.wv + c.out_frac_bits + clog2(static_cast<uint64_t>(c.max_keys)) + 3;
   w.lb = c.exp_lut_bits != 0 ? c.exp_lut_bits : (c.wv + c.out_frac_bits + 1) / 2;
+  w.xf = c.wv + c.out_frac_bits + 4;
+  w.xw = w.xf + clog2(static_cast<uint64_t>(w.ef) + 2);
   w.ow = c.wv + c.out_frac_bits + 1;
   w.zw = w.ef + 1 + w.kcw;
   w.qb = c.wv + c.out_frac_bits;
@@ -75,10 +78,23 @@ bool parse_threshold_modes(const nlohmann::json& j, bool fallback) {
   }
   return seen.contains("relative");
 }
+// Fields of earlier releases that a config may no longer carry, with what replaced them: rejected by
+// name (before the unknown-key check) so that an old config says what to change.
+constexpr const char* kAlphaFixedPointRemoved =
+    "removed: the softmax scale register is now floating point (alpha = mant * 2^-shift) and covers every "
+    "softmax_scale in [1e-9, 1e3]; delete this field (replaced by alpha_mant_bits, default 16, range 13..24; "
+    "docs/config.md)";
+constexpr std::pair<const char*, const char*> kRetiredFields[] = {
+    {"alpha_int_bits", kAlphaFixedPointRemoved},
+    {"alpha_frac_bits", kAlphaFixedPointRemoved},
+};
 
 }  // namespace
 
 AttentionConfig parse_attention_config(const nlohmann::json& j) {
+  for (const auto& [name, replacement] : kRetiredFields) {
+    if (j.is_object() && j.contains(name)) throw InputError(std::string("config.") + name, replacement);
+  }
   check_known_keys(j, known_keys());
   if (j.contains("kind") && j.at("kind") != "attention") {
     throw InputError("config.kind", fmt::format("must be \"attention\", got {}", j.at("kind").dump()));
@@ -93,22 +109,15 @@ AttentionConfig parse_attention_config(const nlohmann::json& j) {
   c.lanes = get_int(j, spec("lanes"), c.lanes);
   c.max_keys = get_int(j, spec("max_keys"), c.max_keys);
   c.threshold_slots = get_int(j, spec("threshold_slots"), c.threshold_slots);
-  c.alpha_int_bits = get_int(j, spec("alpha_int_bits"), c.alpha_int_bits);
-  c.alpha_frac_bits = get_int(j, spec("alpha_frac_bits"), c.alpha_frac_bits);
+  c.alpha_mant_bits = get_int(j, spec("alpha_mant_bits"), c.alpha_mant_bits);
   c.dense_baseline = get_bool(j, "dense_baseline", c.dense_baseline);
   c.out_frac_bits = get_int(j, spec("out_frac_bits"), c.out_frac_bits);
   c.exp_lut_bits = get_int(j, spec("exp_lut_bits"), c.exp_lut_bits);
   c.overlap_backend = get_bool(j, "overlap_backend", c.overlap_backend);
   c.relative_thresholds = parse_threshold_modes(j, c.relative_thresholds);
-  // Cross-field constraints (core/field_specs.cpp): the alpha register width, then lanes <= max_keys.
+  // Cross-field constraints (core/field_specs.cpp): lanes <= max_keys.
   const nlohmann::json values = to_json(c);
-  const FieldConstraint& alpha = attention_constraints().at(0);
-  const long long aw = constraint_value(alpha, values);
-  if (aw < alpha.lo || aw > alpha.hi) {
-    throw InputError("config." + alpha.field,
-                     fmt::format("alpha_int_bits + alpha_frac_bits = {}; allowed [{}, {}]", aw, alpha.lo, alpha.hi));
-  }
-  const FieldConstraint& lanes = attention_constraints().at(1);
+  const FieldConstraint& lanes = attention_constraints().at(0);
   if (constraint_value(lanes, values) > lanes.hi) {
     throw InputError("config." + lanes.field, fmt::format("{} lanes exceed max_keys = {}; allowed [1, {}]",
                                                           c.lanes, c.max_keys, c.max_keys));
@@ -144,8 +153,7 @@ nlohmann::json to_json(const AttentionConfig& c) {
                         {"lanes", c.lanes},
                         {"max_keys", c.max_keys},
                         {"threshold_slots", c.threshold_slots},
-                        {"alpha_int_bits", c.alpha_int_bits},
-                        {"alpha_frac_bits", c.alpha_frac_bits},
+                        {"alpha_mant_bits", c.alpha_mant_bits},
                         {"dense_baseline", c.dense_baseline},
                         {"out_frac_bits", c.out_frac_bits},
                         {"exp_lut_bits", c.exp_lut_bits},

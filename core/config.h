@@ -23,8 +23,7 @@ struct AttentionConfig {
   int lanes = 4;                // parallel bit-serial score lanes
   int max_keys = 64;            // keys held on chip
   int threshold_slots = 4;      // (layer, head) threshold registers
-  int alpha_int_bits = 4;       // softmax scale register: integer bits
-  int alpha_frac_bits = 20;     // softmax scale register: fraction bits
+  int alpha_mant_bits = 16;     // softmax scale register: mantissa bits (alpha = mant * 2^-shift)
   bool dense_baseline = false;  // termination and pruning off
   int out_frac_bits = 2;        // fraction bits of the attention output O (docs/softmax.md F_o)
   int exp_lut_bits = 0;         // exp table index bits L (2^L + 1 entries); 0: derived (docs/softmax.md)
@@ -36,12 +35,17 @@ struct AttentionConfig {
   bool operator==(const AttentionConfig&) const = default;
 };
 
+// The softmax scale register (docs/semantics.md "Softmax and output"): alpha = mant * 2^-shift with an
+// alpha_mant_bits-bit unsigned mantissa and a kAlphaShiftBits-bit unsigned shift; register value
+// (shift << alpha_mant_bits) | mant.
+inline constexpr int kAlphaShiftBits = 6;
+
 // Widths derived from an AttentionConfig; the RTL computes the same values as localparams.
 struct AttentionWidths {
   int sw;   // score
   int tw;   // theta register
   int bw;   // bound table entry
-  int aw;   // alpha register
+  int aw;   // alpha register: alpha_mant_bits + kAlphaShiftBits
   int cdw;  // config data
   int caw;  // config address
   int kiw;  // key index
@@ -52,6 +56,8 @@ struct AttentionWidths {
   // Softmax/xV back-end (docs/softmax.md).
   int ef;  // E: fraction bits of the exponentials
   int lb;  // L: exp table index bits (the table has 2^L + 1 entries)
+  int xf;  // F: fraction bits of the exponent x = alpha * (max - s) (wv + out_frac_bits + 4)
+  int xw;  // exponent x: F + clog2(E + 2) bits, saturating (an integer part > E gives e = 0)
   int ow;  // output element O: signed, out_frac_bits fraction bits
   int zw;  // sum of exponentials Z (unsigned)
   int qb;  // quotient bits of the normalization (= divider cycles)

@@ -19,8 +19,8 @@ const std::vector<FieldSpec>& attention_field_specs() {
       {"lanes", "int", 1, 64, {}, "parallel bit-serial score lanes"},
       {"max_keys", "int", 1, 4096, {}, "keys held on chip"},
       {"threshold_slots", "int", 1, 256, {}, "(layer, head) threshold registers"},
-      {"alpha_int_bits", "int", 0, 16, {}, "softmax scale register: integer bits"},
-      {"alpha_frac_bits", "int", 0, 24, {}, "softmax scale register: fraction bits"},
+      {"alpha_mant_bits", "int", 13, 24, {},
+       "softmax scale register: mantissa bits (alpha = mant * 2^-shift; relative error <= 2^-bits)"},
       {"dense_baseline", "bool", 0, 1, {}, "termination and pruning off"},
       {"out_frac_bits", "int", 0, 8, {}, "fraction bits of the attention output O"},
       {"exp_lut_bits", "int", 0, 12, {}, "exp table index bits (0: derived, within 1 LSB)"},
@@ -47,8 +47,6 @@ const std::vector<FieldSpec>& nm_field_specs() {
 
 const std::vector<FieldConstraint>& attention_constraints() {
   static const std::vector<FieldConstraint> c = {
-      {"alpha_frac_bits", {{1, "alpha_int_bits"}, {1, "alpha_frac_bits"}}, 1, 32,
-       "1 <= alpha_int_bits + alpha_frac_bits <= 32"},
       {"lanes", {{1, "lanes"}, {-1, "max_keys"}}, INT_MIN, 0, "lanes <= max_keys"},
   };
   return c;

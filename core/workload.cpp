@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -18,29 +19,39 @@ namespace accelgen::core {
 
 namespace fs = std::filesystem;
 
-uint64_t quantize_alpha(double softmax_scale, const AttentionConfig& c) {
-  const int aw = widths(c).aw;
-  const double max_bits = std::ldexp(1.0, aw) - 1.0;
-  if (!std::isfinite(softmax_scale) || softmax_scale <= 0) {
-    throw InputError("params.json: softmax_scale",
-                     fmt::format("must be a finite number > 0, got {}", softmax_scale));
-  }
-  const double scaled = std::round(softmax_scale * M_LOG2E * std::ldexp(1.0, c.alpha_frac_bits));
-  if (scaled < 1.0 || scaled > max_bits) {
-    throw InputError(
-        "params.json: softmax_scale",
-        fmt::format("{} quantizes to alpha = {} * 2^-{}, outside the alpha register range [1, {}] "
-                    "(alpha_int_bits = {}, alpha_frac_bits = {}); allowed softmax_scale about "
-                    "[{:.3g}, {:.3g}]",
-                    softmax_scale, scaled, c.alpha_frac_bits, max_bits, c.alpha_int_bits,
-                    c.alpha_frac_bits, 0.5 * std::ldexp(1.0, -c.alpha_frac_bits) / M_LOG2E,
-                    max_bits * std::ldexp(1.0, -c.alpha_frac_bits) / M_LOG2E));
-  }
-  return static_cast<uint64_t>(scaled);
+AlphaRegister decode_alpha(uint64_t bits, const AttentionConfig& c) {
+  const int m = c.alpha_mant_bits;
+  AlphaRegister a;
+  a.mant = bits & ((uint64_t{1} << m) - 1);
+  a.shift = static_cast<int>((bits >> m) & ((uint64_t{1} << kAlphaShiftBits) - 1));
+  a.bits = (static_cast<uint64_t>(a.shift) << m) | a.mant;
+  a.value = std::ldexp(static_cast<double>(a.mant), -a.shift);
+  return a;
 }
 
-double alpha_value(uint64_t alpha_bits, const AttentionConfig& c) {
-  return std::ldexp(static_cast<double>(alpha_bits), -c.alpha_frac_bits);
+AlphaRegister quantize_alpha(double softmax_scale, const AttentionConfig& c) {
+  if (!(softmax_scale >= kMinSoftmaxScale && softmax_scale <= kMaxSoftmaxScale)) {  // also NaN
+    throw InputError("params.json: softmax_scale",
+                     fmt::format("{} is outside the supported range; allowed [1e-9, 1e3]", softmax_scale));
+  }
+  // alpha = sigma * log2(e) in long double (relative error ~1e-19), written as y * 2^p with y in
+  // [0.5, 1): mant = round(y * 2^M) in [2^(M-1), 2^M], shift = M - p; a mantissa that rounds up to
+  // 2^M becomes 2^(M-1) with shift - 1. The supported range needs shift in [M - 12, M + 29], inside
+  // [0, 63] for every allowed M (13..24).
+  const int m = c.alpha_mant_bits;
+  const long double log2e = 1.442695040888963407359924681001892137L;
+  int p = 0;
+  const long double y = std::frexp(static_cast<long double>(softmax_scale) * log2e, &p);
+  uint64_t mant = static_cast<uint64_t>(std::llround(std::ldexp(y, m)));
+  int shift = m - p;
+  if (mant == (uint64_t{1} << m)) {
+    mant >>= 1;
+    --shift;
+  }
+  if (shift < 0 || shift >= (1 << kAlphaShiftBits)) {
+    throw std::logic_error(fmt::format("quantize_alpha: shift {} outside the register", shift));
+  }
+  return decode_alpha((static_cast<uint64_t>(shift) << m) | mant, c);
 }
 
 const char* to_string(ThresholdMode m) { return m == ThresholdMode::relative ? "relative" : "absolute"; }
@@ -270,13 +281,8 @@ AttentionWorkload make_workload(const AttentionConfig& c, const std::string& kin
   const double spread = std::max<double>(1.0, static_cast<double>(percentile(scores, 0.99) -
                                                                   percentile(scores, 0.01)));
   w.params.softmax_scale = 8.0 / spread;
-  // Keep the quantized alpha inside the register and, where the register allows, at least 4
-  // significant bits, so a synthetic workload fits every config (a trained model's scale is the
-  // user's to choose).
-  const double max_alpha = std::ldexp(1.0, widths(c).aw) - 1.0;
-  const double alpha_unit = std::ldexp(1.0, -c.alpha_frac_bits) / M_LOG2E;  // scale per alpha LSB
-  w.params.softmax_scale = std::clamp(w.params.softmax_scale, std::min(16.0, max_alpha) * alpha_unit,
-                                      max_alpha * alpha_unit);
+  // Inside the supported range (only the widest configs' score spreads come near its bottom).
+  w.params.softmax_scale = std::clamp(w.params.softmax_scale, kMinSoftmaxScale, kMaxSoftmaxScale);
   w.params.slot = 0;
   return w;
 }

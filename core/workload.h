@@ -40,10 +40,25 @@ struct AttentionWorkload {
   AttentionParams params;
 };
 
-// The quantized softmax scale alpha = round(sigma * log2(e) * 2^alpha_frac_bits), as the register
-// value. Throws InputError("params.json: softmax_scale") when it does not fit in [1, 2^AW - 1].
-uint64_t quantize_alpha(double softmax_scale, const AttentionConfig& c);
-double alpha_value(uint64_t alpha_bits, const AttentionConfig& c);
+// The softmax scales every config supports (docs/semantics.md "Softmax and output").
+inline constexpr double kMinSoftmaxScale = 1e-9;
+inline constexpr double kMaxSoftmaxScale = 1e3;
+
+// The alpha register: alpha = mant * 2^-shift (docs/semantics.md "Softmax and output").
+struct AlphaRegister {
+  uint64_t mant = 0;  // alpha_mant_bits bits, unsigned
+  int shift = 0;      // kAlphaShiftBits bits, unsigned
+  uint64_t bits = 0;  // register value (cfg address 0): (shift << alpha_mant_bits) | mant
+  double value = 0;   // the real number it stands for, mant * 2^-shift ("the unit's scale")
+};
+
+// The quantized softmax scale: alpha = sigma * log2(e) rounded to nearest with an alpha_mant_bits-bit
+// mantissa whose top bit is set (relative error <= 2^-alpha_mant_bits). Throws
+// InputError("params.json: softmax_scale") with the allowed range for a sigma that is not a finite
+// number in [kMinSoftmaxScale, kMaxSoftmaxScale].
+AlphaRegister quantize_alpha(double softmax_scale, const AttentionConfig& c);
+// Any register value (the low alpha_mant_bits + kAlphaShiftBits bits of `bits`) taken apart.
+AlphaRegister decode_alpha(uint64_t bits, const AttentionConfig& c);
 
 AttentionWorkload load_attention_workload(const std::string& dir, const AttentionConfig& c);
 void validate_workload(const AttentionWorkload& w, const AttentionConfig& c, const std::string& dir);

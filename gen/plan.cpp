@@ -73,9 +73,9 @@ bool relative_hw(const core::AttentionConfig& c) { return c.relative_thresholds 
 
 std::vector<Param> attention_params(const core::AttentionConfig& c, const core::AttentionWidths& w,
                                     int exp_step_width) {
-  const int fa = c.alpha_frac_bits;
+  const int fx = w.xf;
+  const int am = c.alpha_mant_bits;
   const bool rel = relative_hw(c);
-  const int exp_in = w.aw + w.sw;
   return {
       {"HeadDim", c.d, "d: elements of a query or key"},
       {"ValueDim", c.dv, "dv: elements of a V row"},
@@ -85,8 +85,8 @@ std::vector<Param> attention_params(const core::AttentionConfig& c, const core::
       {"NumLanes", c.lanes, "lanes: bit-serial score lanes"},
       {"MaxKeys", c.max_keys, "max_keys: keys held on chip"},
       {"ThresholdSlots", c.threshold_slots, "threshold_slots: (layer, head) threshold registers"},
-      {"AlphaFracBits", fa, "alpha_frac_bits: fraction bits of the softmax scale"},
-      {"AlphaWidth", w.aw, "alpha_int_bits + alpha_frac_bits: scale register"},
+      {"AlphaMantBits", am, "alpha_mant_bits: softmax scale mantissa"},
+      {"AlphaWidth", w.aw, "AlphaMantBits + 6: scale register {shift, mant}"},
       {"ScoreWidth", w.sw, "QWidth + KWidth + clog2(HeadDim): exact score, signed"},
       {"ThetaWidth", w.tw, "ScoreWidth + 2: threshold register, signed"},
       {"BoundWidth", w.bw, "ScoreWidth + 3: bound table entry, signed"},
@@ -114,9 +114,12 @@ std::vector<Param> attention_params(const core::AttentionConfig& c, const core::
       {"AccWidth", w.zw + c.wv, "SumWidth + VWidth: per-column sum of e * V, signed"},
       {"NumWidth", w.zw + w.qb + 1, "SumWidth + QuotientBits + 1: dividend and remainder"},
       {"ProductWidth", w.ef + 1 + c.wv, "ExpFracBits + 1 + VWidth: e * V, signed"},
-      {"ExpInWidth", exp_in, "AlphaWidth + ScoreWidth: exponent alpha * (max - s)"},
-      {"ExpIntWidth", exp_in - fa, "ExpInWidth - AlphaFracBits: integer part of the exponent"},
-      {"ExpRemWidth", std::max(fa - w.lb, 0), "max(AlphaFracBits - ExpLutBits, 0): interp. remainder"},
+      {"XProdWidth", am + w.sw, "AlphaMantBits + ScoreWidth: mant * (max - s)"},
+      {"XShiftWidth", am + w.sw + fx, "XProdWidth + ExpInFracBits: shifter input"},
+      {"ExpInFracBits", fx, "VWidth + OutFracBits + 4: exponent fraction"},
+      {"ExpInWidth", w.xw, "ExpInFracBits + clog2(ExpFracBits + 2): exponent"},
+      {"ExpIntWidth", w.xw - fx, "ExpInWidth - ExpInFracBits: integer part of the exponent"},
+      {"ExpRemWidth", std::max(fx - w.lb, 0), "max(ExpInFracBits - ExpLutBits, 0): interp. remainder"},
       {"ExpStepWidth", exp_step_width, "largest step between neighbouring table entries"},
   };
 }
@@ -131,7 +134,9 @@ struct Exp2Texts {
 
 Exp2Texts exp2_texts(const core::AttentionConfig& c, const core::AttentionWidths& w) {
   const std::vector<int64_t> table = golden::exp_table(golden::default_softmax_format(c));
-  const int E = w.ef, L = w.lb, Fa = c.alpha_frac_bits, XW = w.aw + w.sw;
+  const int E = w.ef, L = w.lb, Fa = w.xf, XW = w.xw;
+  // The back-end's shifter input {mant * gap, Fa zeros} must be wider than x (softmax_v.v.in).
+  if (c.alpha_mant_bits + w.sw <= XW - Fa) throw std::logic_error("exp: scale product narrower than x");
   int64_t max_step = 1;
   std::string cases;
   for (size_t i = 0; i < table.size(); ++i) {
@@ -141,7 +146,7 @@ Exp2Texts exp2_texts(const core::AttentionConfig& c, const core::AttentionWidths
   cases.pop_back();
   const int DW = bit_width(static_cast<uint64_t>(max_step));
   if (DW > E) throw std::logic_error("exp table steps wider than the table");
-  const int IW = XW - Fa;                               // integer-part bits (>= SW >= 1)
+  const int IW = XW - Fa;                               // integer-part bits (clog2(E + 2) >= 2)
   const int SHW = bit_width(static_cast<uint64_t>(E));  // shift amounts 0..E
   Vars v;
   v["exp_cases"] = cases;
@@ -263,7 +268,8 @@ std::vector<HeaderConstant> attention_header(const DesignPlan& d, bool dense) {
       {"kDense", nullptr, "dense_baseline"},
       {"kScoreWidth", "ScoreWidth", "s_score_o"},
       {"kThetaWidth", "ThetaWidth", "threshold register"},
-      {"kAlphaWidth", "AlphaWidth", "alpha register"},
+      {"kAlphaWidth", "AlphaWidth", "alpha register {shift, mant}"},
+      {"kAlphaMantBits", "AlphaMantBits", "alpha register: mantissa bits (the shift is above them)"},
       {"kCfgDataWidth", "CfgDataWidth", "cfg_wdata_i / cfg_rdata_o"},
       {"kCfgAddrWidth", "CfgAddrWidth", "cfg_addr_i"},
       {"kKeyIndexWidth", "KeyIndexWidth", "s_key_o"},
@@ -388,7 +394,7 @@ AttentionPlan plan_attention(const core::AttentionConfig& c) {
   d.flags = {{"prune", !c.dense_baseline},
              {"dense", c.dense_baseline},
              {"key_count_wider", w.kcw > w.kiw},
-             {"interp", c.alpha_frac_bits > w.lb},
+             {"interp", w.xf > w.lb},
              {"overlap", c.overlap_backend},
              {"relative", relative_hw(c)},
              {"absolute_only", !c.dense_baseline && !relative_hw(c)}};

@@ -38,7 +38,7 @@ void check_config(const core::AttentionConfig& c) {
   check_range("lanes", c.lanes, 1, 64);
   check_range("max_keys", c.max_keys, 1, 4096);
   check_range("threshold_slots", c.threshold_slots, 1, 256);
-  check_range("alpha_int_bits + alpha_frac_bits", c.alpha_int_bits + c.alpha_frac_bits, 1, 32);
+  check_range("alpha_mant_bits", c.alpha_mant_bits, 13, 24);
 }
 
 }  // namespace

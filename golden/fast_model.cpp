@@ -46,7 +46,7 @@ void check_inputs(const core::AttentionConfig& c, const core::AttentionWorkload&
   check_range("lanes", c.lanes, 1, 64);
   check_range("max_keys", c.max_keys, 1, 4096);
   check_range("threshold_slots", c.threshold_slots, 1, 256);
-  check_range("alpha_int_bits + alpha_frac_bits", c.alpha_int_bits + c.alpha_frac_bits, 1, 32);
+  check_range("alpha_mant_bits", c.alpha_mant_bits, 13, 24);
   core::validate_workload(w, c, "<workload>");
 }
 
@@ -249,7 +249,7 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
 FastRun run_unchecked(const core::AttentionConfig& cfg, const core::AttentionWorkload& w, const FastScores& sc) {
   if (sc.lq != w.q.rows() || sc.lk != w.k.rows()) throw std::invalid_argument("run_fast: scores of another workload");
   FastRun run;
-  run.alpha_bits = core::quantize_alpha(w.params.softmax_scale, cfg);
+  run.alpha_bits = core::quantize_alpha(w.params.softmax_scale, cfg).bits;
 
   // Driver at full rate: reset in cycles 0-1, one config write per cycle from cycle 2 (alpha, then every
   // threshold slot unless dense), key beats in the following Lk cycles, the first query beat right after

@@ -26,26 +26,9 @@ int64_t floor_div(int64_t num, int64_t den) {
   return q;
 }
 
-int64_t exp_of(const SoftmaxCtx& s, int64_t max, int64_t score) {
-  const uint64_t d = static_cast<uint64_t>(static_cast<i128>(max) - static_cast<i128>(score));
-  const u128 x = static_cast<u128>(s.alpha) * d;  // alpha < 2^32, d < 2^64: exact
-  const int Fa = s.f.alpha_frac_bits, L = s.f.exp_lut_bits, E = s.f.exp_frac_bits;
-  const u128 I = x >> Fa;
-  if (I > static_cast<u128>(E)) return 0;
-  const int64_t fr = static_cast<int64_t>(x & ((u128{1} << Fa) - 1));
-  const int G = std::max(Fa, L);
-  const int64_t g = fr << (G - Fa);
-  const int64_t idx = g >> (G - L);
-  const int64_t r = g - (idx << (G - L));
-  const int64_t ti = s.table[static_cast<size_t>(idx)], tn = s.table[static_cast<size_t>(idx + 1)];
-  const int64_t u = ti - static_cast<int64_t>((static_cast<i128>(ti - tn) * r) >> (G - L));
-  return u >> static_cast<int>(I);
-}
-
-// exp_of for d = max - score with alpha * d below 2^64 (d <= s.d_lim): the same steps in 64 bits.
-inline int64_t exp_of64(const SoftmaxCtx& s, uint64_t d) {
-  const uint64_t x = s.alpha * d;
-  const int Fa = s.f.alpha_frac_bits, L = s.f.exp_lut_bits, E = s.f.exp_frac_bits;
+// Steps 3-6 for an exponent 0 <= x <= s.xlim (units 2^-F).
+inline int64_t exp_from_x(const SoftmaxCtx& s, uint64_t x) {
+  const int Fa = s.f.x_frac_bits, L = s.f.exp_lut_bits, E = s.f.exp_frac_bits;
   const uint64_t I = x >> Fa;
   if (I > static_cast<uint64_t>(E)) return 0;
   const int64_t fr = static_cast<int64_t>(x & ((uint64_t{1} << Fa) - 1));
@@ -59,6 +42,24 @@ inline int64_t exp_of64(const SoftmaxCtx& s, uint64_t d) {
   return u >> static_cast<int>(I);
 }
 
+// Step 2 from the product p = mant * d: x = min(floor(p * 2^F / 2^shift), xlim).
+template <typename U>
+inline uint64_t x_of_product(const SoftmaxCtx& s, U p) {
+  if (s.rsh >= 0) {
+    const U x = s.rsh >= static_cast<int>(8 * sizeof(U)) ? U{0} : p >> s.rsh;
+    return x > static_cast<U>(s.xlim) ? s.xlim : static_cast<uint64_t>(x);
+  }
+  return p > static_cast<U>(s.xlim >> -s.rsh) ? s.xlim : static_cast<uint64_t>(p) << -s.rsh;
+}
+
+int64_t exp_of(const SoftmaxCtx& s, int64_t max, int64_t score) {
+  const uint64_t d = static_cast<uint64_t>(static_cast<i128>(max) - static_cast<i128>(score));
+  return exp_from_x(s, x_of_product(s, static_cast<u128>(s.mant) * d));  // mant < 2^32, d < 2^64: exact
+}
+
+// exp_of for d = max - score with mant * d below 2^64 (d <= s.d_lim): the product in 64 bits.
+inline int64_t exp_of64(const SoftmaxCtx& s, uint64_t d) { return exp_from_x(s, x_of_product(s, s.mant * d)); }
+
 }  // namespace
 
 SoftmaxCtx softmax_ctx(const core::AttentionConfig& cfg, uint64_t alpha_bits, int lk, const core::IntMatrix& v) {
@@ -66,6 +67,10 @@ SoftmaxCtx softmax_ctx(const core::AttentionConfig& cfg, uint64_t alpha_bits, in
   s.f = default_softmax_format(cfg);
   s.table = exp_table(s.f);
   s.alpha = alpha_bits;
+  const int m = s.f.alpha_mant_bits;
+  s.mant = alpha_bits & ((uint64_t{1} << m) - 1);
+  s.rsh = static_cast<int>((alpha_bits >> m) & ((uint64_t{1} << core::kAlphaShiftBits) - 1)) - s.f.x_frac_bits;
+  s.xlim = (uint64_t{1} << exponent_width(s.f)) - 1;
   const int kbits = core::clog2(static_cast<uint64_t>(lk) + 1);  // |A_c| <= Lk 2^E 2^(wv-1), Z <= Lk 2^E
   s.narrow = kbits + s.f.exp_frac_bits + s.f.wv + s.f.out_frac_bits + 2 <= 62;
   s.exact_double = s.narrow && kbits + s.f.exp_frac_bits + s.f.wv <= 52;
@@ -74,14 +79,14 @@ SoftmaxCtx softmax_ctx(const core::AttentionConfig& cfg, uint64_t alpha_bits, in
     for (Eigen::Index x = 0; x < v.size(); ++x) s.vd[static_cast<size_t>(x)] = static_cast<double>(v.data()[x]);
   }
   {
-    const int G = std::max(s.f.alpha_frac_bits, s.f.exp_lut_bits);
+    const int G = std::max(s.f.x_frac_bits, s.f.exp_lut_bits);
     int64_t diff = 0;
     for (size_t x = 0; x + 1 < s.table.size(); ++x) {
       const int64_t dd = s.table[x] - s.table[x + 1];
       diff = std::max(diff, dd < 0 ? -dd : dd);
     }
     s.interp64 = G - s.f.exp_lut_bits < 62 && diff < (int64_t{1} << (62 - (G - s.f.exp_lut_bits)));
-    s.d_lim = s.alpha == 0 ? std::numeric_limits<uint64_t>::max() : std::numeric_limits<uint64_t>::max() / s.alpha;
+    s.d_lim = s.mant == 0 ? std::numeric_limits<uint64_t>::max() : std::numeric_limits<uint64_t>::max() / s.mant;
   }
   return s;
 }

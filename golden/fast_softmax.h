@@ -17,12 +17,15 @@ namespace accelgen::golden::fast_internal {
 struct SoftmaxCtx {
   SoftmaxFormat f;
   std::vector<int64_t> table;
-  uint64_t alpha;
+  uint64_t alpha;      // the alpha register value
+  uint64_t mant = 0;   // its mantissa
+  int rsh = 0;         // its shift - F: x = p >> rsh (rsh >= 0) or p << -rsh, saturating at xlim
+  uint64_t xlim = 0;   // 2^XW - 1
   bool narrow;  // every sum and the rounding numerator fit in int64
   bool exact_double;       // ... and every sum is an integer below 2^53: accumulate in doubles (vectorized)
   std::vector<double> vd;  // V as doubles (exact_double)
   bool interp64 = false;   // every |table[i] - table[i + 1]| * 2^(G - L) below 2^62: interpolate in int64
-  uint64_t d_lim = 0;      // alpha * d fits in 64 bits for d <= d_lim
+  uint64_t d_lim = 0;      // mant * d fits in 64 bits for d <= d_lim
 };
 
 // The context of one run: the format and exp table of cfg, the alpha register value, and which fast paths

@@ -2,8 +2,8 @@
 // May include: core/, Eigen and golden/functional.h only.
 //
 // Every quantity of docs/softmax.md is an exact integer here. Widths (docs/softmax.md "Widths", worst case of the
-// allowed formats): x = alpha * d needs up to 64 + 64 bits (kept in unsigned __int128, saturating: an exponent
-// that large gives e = 0 anyway); e <= 2^E <= 2^48 fits int64; Z and A_c, and the rounding numerator
+// allowed formats): the product mant * d needs up to 32 + 64 bits (unsigned __int128), the exponent x saturates
+// at XW = F + clog2(E + 2) <= 46 bits (int64); e <= 2^E <= 2^48 fits int64; Z and A_c, and the rounding numerator
 // 2 * |A_c| * 2^F_o + Z (up to E + wv + log2(n) + F_o + 1 bits, 64 bits already for the largest default
 // config), are __int128 with checked arithmetic: an overflow throws std::logic_error instead of wrapping.
 #include "golden/softmax.h"
@@ -107,10 +107,9 @@ std::shared_ptr<const std::vector<int64_t>> cached_table(int E, int L) {
 
 // ---------------------------------------------------------------- exponential (steps 2-6)
 
-// Steps 3-6 for x = alpha * d (units 2^-F_a); `saturated` stands for an x beyond 128 bits (e = 0).
-int64_t exp_core(u128 x, bool saturated, const SoftmaxFormat& f, const std::vector<int64_t>& T) {
-  if (saturated) return 0;
-  const int Fa = f.alpha_frac_bits, L = f.exp_lut_bits, E = f.exp_frac_bits;
+// Steps 3-6 for an exponent x >= 0 (units 2^-F).
+int64_t exp_core(u128 x, const SoftmaxFormat& f, const std::vector<int64_t>& T) {
+  const int Fa = f.x_frac_bits, L = f.exp_lut_bits, E = f.exp_frac_bits;
   const u128 I = x >> Fa;                                                   // step 3
   if (I > static_cast<u128>(E)) return 0;                                   // step 6: 0 when I > E
   const int64_t fr = static_cast<int64_t>(x & ((u128{1} << Fa) - 1));     // 0 <= f < 2^F_a
@@ -124,16 +123,15 @@ int64_t exp_core(u128 x, bool saturated, const SoftmaxFormat& f, const std::vect
   return u >> static_cast<int>(I);                                          // step 6
 }
 
-// x = alpha * (m - s) with saturation (only the fact "beyond 2^128" matters, e is then 0).
-u128 exponent(int64_t m, int64_t s, uint64_t alpha_bits, bool& saturated) {
-  const u128 d = static_cast<u128>(static_cast<i128>(m) - static_cast<i128>(s));  // >= 0, < 2^64
-  saturated = false;
-  if (d == 0 || alpha_bits == 0) return 0;
-  if (static_cast<u128>(alpha_bits) > std::numeric_limits<u128>::max() / d) {
-    saturated = true;
-    return 0;
-  }
-  return static_cast<u128>(alpha_bits) * d;
+// m - s for m >= s (below 2^64).
+uint64_t gap(int64_t m, int64_t s) { return static_cast<uint64_t>(static_cast<i128>(m) - static_cast<i128>(s)); }
+
+// mant * d (< 2^96) and shift of an alpha register value.
+u128 alpha_product(uint64_t d, uint64_t alpha_bits, const SoftmaxFormat& f, int& shift) {
+  const int m = f.alpha_mant_bits;
+  const uint64_t mant = alpha_bits & ((uint64_t{1} << m) - 1);
+  shift = static_cast<int>((alpha_bits >> m) & ((uint64_t{1} << core::kAlphaShiftBits) - 1));
+  return static_cast<u128>(mant) * d;
 }
 
 void check_v_row(const core::IntMatrix& v, int j, int wv) {
@@ -169,21 +167,38 @@ void check_shapes(const ScoreResults& s, const core::IntMatrix& v) {
   }
 }
 
+// Step 2 (the format is validated by the caller): x = min(floor(mant * d * 2^F / 2^shift), 2^XW - 1).
+int64_t exponent_of(uint64_t d, uint64_t alpha_bits, const SoftmaxFormat& f) {
+  int shift = 0;
+  const u128 p = alpha_product(d, alpha_bits, f, shift);
+  const u128 lim = (u128{1} << (f.x_frac_bits + core::clog2(static_cast<uint64_t>(f.exp_frac_bits) + 2))) - 1;
+  const int F = f.x_frac_bits;
+  u128 x;
+  if (shift >= F) {
+    x = p >> (shift - F);  // floor(p / 2^(shift - F)); shift - F <= 63
+  } else {
+    x = p > (lim >> (F - shift)) ? lim : p << (F - shift);  // p << (F - shift) > lim: saturate
+  }
+  return static_cast<int64_t>(std::min(x, lim));
+}
+
 }  // namespace
 
 void validate_softmax_format(const SoftmaxFormat& f) {
-  check_range("alpha_frac_bits", f.alpha_frac_bits, 0, kMaxAlphaFracBits);
+  check_range("x_frac_bits", f.x_frac_bits, 0, kMaxXFracBits);
   check_range("out_frac_bits", f.out_frac_bits, 0, kMaxOutFracBits);
   check_range("exp_frac_bits", f.exp_frac_bits, 1, kMaxExpFracBits);
   check_range("exp_lut_bits", f.exp_lut_bits, 0, kMaxExpLutBits);
   check_range("wv", f.wv, kMinWv, kMaxWv);
+  check_range("alpha_mant_bits", f.alpha_mant_bits, kMinAlphaMantBits, kMaxAlphaMantBits);
 }
 
 SoftmaxFormat default_softmax_format(const core::AttentionConfig& c) {
   check_range("out_frac_bits", c.out_frac_bits, 0, kMaxOutFracBits);
   const core::AttentionWidths w = core::widths(c);
   SoftmaxFormat f{};
-  f.alpha_frac_bits = c.alpha_frac_bits;
+  f.x_frac_bits = w.xf;  // wv + F_o + 4
+  f.alpha_mant_bits = c.alpha_mant_bits;
   f.out_frac_bits = c.out_frac_bits;
   f.wv = c.wv;
   f.exp_frac_bits = w.ef;  // wv + F_o + clog2(max_keys) + 3
@@ -204,10 +219,26 @@ std::vector<int64_t> exp_table(const SoftmaxFormat& f) {
   return *cached_table(f.exp_frac_bits, f.exp_lut_bits);
 }
 
+int exponent_width(const SoftmaxFormat& f) {
+  return f.x_frac_bits + core::clog2(static_cast<uint64_t>(f.exp_frac_bits) + 2);
+}
+
+int64_t exponent_fixed(uint64_t d, uint64_t alpha_bits, const SoftmaxFormat& f) {
+  validate_softmax_format(f);
+  return exponent_of(d, alpha_bits, f);
+}
+
+double exponent_real(uint64_t d, uint64_t alpha_bits, const SoftmaxFormat& f) {
+  validate_softmax_format(f);
+  int shift = 0;
+  const u128 p = alpha_product(d, alpha_bits, f, shift);
+  return std::ldexp(static_cast<double>(p), -shift);
+}
+
 int64_t exp_fixed(int64_t x, const SoftmaxFormat& f) {
   validate_softmax_format(f);
   if (x < 0) throw std::invalid_argument("exp_fixed: exponent " + std::to_string(x) + " < 0");
-  return exp_core(static_cast<u128>(x), false, f, *cached_table(f.exp_frac_bits, f.exp_lut_bits));
+  return exp_core(static_cast<u128>(x), f, *cached_table(f.exp_frac_bits, f.exp_lut_bits));
 }
 
 double exp_error_bound(const SoftmaxFormat& f) {
@@ -219,8 +250,10 @@ double exp_error_bound(const SoftmaxFormat& f) {
 double output_error_bound(const SoftmaxFormat& f, int64_t n) {
   validate_softmax_format(f);
   const double ln2 = std::log(2.0);
-  const double rel = ln2 * ln2 / 8.0 * std::ldexp(1.0, -2 * f.exp_lut_bits) *
-                     std::exp2(std::ldexp(1.0, -f.exp_lut_bits));
+  const double rel_i = ln2 * ln2 / 8.0 * std::ldexp(1.0, -2 * f.exp_lut_bits) *
+                       std::exp2(std::ldexp(1.0, -f.exp_lut_bits));
+  const double rel_x = std::expm1(ln2 * std::ldexp(1.0, -f.x_frac_bits));  // 2^(2^-F) - 1
+  const double rel = (1.0 + rel_i) * (1.0 + rel_x) - 1.0;
   const double per_key = 1.5 * static_cast<double>(n) * std::ldexp(1.0, -f.exp_frac_bits);
   return std::ldexp(1.0, f.wv + f.out_frac_bits) * (rel + per_key) / (1.0 - rel);
 }
@@ -253,9 +286,8 @@ SoftmaxRow softmax_row(const std::vector<std::pair<int, int64_t>>& kept, const c
   i128 Z = 0;  // step 7
   std::vector<i128> A(static_cast<size_t>(dv), 0);
   for (const auto& [j, s] : kept) {
-    bool sat = false;
-    const u128 x = exponent(m, s, alpha_bits, sat);  // step 2
-    const int64_t e = exp_core(x, sat, f, *table);    // steps 3-6
+    const int64_t x = exponent_of(gap(m, s), alpha_bits, f);       // step 2
+    const int64_t e = exp_core(static_cast<u128>(x), f, *table);  // steps 3-6
     if (e == 0) continue;
     Z = checked_add(Z, e);
     for (Eigen::Index c = 0; c < dv; ++c) {
@@ -306,10 +338,9 @@ Eigen::MatrixXd attention_output_float(const ScoreResults& scores, const core::I
     double z = 0;
     Eigen::VectorXd a = Eigen::VectorXd::Zero(dv);
     for (const auto& [j, s] : kept) {
-      // 2^(alpha * (s - m)) with alpha * (m - s) formed exactly, then rounded once to double.
-      bool sat = false;
-      const u128 x = exponent(m, s, alpha_bits, sat);
-      const double p = sat ? 0.0 : std::exp2(-std::ldexp(static_cast<double>(x), -f.alpha_frac_bits));
+      // 2^(alpha * (s - m)) with alpha * (m - s) = mant * (m - s) * 2^-shift formed exactly, then rounded
+      // once to double (no truncation to F fraction bits: that is part of the hardware's error).
+      const double p = std::exp2(-exponent_real(gap(m, s), alpha_bits, f));
       z += p;
       for (Eigen::Index c = 0; c < dv; ++c) a(c) += p * static_cast<double>(v(j, c));
     }

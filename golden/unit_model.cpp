@@ -21,7 +21,6 @@ namespace accelgen::golden {
 namespace {
 
 __extension__ typedef __int128 i128;
-__extension__ typedef unsigned __int128 u128;
 
 constexpr uint64_t kCyclesMax = 0xFFFF'FFFFull;  // o_bcycles / o_cycles: 32 bits, saturating
 
@@ -35,13 +34,10 @@ int64_t sign_extend(uint64_t v, int bits) {
                                       : static_cast<int64_t>(v);
 }
 
-// x = alpha * (max - score) exactly; beyond int64 it is clamped, which leaves e = 0 as the exact value gives
-// (I = x >> F_a >= 2^39 > E for F_a <= 24).
-int64_t exponent(uint64_t alpha, int64_t max, int64_t score) {
-  const u128 d = static_cast<u128>(static_cast<i128>(max) - static_cast<i128>(score));  // >= 0, < 2^64
-  const u128 lim = static_cast<u128>(std::numeric_limits<int64_t>::max());
-  if (d != 0 && static_cast<u128>(alpha) > lim / d) return std::numeric_limits<int64_t>::max();
-  return static_cast<int64_t>(static_cast<u128>(alpha) * d);
+// docs/softmax.md step 2: x from the alpha register and max - score (>= 0, below 2^64).
+int64_t exponent(uint64_t alpha, int64_t max, int64_t score, const SoftmaxFormat& f) {
+  const uint64_t d = static_cast<uint64_t>(static_cast<i128>(max) - static_cast<i128>(score));
+  return exponent_fixed(d, alpha, f);
 }
 
 enum class Phase { kIdle, kAcc, kDiv, kDone };
@@ -200,7 +196,7 @@ class Backend {
       const uint64_t delta = static_cast<uint64_t>(s_.r.delta) & ((uint64_t{1} << theta_width_) - 1);
       n.p1.keep = !(s_.r.rel && static_cast<uint64_t>(max - en.score) > delta);
       if (!n.p1.keep) ++n.filtered;
-      n.p1.x = exponent(in.alpha, max, en.score);
+      n.p1.x = exponent(in.alpha, max, en.score, fmt_);
       n.p1.key = en.key;
       n.idx = s_.idx + 1;
       if (s_.idx + 1 == s_.nacc) release(n, s_.cur);  // last entry read: the buffer may refill

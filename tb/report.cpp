@@ -49,6 +49,7 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
     per_cycles.push_back(q.cycles);
   }
   const core::AttentionWidths wd = core::widths(cfg);
+  const core::AlphaRegister alpha = core::decode_alpha(r.alpha_bits, cfg);  // the unit's scale
   const uint64_t lq = static_cast<uint64_t>(w.q.rows());
   const uint64_t lk = static_cast<uint64_t>(w.k.rows());
   const uint64_t scores = lq * lk;
@@ -78,8 +79,10 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
         {"softmax_scale", w.params.softmax_scale}}},
       {"alpha",
        {{"bits", r.alpha_bits},
-        {"frac_bits", cfg.alpha_frac_bits},
-        {"value", core::alpha_value(r.alpha_bits, cfg)}}},
+        {"mant", alpha.mant},
+        {"shift", alpha.shift},
+        {"mant_bits", cfg.alpha_mant_bits},
+        {"value", alpha.value}}},
       {"cycles", {{"total", r.cycles_total}, {"score_phase", score_cycles}, {"softmax_v_phase", backend_cycles}}},
       {"output_format",
        {{"int_bits", wd.ow - cfg.out_frac_bits},

@@ -7,7 +7,7 @@ namespace accelgen::tb {
 AttnDriver::AttnDriver(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                        const StimulusOptions& opts)
     : cfg_(cfg), wd_(core::widths(cfg)), w_(w), opts_(opts), rng_(opts.seed) {
-  alpha_ = core::quantize_alpha(w.params.softmax_scale, cfg);
+  alpha_ = core::quantize_alpha(w.params.softmax_scale, cfg).bits;  // (shift << mant_bits) | mant
   cfg_writes_.push_back({0, alpha_});
   if (!cfg.dense_baseline) {
     // The workload's slot gets its theta; every other slot gets a decoy at the end of the range

@@ -71,8 +71,7 @@ core::AttentionConfig tiny_config() {
   c.d = c.dv = 1;
   c.wq = c.wk = c.wv = 2;
   c.lanes = c.max_keys = c.threshold_slots = 1;
-  c.alpha_int_bits = 1;
-  c.alpha_frac_bits = 0;
+  c.alpha_mant_bits = 13;
   return c;
 }
 

@@ -171,13 +171,13 @@ TEST(CliBasics, NonNumericOptionValueIsBadInput) {
 // --------------------------------------------------------------------------------- generate
 
 // Ports of the unit top <name>_attn_top for the default config (d=dv=16, wq=wk=wv=8, max_keys=64,
-// threshold_slots=4, alpha 4+20, out_frac_bits 2), from the port tables of docs/microarchitecture.md
-// and docs/softmax.md: SW = 8+8+4 = 20, TW = 22, AW = 24, CDW = 24, CAW = clog2(5) = 3, KCW =
+// threshold_slots=4, alpha_mant_bits 16, out_frac_bits 2), from the port tables of docs/microarchitecture.md
+// and docs/softmax.md: SW = 8+8+4 = 20, TW = 22, AW = 16+6 = 22, CDW = 22, CAW = clog2(5) = 3, KCW =
 // clog2(65) = 7, STW = clog2(513) = 10, SLW = 2, CYW = 32, d*wk = d*wq = dv*wv = 128,
 // OW = wv + F_o + 1 = 11, dv*OW = 176.
 const std::vector<std::pair<std::string, int>> kDefaultPorts = {
     {"clk_i", 1},        {"rst_ni", 1},       {"cfg_we_i", 1},   {"cfg_addr_i", 3},
-    {"cfg_wdata_i", 24}, {"cfg_rdata_o", 24}, {"k_valid_i", 1},  {"k_ready_o", 1},
+    {"cfg_wdata_i", 22}, {"cfg_rdata_o", 22}, {"k_valid_i", 1},  {"k_ready_o", 1},
     {"k_data_i", 128},   {"k_vdata_i", 128},  {"k_last_i", 1},   {"q_valid_i", 1},
     {"q_ready_o", 1},    {"q_data_i", 128},   {"q_slot_i", 2},   {"o_valid_o", 1},
     {"o_ready_i", 1},    {"o_data_o", 176},   {"o_empty_o", 1},  {"o_count_o", 7},

@@ -67,8 +67,7 @@ TEST(ConfigDefaults, EmptyObjectGivesDocumentedDefaults) {
   EXPECT_EQ(c.lanes, 4);
   EXPECT_EQ(c.max_keys, 64);
   EXPECT_EQ(c.threshold_slots, 4);
-  EXPECT_EQ(c.alpha_int_bits, 4);
-  EXPECT_EQ(c.alpha_frac_bits, 20);
+  EXPECT_EQ(c.alpha_mant_bits, 16);
   EXPECT_FALSE(c.dense_baseline);
 }
 
@@ -89,15 +88,14 @@ TEST(ConfigDefaults, GivenKeysOverrideOnlyThemselves) {
   EXPECT_EQ(c.dv, 16);
   EXPECT_EQ(c.wq, 8);
   EXPECT_EQ(c.max_keys, 64);
-  EXPECT_EQ(c.alpha_frac_bits, 20);
+  EXPECT_EQ(c.alpha_mant_bits, 16);
 }
 
 TEST(ConfigDefaults, ParsesEveryFieldOfAFullConfig) {
   const json j = {{"kind", "attention"},   {"name", "eng_2"},       {"d", 33},
                   {"dv", 9},               {"wq", 6},               {"wk", 11},
                   {"wv", 5},               {"lanes", 7},            {"max_keys", 100},
-                  {"threshold_slots", 2},  {"alpha_int_bits", 3},   {"alpha_frac_bits", 13},
-                  {"dense_baseline", true}};
+                  {"threshold_slots", 2},  {"alpha_mant_bits", 13}, {"dense_baseline", true}};
   const AttentionConfig c = parse_attention_config(j);
   EXPECT_EQ(c.name, "eng_2");
   EXPECT_EQ(c.d, 33);
@@ -108,8 +106,7 @@ TEST(ConfigDefaults, ParsesEveryFieldOfAFullConfig) {
   EXPECT_EQ(c.lanes, 7);
   EXPECT_EQ(c.max_keys, 100);
   EXPECT_EQ(c.threshold_slots, 2);
-  EXPECT_EQ(c.alpha_int_bits, 3);
-  EXPECT_EQ(c.alpha_frac_bits, 13);
+  EXPECT_EQ(c.alpha_mant_bits, 13);
   EXPECT_TRUE(c.dense_baseline);
 }
 
@@ -125,16 +122,14 @@ struct IntRange {
 const std::vector<IntRange> kRanges = {
     {"d", 1, 256},          {"dv", 1, 256},           {"wq", 2, 16},
     {"wk", 2, 16},          {"wv", 2, 16},            {"lanes", 1, 64},
-    {"max_keys", 1, 4096},  {"threshold_slots", 1, 256}, {"alpha_int_bits", 0, 16},
-    {"alpha_frac_bits", 0, 24}, {"out_frac_bits", 0, 8},  {"exp_lut_bits", 0, 12},
+    {"max_keys", 1, 4096},  {"threshold_slots", 1, 256}, {"alpha_mant_bits", 13, 24},
+    {"out_frac_bits", 0, 8},  {"exp_lut_bits", 0, 12},
 };
 
 // A config with `key` set to `value` whose other fields keep every cross-field rule satisfied
-// for any in-range value of `key` (lanes <= max_keys, 1 <= alpha sum <= 32).
+// for any in-range value of `key` (lanes <= max_keys).
 json with(const std::string& key, int value) {
-  json j = {{"lanes", 1}, {"max_keys", 4096}, {"alpha_int_bits", 4}, {"alpha_frac_bits", 8}};
-  if (key == "alpha_int_bits") j["alpha_frac_bits"] = 8;   // 0..16 + 8 in [8, 24]
-  if (key == "alpha_frac_bits") j["alpha_int_bits"] = 4;   // 4 + 0..24 in [4, 28]
+  json j = {{"lanes", 1}, {"max_keys", 4096}};
   if (key == "lanes") j["max_keys"] = 4096;
   if (key == "max_keys") j["lanes"] = 1;
   j[key] = value;
@@ -150,8 +145,7 @@ int field(const AttentionConfig& c, const std::string& key) {
   if (key == "lanes") return c.lanes;
   if (key == "max_keys") return c.max_keys;
   if (key == "threshold_slots") return c.threshold_slots;
-  if (key == "alpha_int_bits") return c.alpha_int_bits;
-  if (key == "alpha_frac_bits") return c.alpha_frac_bits;
+  if (key == "alpha_mant_bits") return c.alpha_mant_bits;
   if (key == "out_frac_bits") return c.out_frac_bits;
   if (key == "exp_lut_bits") return c.exp_lut_bits;
   ADD_FAILURE() << "no field " << key;
@@ -249,7 +243,7 @@ TEST(ConfigValidation, UnknownKeyMessageListsTheAllowedKeys) {
   const std::string msg = parse_error(json{{"maxkeys", 64}});
   EXPECT_TRUE(has(msg, "config.maxkeys")) << msg;
   for (const char* k : {"kind", "name", "d", "dv", "wq", "wk", "wv", "lanes", "max_keys",
-                        "threshold_slots", "alpha_int_bits", "alpha_frac_bits", "dense_baseline"}) {
+                        "threshold_slots", "alpha_mant_bits", "dense_baseline"}) {
     EXPECT_TRUE(has(msg, k)) << k << " missing from: " << msg;
   }
 }
@@ -300,26 +294,21 @@ TEST(ConfigValidation, RejectsIllegalNamesNamingTheField) {
 
 // ---------------------------------------------------------------------------- cross-field rules
 
-TEST(ConfigValidation, AcceptsAlphaWidthSumAtBothEnds) {
-  // sum 1: 0 + 1 and 1 + 0; sum 32: 8 + 24 and 16 + 16.
-  for (auto [i, f] : {std::pair{0, 1}, {1, 0}, {8, 24}, {16, 16}}) {
-    AttentionConfig c;
-    ASSERT_NO_THROW(
-        c = parse_attention_config(json{{"alpha_int_bits", i}, {"alpha_frac_bits", f}}))
-        << i << " + " << f;
-    EXPECT_EQ(c.alpha_int_bits, i);
-    EXPECT_EQ(c.alpha_frac_bits, f);
-  }
-}
-
-TEST(ConfigValidation, RejectsAlphaWidthSumOutsideOneToThirtyTwo) {
-  // Each field in its own range, the sum not: 0 + 0 = 0, 9 + 24 = 33, 16 + 17 = 33, 16 + 24 = 40.
-  for (auto [i, f] : {std::pair{0, 0}, {9, 24}, {16, 17}, {16, 24}}) {
-    const std::string msg =
-        parse_error(json{{"alpha_int_bits", i}, {"alpha_frac_bits", f}});
-    EXPECT_TRUE(has(msg, "config.alpha_")) << msg;
-    EXPECT_TRUE(has(msg, "[1, 32]")) << msg;
-    EXPECT_TRUE(has(msg, std::to_string(i + f))) << "message should show the sum: " << msg;
+TEST(ConfigValidation, RetiredAlphaFieldsAreRejectedSayingWhatReplacedThem) {
+  // The fixed-point scale register of earlier releases (alpha_int_bits + alpha_frac_bits) is gone:
+  // an old config must fail naming the field and pointing at alpha_mant_bits, also when the value
+  // was the old default and when the new field is given too.
+  for (const char* old : {"alpha_int_bits", "alpha_frac_bits"}) {
+    for (const json& j : {json{{old, 4}}, json{{old, 20}, {"alpha_mant_bits", 16}},
+                          json{{"alpha_int_bits", 4}, {"alpha_frac_bits", 20}, {"d", 8}}}) {
+      if (!j.contains(old)) continue;
+      const std::string msg = parse_error(j);
+      EXPECT_TRUE(has(msg, std::string("config.")) && has(msg, "alpha_")) << msg;
+      EXPECT_TRUE(has(msg, "removed")) << msg;
+      EXPECT_TRUE(has(msg, "alpha_mant_bits")) << "message should name the replacement: " << msg;
+    }
+    const std::string msg = parse_error(json{{old, 4}});
+    EXPECT_TRUE(has(msg, std::string("config.") + old)) << msg;
   }
 }
 
@@ -448,49 +437,55 @@ TEST(ConfigWidths, SignedRangeOfBitWidths) {
 }
 
 TEST(ConfigWidths, DefaultConfig) {
-  // d=16, wq=wk=8, lanes=4, max_keys=64, threshold_slots=4, alpha 4+20.
+  // d=16, wq=wk=8, lanes=4, max_keys=64, threshold_slots=4, alpha mantissa 16.
   const AttentionWidths w = widths(parse_attention_config(json::object()));
   EXPECT_EQ(w.sw, 20);   // 8 + 8 + clog2(16)=4
   EXPECT_EQ(w.tw, 22);   // SW + 2
   EXPECT_EQ(w.bw, 23);   // SW + 3
-  EXPECT_EQ(w.aw, 24);   // 4 + 20
-  EXPECT_EQ(w.cdw, 24);  // max(22, 24)
+  EXPECT_EQ(w.aw, 22);   // 16 + 6 (shift)
+  EXPECT_EQ(w.cdw, 22);  // max(22, 22)
   EXPECT_EQ(w.caw, 3);   // clog2(4 + 1 = 5)
   EXPECT_EQ(w.kiw, 6);   // max(1, clog2(64))
   EXPECT_EQ(w.kcw, 7);   // clog2(65)
   EXPECT_EQ(w.stw, 10);  // clog2(64*8 + 1 = 513)
   EXPECT_EQ(w.slw, 2);   // max(1, clog2(4))
   EXPECT_EQ(w.cyw, 32);
+  EXPECT_EQ(w.ef, 19);   // wv + F_o + clog2(64) + 3 = 8 + 2 + 6 + 3
+  EXPECT_EQ(w.xf, 14);   // wv + F_o + 4
+  EXPECT_EQ(w.xw, 19);   // 14 + clog2(19 + 2 = 21) = 14 + 5
 }
 
 TEST(ConfigWidths, SmallestConfig) {
-  // d=1, wq=wk=2, lanes=max_keys=threshold_slots=1, alpha 0+1.
+  // d=1, wq=wk=2, lanes=max_keys=threshold_slots=1, alpha mantissa 13.
   const AttentionWidths w = widths(parse_attention_config(
       json{{"d", 1}, {"wq", 2}, {"wk", 2}, {"lanes", 1}, {"max_keys", 1}, {"threshold_slots", 1},
-           {"alpha_int_bits", 0}, {"alpha_frac_bits", 1}}));
+           {"alpha_mant_bits", 13}, {"wv", 2}, {"out_frac_bits", 0}}));
   EXPECT_EQ(w.sw, 4);   // 2 + 2 + clog2(1)=0
   EXPECT_EQ(w.tw, 6);
   EXPECT_EQ(w.bw, 7);
-  EXPECT_EQ(w.aw, 1);
-  EXPECT_EQ(w.cdw, 6);  // max(6, 1)
+  EXPECT_EQ(w.aw, 19);  // 13 + 6
+  EXPECT_EQ(w.cdw, 19);  // max(6, 19)
   EXPECT_EQ(w.caw, 1);  // clog2(1 + 1)
   EXPECT_EQ(w.kiw, 1);  // max(1, clog2(1)=0)
   EXPECT_EQ(w.kcw, 1);  // clog2(2)
   EXPECT_EQ(w.stw, 2);  // clog2(1*2 + 1 = 3)
   EXPECT_EQ(w.slw, 1);  // max(1, clog2(1)=0)
   EXPECT_EQ(w.cyw, 32);
+  EXPECT_EQ(w.ef, 5);   // 2 + 0 + clog2(1)=0 + 3
+  EXPECT_EQ(w.xf, 6);   // 2 + 0 + 4
+  EXPECT_EQ(w.xw, 9);   // 6 + clog2(7) = 6 + 3
 }
 
 TEST(ConfigWidths, OddSizesNotPowersOfTwo) {
-  // r_d33-like: d=33, wq=6, wk=11, lanes=7, max_keys=100, threshold_slots=3, alpha 16+16.
+  // r_d33-like: d=33, wq=6, wk=11, lanes=7, max_keys=100, threshold_slots=3, alpha mantissa 24.
   const AttentionWidths w = widths(parse_attention_config(
       json{{"d", 33}, {"wq", 6}, {"wk", 11}, {"lanes", 7}, {"max_keys", 100},
-           {"threshold_slots", 3}, {"alpha_int_bits", 16}, {"alpha_frac_bits", 16}}));
+           {"threshold_slots", 3}, {"alpha_mant_bits", 24}}));
   EXPECT_EQ(w.sw, 23);   // 6 + 11 + clog2(33)=6
   EXPECT_EQ(w.tw, 25);
   EXPECT_EQ(w.bw, 26);
-  EXPECT_EQ(w.aw, 32);
-  EXPECT_EQ(w.cdw, 32);  // max(25, 32)
+  EXPECT_EQ(w.aw, 30);   // 24 + 6
+  EXPECT_EQ(w.cdw, 30);  // max(25, 30)
   EXPECT_EQ(w.caw, 2);   // clog2(3 + 1 = 4)
   EXPECT_EQ(w.kiw, 7);   // clog2(100)
   EXPECT_EQ(w.kcw, 7);   // clog2(101)
@@ -499,15 +494,18 @@ TEST(ConfigWidths, OddSizesNotPowersOfTwo) {
 }
 
 TEST(ConfigWidths, LargestConfig) {
-  // d=256, wq=wk=16, lanes=64, max_keys=4096, threshold_slots=256, alpha 8+24.
+  // d=256, wq=wk=16, wv=16, lanes=64, max_keys=4096, threshold_slots=256, F_o 8, alpha mantissa 24.
   const AttentionWidths w = widths(parse_attention_config(
       json{{"d", 256}, {"wq", 16}, {"wk", 16}, {"lanes", 64}, {"max_keys", 4096},
-           {"threshold_slots", 256}, {"alpha_int_bits", 8}, {"alpha_frac_bits", 24}}));
+           {"threshold_slots", 256}, {"alpha_mant_bits", 24}, {"wv", 16}, {"out_frac_bits", 8}}));
   EXPECT_EQ(w.sw, 40);   // 16 + 16 + 8
   EXPECT_EQ(w.tw, 42);
   EXPECT_EQ(w.bw, 43);
-  EXPECT_EQ(w.aw, 32);
-  EXPECT_EQ(w.cdw, 42);  // max(42, 32)
+  EXPECT_EQ(w.aw, 30);   // 24 + 6
+  EXPECT_EQ(w.cdw, 42);  // max(42, 30)
+  EXPECT_EQ(w.ef, 39);   // 16 + 8 + 12 + 3
+  EXPECT_EQ(w.xf, 28);   // 16 + 8 + 4
+  EXPECT_EQ(w.xw, 34);   // 28 + clog2(41) = 28 + 6
   EXPECT_EQ(w.caw, 9);   // clog2(257)
   EXPECT_EQ(w.kiw, 12);  // clog2(4096)
   EXPECT_EQ(w.kcw, 13);  // clog2(4097)
@@ -538,7 +536,7 @@ TEST(ConfigHash, EqualConfigsHashEqual) {
 TEST(ConfigHash, ExplicitDefaultsHashLikeOmittedKeys) {
   const std::string full =
       R"({"kind":"attention","name":"ag","d":16,"dv":16,"wq":8,"wk":8,"wv":8,"lanes":4,
-          "max_keys":64,"threshold_slots":4,"alpha_int_bits":4,"alpha_frac_bits":20,
+          "max_keys":64,"threshold_slots":4,"alpha_mant_bits":16,
           "dense_baseline":false})";
   EXPECT_EQ(config_hash(parse_attention_config(json::parse(full))),
             config_hash(parse_attention_config(json::object())));
@@ -570,8 +568,8 @@ TEST(ConfigHash, ChangesWhenAnyFieldChanges) {
       {"dv", 15},              {"wq", 9},
       {"wk", 7},               {"wv", 10},
       {"lanes", 5},            {"max_keys", 65},
-      {"threshold_slots", 3},  {"alpha_int_bits", 5},
-      {"alpha_frac_bits", 19}, {"dense_baseline", true},
+      {"threshold_slots", 3},  {"alpha_mant_bits", 17},
+      {"dense_baseline", true},
   };
   std::set<std::string> seen = {h0};
   for (const auto& [key, value] : changes) {
@@ -600,12 +598,12 @@ TEST(ConfigHash, IsSixteenLowercaseHexDigits) {
 TEST(ConfigJson, CanonicalJsonRoundTrips) {
   const AttentionConfig c = parse_attention_config(
       json{{"name", "rt"}, {"d", 3}, {"dv", 5}, {"wq", 5}, {"wk", 7}, {"wv", 6}, {"lanes", 2},
-           {"max_keys", 17}, {"threshold_slots", 3}, {"alpha_int_bits", 2},
-           {"alpha_frac_bits", 11}, {"dense_baseline", true}, {"out_frac_bits", 5}, {"exp_lut_bits", 3},
+           {"max_keys", 17}, {"threshold_slots", 3}, {"alpha_mant_bits", 14},
+           {"dense_baseline", true}, {"out_frac_bits", 5}, {"exp_lut_bits", 3},
            {"overlap_backend", false}});
   const json j = to_json(c);
   EXPECT_EQ(j.at("kind"), "attention");
-  EXPECT_EQ(j.size(), 16u);
+  EXPECT_EQ(j.size(), 15u);
   EXPECT_EQ(c.out_frac_bits, 5);
   EXPECT_EQ(c.exp_lut_bits, 3);
   EXPECT_FALSE(c.overlap_backend);

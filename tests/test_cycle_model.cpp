@@ -82,8 +82,7 @@ core::AttentionConfig tiny(int lanes = 1, int max_keys = 4, int slots = 1) {
   c.lanes = lanes;
   c.max_keys = max_keys;
   c.threshold_slots = slots;
-  c.alpha_int_bits = 4;
-  c.alpha_frac_bits = 4;
+  c.alpha_mant_bits = 13;  // AW = 13 + 6 = 19
   return c;
 }
 
@@ -369,10 +368,9 @@ TEST(CycleModelKeySet, BeatNumberMaxKeysEndsTheSetAndTheNextBeatStartsANewOne) {
   EXPECT_EQ(no_ports(b[1]), eoq_beat({}, 1, 3, 3));
 }
 
-// threshold_slots = 2: CAW = clog2(3) = 2 (address 3 unmapped), TW = 8, AW = 4+8 = 12, CDW = 12, SLW = 1.
+// threshold_slots = 2: CAW = clog2(3) = 2 (address 3 unmapped), TW = 8, AW = 13 + 6 = 19, CDW = 19, SLW = 1.
 TEST(CycleModelConfig, ReadBackMasksAndSignExtends) {
   core::AttentionConfig c = tiny(1, 4, 2);
-  c.alpha_frac_bits = 8;
   AttnCycleModel m(c);
   m.tick(reset_in());
   auto read = [&m](uint32_t addr) {
@@ -380,19 +378,19 @@ TEST(CycleModelConfig, ReadBackMasksAndSignExtends) {
     in.cfg_addr = addr;
     return m.eval(in).cfg_rdata;
   };
-  const AttnInputs w_alpha = cfg_write(0, 0xFFFF);
+  const AttnInputs w_alpha = cfg_write(0, 0xFFFFFF);
   EXPECT_EQ(m.eval(w_alpha).cfg_rdata, 0u);  // combinational read shows the old value during the write cycle
   m.tick(w_alpha);
   m.tick(cfg_write(1, 0x80));   // theta[0] = 1000_0000b = -128
   m.tick(cfg_write(2, 0xF7F));  // bits above TW ignored: theta[1] = 0111_1111b = 127
   m.tick(cfg_write(3, 0x123));  // unmapped: ignored
-  EXPECT_EQ(read(0), 0xFFFu);   // alpha = low AW = 12 bits, zero-extended
-  EXPECT_EQ(read(1), 0xF80u);   // -128 sign-extended to CDW = 12 bits
-  EXPECT_EQ(read(2), 0x07Fu);
+  EXPECT_EQ(read(0), 0x7FFFFu);  // alpha {shift, mant} = low AW = 19 bits
+  EXPECT_EQ(read(1), 0x7FF80u);  // -128 sign-extended to CDW = 19 bits
+  EXPECT_EQ(read(2), 0x0007Fu);
   EXPECT_EQ(read(3), 0u);
-  EXPECT_EQ(read(4), 0xFFFu);    // address port is CAW = 2 bits wide: 4 is address 0
-  m.tick(cfg_write(1, 0x1F81));  // CDW = 12 bits used: 0xF81 -> TW bits 0x81 = -127
-  EXPECT_EQ(read(1), 0xF81u);
+  EXPECT_EQ(read(4), 0x7FFFFu);  // address port is CAW = 2 bits wide: 4 is address 0
+  m.tick(cfg_write(1, 0x1F81));  // TW bits 0x81 = -127
+  EXPECT_EQ(read(1), 0x7FF81u);
   m.tick(reset_in());
   for (uint32_t a = 0; a < 4; ++a) EXPECT_EQ(read(a), 0u) << a;
 }
@@ -672,8 +670,7 @@ TEST(CycleModelRandom, BeatsMatchTheFunctionalModelAndStreamsStayStable) {
     c.lanes = uni(1, 5);
     c.max_keys = uni(1, 9);
     c.threshold_slots = uni(1, 3);
-    c.alpha_int_bits = uni(0, 4);
-    c.alpha_frac_bits = uni(1, 8);
+    c.alpha_mant_bits = uni(13, 24);
     c.dense_baseline = uni(0, 4) == 0;
     const uint64_t run_seed = seed + static_cast<uint64_t>(run);
     SCOPED_TRACE(testing::Message() << "seed=" << run_seed << " d=" << c.d << " wq=" << c.wq << " wk=" << c.wk

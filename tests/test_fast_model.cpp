@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
@@ -211,8 +212,7 @@ TEST(FastModel, RandomConfigsEqualPinLevelRun) {
     c.lanes = n % 5 == 0 ? 64 : pick(1, 20);
     c.max_keys = pick(1, 80);
     c.threshold_slots = pick(1, 4);
-    c.alpha_int_bits = 4;
-    c.alpha_frac_bits = pick(4, 20);
+    c.alpha_mant_bits = pick(13, 24);
     c.dense_baseline = n % 7 == 3;
     c.out_frac_bits = pick(0, 4);
     c.overlap_backend = n % 3 != 1;
@@ -224,8 +224,11 @@ TEST(FastModel, RandomConfigsEqualPinLevelRun) {
     try {
       w = core::make_workload(c, kind, lq, lk, seed);
     } catch (const std::exception& e) {
-      continue;  // a synthetic workload that does not fit the random config (alpha range)
+      continue;  // a synthetic workload that does not fit the random config
     }
+    // Every fourth case: a softmax scale anywhere in the supported range [1e-9, 1e3] (log-uniform), so that
+    // exponents are all ~0, all saturated, or anything between.
+    if (n % 4 == 2) w.params.softmax_scale = std::pow(10.0, -9.0 + 12.0 * static_cast<double>(rng() % 1001) / 1000.0);
     check_case({"random", c, w}, what);
     if (HasFailure()) return;
     ++ran;

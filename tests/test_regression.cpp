@@ -187,14 +187,23 @@ void Simulation::add_softmax_cases(std::vector<SimCase>& cases, const core::Atte
                      }});
   }
   {
-    // One dominant key: every other score at least 2 below, alpha ~ 2^alpha_int_bits - 1, so
-    // alpha * (m - s) > E for the others: their exponentials are exactly 0 and O = V[0].
+    // One dominant key: every other score at least 2 below, the largest supported scale sigma = 1e3
+    // (alpha = 1442.7), so alpha * (m - s) > 2885 > E for the others: x saturates, their exponentials
+    // are exactly 0 and O = V[0].
     core::AttentionWorkload w = chosen_scores(base, cfg_.wk, 2);
     w.params.theta = core::signed_min(core::widths(cfg_).tw);
-    const double alpha = std::ldexp(1.0, cfg_.alpha_int_bits) - 1.0;
-    w.params.softmax_scale = alpha / std::log2(std::exp(1.0));
-    EXPECT_GT(2.0 * alpha, core::widths(cfg_).ef) << "the case needs a larger alpha range";
+    w.params.softmax_scale = core::kMaxSoftmaxScale;
+    EXPECT_GT(2.0 * 1e3 * std::log2(std::exp(1.0)), core::widths(cfg_).ef);
     cases.push_back({"dominant_key", w, rough, equals_v_row(w.v, 0)});
+  }
+  // Real models' softmax scales (scores in integer units of quantized Q*K): the register's mantissa
+  // and shift over the supported range, every key kept; checked against the cycle model every cycle
+  // and against the functional model row by row.
+  for (const double sigma : {1e-9, 4.6e-7, 5.9e-4, 0.37, 1e3}) {
+    core::AttentionWorkload w = base;
+    w.params.theta = core::signed_min(core::widths(cfg_).tw);
+    w.params.softmax_scale = sigma;
+    cases.push_back({fmt::format("scale_{:g}", sigma), w, sigma < 1e-3 ? plain : rough});
   }
   {
     // Largest positive V everywhere, all kept: O = (2^(wv-1) - 1) * 2^F_o exactly.

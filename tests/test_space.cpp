@@ -27,7 +27,7 @@ using nlohmann::json;
 const std::map<std::string, std::pair<int, int>> kAttentionRanges = {
     {"d", {1, 256}},          {"dv", {1, 256}},          {"wq", {2, 16}},           {"wk", {2, 16}},
     {"wv", {2, 16}},          {"lanes", {1, 64}},        {"max_keys", {1, 4096}},   {"threshold_slots", {1, 256}},
-    {"alpha_int_bits", {0, 16}}, {"alpha_frac_bits", {0, 24}}, {"out_frac_bits", {0, 8}}, {"exp_lut_bits", {0, 12}}};
+    {"alpha_mant_bits", {13, 24}}, {"out_frac_bits", {0, 8}}, {"exp_lut_bits", {0, 12}}};
 // docs/config.md, N:M table (m has choices, n is bounded by m).
 const std::map<std::string, std::pair<int, int>> kNmRanges = {
     {"rows", {1, 64}}, {"cols", {1, 64}}, {"wx", {2, 16}}, {"ww", {2, 16}}, {"max_k", {1, 65536}}};
@@ -71,13 +71,11 @@ TEST(SearchSpace, AttentionRangesAreTheDocumentedOnes) {
 
 TEST(SearchSpace, AttentionBoundariesParseAndOneStepOutsideIsRejectedNamingTheField) {
   for (const auto& [name, range] : kAttentionRanges) {
-    // lanes <= max_keys and alpha width 1..32 hold at every single-field boundary with these partners.
-    json base = {{"max_keys", 4096}, {"lanes", 1}, {"alpha_int_bits", 4}, {"alpha_frac_bits", 4}};
+    // lanes <= max_keys holds at every single-field boundary with these partners.
+    json base = {{"max_keys", 4096}, {"lanes", 1}};
     for (int v : {range.first, range.second}) {
       json j = base;
       j[name] = v;
-      if (name == "alpha_int_bits" && v == 0) j["alpha_frac_bits"] = 1;
-      if (name == "alpha_frac_bits" && v == 0) j["alpha_int_bits"] = 1;
       EXPECT_EQ(error_or_empty([&] { parse_attention_config(j); }), "") << name << " = " << v;
     }
     for (int v : {range.first - 1, range.second + 1}) {
@@ -114,19 +112,15 @@ TEST(SearchSpace, NmRangesChoicesAndBoundaries) {
 
 TEST(SearchSpace, ConstraintsAreDataAndMatchTheValidators) {
   const json a = space_of("attention")["constraints"];
-  ASSERT_EQ(a.size(), 2u);
-  EXPECT_EQ(a[1]["text"], "lanes <= max_keys");
-  EXPECT_EQ(a[1]["terms"], json({{"lanes", 1}, {"max_keys", -1}}));
-  EXPECT_EQ(a[1]["max"], 0);
-  EXPECT_TRUE(a[1]["min"].is_null());
-  EXPECT_EQ(a[0]["min"], 1);
-  EXPECT_EQ(a[0]["max"], 32);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0]["text"], "lanes <= max_keys");
+  EXPECT_EQ(a[0]["terms"], json({{"lanes", 1}, {"max_keys", -1}}));
+  EXPECT_EQ(a[0]["max"], 0);
+  EXPECT_TRUE(a[0]["min"].is_null());
   // lanes = max_keys passes, one more lane fails naming config.lanes (the field the constraint names).
   EXPECT_EQ(error_or_empty([] { parse_attention_config({{"lanes", 8}, {"max_keys", 8}}); }), "");
   EXPECT_EQ(error_of([] { parse_attention_config({{"lanes", 9}, {"max_keys", 8}}); }),
             "config.lanes: 9 lanes exceed max_keys = 8; allowed [1, 8]");
-  EXPECT_EQ(error_of([] { parse_attention_config({{"alpha_int_bits", 16}, {"alpha_frac_bits", 17}}); }),
-            "config.alpha_frac_bits: alpha_int_bits + alpha_frac_bits = 33; allowed [1, 32]");
   const json n = space_of("nm_array")["constraints"];
   ASSERT_EQ(n.size(), 1u);
   EXPECT_EQ(n[0]["text"], "n <= m");

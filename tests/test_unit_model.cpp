@@ -27,8 +27,9 @@ namespace {
 
 using namespace test_support::pins;
 
-// d=1, dv=2, wq=4, wk=2, wv=4, 1 lane, alpha 4.4 bits, F_o=2: QB = wv + F_o = 6.
-// E = 4 + 2 + clog2(max_keys) + 3, L = ceil(6/2) = 3, G = max(F_a, L) = 4.
+// d=1, dv=2, wq=4, wk=2, wv=4, 1 lane, alpha_mant_bits 13, F_o=2: QB = wv + F_o = 6.
+// E = 4 + 2 + clog2(max_keys) + 3, L = ceil(6/2) = 3, exponent fraction bits F = wv + F_o + 4 = 10,
+// G = max(F, L) = 10.
 core::AttentionConfig tiny(int max_keys = 4, bool dense = false) {
   core::AttentionConfig c;
   c.d = 1;
@@ -39,11 +40,14 @@ core::AttentionConfig tiny(int max_keys = 4, bool dense = false) {
   c.lanes = 1;
   c.max_keys = max_keys;
   c.threshold_slots = 1;
-  c.alpha_int_bits = 4;
-  c.alpha_frac_bits = 4;
+  c.alpha_mant_bits = 13;
   c.dense_baseline = dense;
   return c;
 }
+
+// Alpha register values of tiny(): (shift << 13) | mant, alpha = mant * 2^-shift.
+constexpr uint64_t kAlphaOne = (uint64_t{12} << 13) | 4096;   // 1.0 = 2^12 * 2^-12
+constexpr uint64_t kAlphaHalf = (uint64_t{13} << 13) | 4096;  // 0.5 = 2^12 * 2^-13
 
 // ---- expected-output helpers ----
 
@@ -101,7 +105,7 @@ std::vector<int> valid_cycles(const Trace& t) {
 
 // ---- hand-derived timelines ----
 
-// theta = 1, alpha = 16 (1.0), keys {1, -2} with V rows {19, -33} -> {3, -1} (4-bit truncation) and {-8, 7};
+// theta = 1, alpha = 1.0, keys {1, -2} with V rows {19, -33} -> {3, -1} (4-bit truncation) and {-8, 7};
 // query [3]: key0 kept (s=3, n=2), key1 pruned (n=1). The score engine's timeline is the one of
 // CycleModelTimeline.OneLaneTwoKeysOneQuery (the back-end's s_ready is 1 throughout): score beat (0, 3) in
 // c10, end beat (count 1, steps 3, cycles 3) in c11; the engine is idle from c11, the unit's k_ready returns after
@@ -116,7 +120,7 @@ TEST(UnitCycleTimeline, OneKeptKeyReachesTheOutputAfterAccDivDone) {
   const std::vector<AttnInputs> ins =
       then_idle({reset_in(),                                                    // c0
                  cfg_write(1, 1),                                               // c1 theta[0] = 1
-                 with_cfg_write(key({1}, {19, -33}, false), 0, 16),             // c2 key 0, alpha = 1.0
+                 with_cfg_write(key({1}, {19, -33}, false), 0, kAlphaOne),      // c2 key 0, alpha = 1.0
                  key({-2}, {-8, 7}, true),                                      // c3 key 1, last
                  query({3})},                                                   // c4
                 21);                                                            // c5..c25
@@ -125,7 +129,7 @@ TEST(UnitCycleTimeline, OneKeptKeyReachesTheOutputAfterAccDivDone) {
     // Keys wait while the query is in flight (c5 .. the output handshake in c23).
     const bool k_ready = cyc <= 4 || cyc >= 24;
     const bool q_ready = cyc == 4 || cyc >= 6;
-    UnitOutputs e = ports(c, k_ready, q_ready, cyc >= 3 ? 16 : 0);
+    UnitOutputs e = ports(c, k_ready, q_ready, cyc >= 3 ? kAlphaOne : 0);
     if (cyc == 23) e = beat(e, {12, -4}, false, 1, 3, 3, 10);
     EXPECT_EQ(t.out[cyc], e) << "cycle " << cyc;
     EXPECT_EQ(t.busy[cyc], cyc >= 13 && cyc <= 22) << "cycle " << cyc;
@@ -133,7 +137,7 @@ TEST(UnitCycleTimeline, OneKeptKeyReachesTheOutputAfterAccDivDone) {
   }
 }
 
-// Dense, max_keys 2 (E = 4 + 2 + 1 + 3 = 10), alpha = 16, keys {1, -2} with V {5, -3}, {-7, 2}, query [3]:
+// Dense, max_keys 2 (E = 4 + 2 + 1 + 3 = 10), alpha = 1.0, keys {1, -2} with V {5, -3}, {-7, 2}, query [3]:
 // both kept, s = 3 and -6, wk = 2 steps each.
 // Score engine: c5 edge start, c6 edge lane <- key0, c7 step 1, c8 key0 kept -> slot (lane <- key1),
 // c9 slot -> output, key1 step 1; c10 beat (0, 3), key1 kept -> slot; c11 slot -> output; c12 beat (1, -6), end
@@ -141,12 +145,12 @@ TEST(UnitCycleTimeline, OneKeptKeyReachesTheOutputAfterAccDivDone) {
 // but the unit takes keys again only after the output handshake (c26).
 // Back-end: c13 edge closes buffer 0; c14 IDLE -> ACC; ACC c15..c18 (n + 2 = 4: issues in c15, c16);
 // DIV c19..c24; DONE c25; o_valid in c26 with o_bcycles = 4 + 6 + 1 = 11.
-// Arithmetic (docs/softmax.md): m = 3; entry 0: x = 0, e = 2^10 = 1024; entry 1: x = 16 * 9 = 144 = 9.0, so
-// I = 9, f = 0, e = T[0] >> 9 = 2. Z = 1026, A = {5120 - 14, -3072 + 4} = {5106, -3068};
+// Arithmetic (docs/softmax.md): m = 3; entry 0: x = 0, e = 2^10 = 1024; entry 1: x = floor(2^12 * 9 * 2^10 /
+// 2^12) = 9216 = 9.0 (units 2^-10), so I = 9, f = 0, e = T[0] >> 9 = 2. Z = 1026, A = {5120 - 14, -3072 + 4} = {5106, -3068};
 // O0 = (2*5106*4 + 1026) div 2052 = 41874 div 2052 = 20; |O1| = (2*3068*4 + 1026) div 2052 = 25570 div 2052 = 12.
 std::vector<AttnInputs> dense_two_keys(int idle_cycles) {
   return then_idle({reset_in(),                        // c0
-                    cfg_write(0, 16),                  // c1 alpha = 1.0
+                    cfg_write(0, kAlphaOne),           // c1 alpha = 1.0
                     key({1}, {5, -3}, false),          // c2
                     key({-2}, {-7, 2}, true),          // c3
                     query({3})},                       // c4
@@ -166,13 +170,15 @@ TEST(UnitCycleTimeline, DenseTwoKeysTakeFourAccCycles) {
   }
   // The same numbers from the functional models.
   const ScoreResults s = score_all(test_support::rows({{3}}), test_support::rows({{1}, {-2}}), c.wk, 0, true);
-  const AttentionOutput f = attention_output(s, test_support::rows({{5, -3}, {-7, 2}}), 16, default_softmax_format(c));
+  const AttentionOutput f = attention_output(s, test_support::rows({{5, -3}, {-7, 2}}), kAlphaOne,
+                                                 default_softmax_format(c));
   EXPECT_EQ(t.out[26].o_data, (std::vector<int64_t>{f.o(0, 0), f.o(0, 1)}));
 }
 
-// As DenseTwoKeys, with alpha rewritten to 8 (0.5) while the query is being accumulated. Entry 1 is issued in
+// As DenseTwoKeys, with alpha rewritten to 0.5 while the query is being accumulated. Entry 1 is issued in
 // c16 and takes the alpha register of that cycle: a write in c15 lands before it, a write in c16 after it.
-// With alpha 8: x = 72 = 4.5, I = 4, f = 8, i = 8 >> 1 = 4, r = 0: e = T[4] >> 4, T[4] = round(1024 * 2^-0.5)
+// With alpha 0.5: x = floor(2^12 * 9 * 2^10 / 2^13) = 4608 = 4.5, I = 4, f = 512, i = 512 >> (10 - 3) = 4, r = 0:
+// e = T[4] >> 4, T[4] = round(1024 * 2^-0.5)
 // = 724, e = 45. Z = 1069, A = {5120 - 315, -3072 + 90} = {4805, -2982};
 // O0 = (38440 + 1069) div 2138 = 18, |O1| = (23856 + 1069) div 2138 = 11.
 TEST(UnitCycleTimeline, AlphaIsTheRegisterValueInTheIssueCycle) {
@@ -181,7 +187,7 @@ TEST(UnitCycleTimeline, AlphaIsTheRegisterValueInTheIssueCycle) {
     SCOPED_TRACE(testing::Message() << "alpha written in c" << write_cycle);
     UnitCycleModel m(c);
     std::vector<AttnInputs> ins = dense_two_keys(24);
-    ins[write_cycle] = cfg_write(0, 8);
+    ins[write_cycle] = cfg_write(0, kAlphaHalf);
     const Trace t = run(m, ins);
     ASSERT_EQ(valid_cycles(t), std::vector<int>{26});
     EXPECT_EQ(t.out[26].o_data, write_cycle == 15 ? (std::vector<int64_t>{18, -11}) : (std::vector<int64_t>{20, -12}));
@@ -297,7 +303,7 @@ struct Job {
 Job make_job(const core::AttentionConfig& c, const std::string& kind, int lq, int lk, uint64_t seed) {
   Job j;
   j.w = core::make_workload(c, kind, lq, lk, seed);
-  j.alpha = core::quantize_alpha(j.w.params.softmax_scale, c);
+  j.alpha = core::quantize_alpha(j.w.params.softmax_scale, c).bits;
   j.scores = score_all(j.w.q, j.w.k, c.wk, j.w.params.theta, c.dense_baseline);
   j.expected = attention_output(j.scores, j.w.v, j.alpha, default_softmax_format(c));
   return j;

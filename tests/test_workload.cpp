@@ -14,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <initializer_list>
+#include <iostream>
 #include <iterator>
 #include <limits>
 #include <set>
@@ -69,7 +70,7 @@ IntMatrix mat(int rows, int cols, std::initializer_list<int64_t> values) {
 //   d = 4, dv = 3, wq = 4 -> [-8, 7], wk = 5 -> [-16, 15], wv = 3 -> [-4, 3],
 //   max_keys = 6, threshold_slots = 3 -> slot in [0, 2],
 //   SW = 4 + 5 + clog2(4) = 11, TW = 13 -> theta in [-4096, 4095],
-//   alpha 4 + 20 bits -> register [1, 2^24 - 1 = 16777215].
+//   alpha_mant_bits 16 (default): softmax_scale in [1e-9, 1e3].
 AttentionConfig small_config() {
   return parse_attention_config(json{{"name", "wl"},
                                      {"d", 4},
@@ -79,9 +80,7 @@ AttentionConfig small_config() {
                                      {"wv", 3},
                                      {"lanes", 2},
                                      {"max_keys", 6},
-                                     {"threshold_slots", 3},
-                                     {"alpha_int_bits", 4},
-                                     {"alpha_frac_bits", 20}});
+                                     {"threshold_slots", 3}});
 }
 
 IntMatrix good_q() { return mat(2, 4, {1, -2, 3, -8, 7, 0, -1, 2}); }
@@ -493,56 +492,138 @@ TEST(WorkloadParams, RejectsNonIntegerSlot) {
 
 // ---------------------------------------------------------------------------- softmax_scale
 
+// The register value of mant * 2^-shift with a `m`-bit mantissa (docs/semantics.md "Softmax and output").
+uint64_t reg(uint64_t mant, int shift, int m = 16) { return (static_cast<uint64_t>(shift) << m) | mant; }
+
 TEST(WorkloadParams, QuantizesSoftmaxScaleByHand) {
-  const AttentionConfig c = small_config();  // 20 fraction bits
-  // sigma = ln 2: sigma * log2(e) = 1, so alpha = 2^20.
-  EXPECT_EQ(quantize_alpha(std::log(2.0), c), uint64_t{1} << 20);
-  // sigma = 3 ln 2 -> 3 * 2^20.
-  EXPECT_EQ(quantize_alpha(3 * std::log(2.0), c), uint64_t{3} << 20);
-  EXPECT_DOUBLE_EQ(alpha_value(uint64_t{1} << 20, c), 1.0);
-  EXPECT_DOUBLE_EQ(alpha_value(uint64_t{3} << 19, c), 1.5);
-  // 4 integer bits, no fraction: sigma = 5 ln 2 -> alpha = 5.
-  const AttentionConfig i4 =
-      parse_attention_config(json{{"alpha_int_bits", 4}, {"alpha_frac_bits", 0}});
-  EXPECT_EQ(quantize_alpha(5 * std::log(2.0), i4), 5u);
-  EXPECT_EQ(quantize_alpha(15 * std::log(2.0), i4), 15u);  // 2^4 - 1: the largest register value
+  const AttentionConfig c = small_config();  // alpha_mant_bits 16
+  // sigma = ln 2: alpha = sigma * log2(e) = 1 = 0.5 * 2^1 -> mant = 2^15, shift = 16 - 1 = 15.
+  AlphaRegister a = quantize_alpha(std::log(2.0), c);
+  EXPECT_EQ(a.mant, uint64_t{1} << 15);
+  EXPECT_EQ(a.shift, 15);
+  EXPECT_EQ(a.bits, reg(32768, 15));
+  EXPECT_EQ(a.value, 1.0);
+  // sigma = 3 ln 2: alpha = 3 = 0.75 * 2^2 -> mant = 0.75 * 2^16 = 49152, shift = 14.
+  a = quantize_alpha(3 * std::log(2.0), c);
+  EXPECT_EQ(a.mant, 49152u);
+  EXPECT_EQ(a.shift, 14);
+  EXPECT_EQ(a.value, 3.0);
+  // alpha = 1 - 2^-20 rounds up to a mantissa of 2^16, which renormalizes to 2^15 with shift 15.
+  a = quantize_alpha((1.0 - std::ldexp(1.0, -20)) * std::log(2.0), c);
+  EXPECT_EQ(a.mant, 32768u);
+  EXPECT_EQ(a.shift, 15);
+  // A 13-bit mantissa: alpha = 3 -> 0.75 * 2^13 = 6144, shift = 11; bits = (11 << 13) | 6144.
+  const AttentionConfig m13 = parse_attention_config(json{{"alpha_mant_bits", 13}});
+  a = quantize_alpha(3 * std::log(2.0), m13);
+  EXPECT_EQ(a.mant, 6144u);
+  EXPECT_EQ(a.shift, 11);
+  EXPECT_EQ(a.bits, reg(6144, 11, 13));
 }
 
-TEST(WorkloadParams, AcceptsSoftmaxScaleInsideTheAlphaRegister) {
-  // Register [1, 2^24 - 1] with 20 fraction bits: sigma in about [0.5 / (2^20 log2 e),
-  // (2^24 - 1) / (2^20 log2 e)] = [3.3e-7, 11.09].
-  for (double s : {1e-6, 0.5, 11.0}) {
+TEST(WorkloadParams, QuantizesRealModelScalesByHand) {
+  // Expected (mant, shift) worked out with 50-digit decimal arithmetic: alpha = sigma / ln 2 =
+  // y * 2^p with y in [0.5, 1), mant = round(y * 2^16), shift = 16 - p.
+  struct Case {
+    double sigma;
+    uint64_t mant;
+    int shift;
+  };
+  const AttentionConfig c = small_config();
+  for (const Case& k : {Case{1e-9, 50760, 45},      // alpha = 1.44269504e-9, y * 2^16 = 50760.319
+                        Case{4.6e-7, 45605, 36},    // 6.63639719e-7, 45604.974
+                        Case{5.9e-4, 57122, 26},    // 8.51190074e-4, 57122.399
+                        Case{1.0, 47274, 15},       // 1.44269504,    47274.231
+                        Case{1e3, 46166, 5}}) {     // 1442.69504,    46166.241
+    SCOPED_TRACE(k.sigma);
+    const AlphaRegister a = quantize_alpha(k.sigma, c);
+    EXPECT_EQ(a.mant, k.mant);
+    EXPECT_EQ(a.shift, k.shift);
+    EXPECT_EQ(a.bits, reg(k.mant, k.shift));
+    EXPECT_EQ(a.value, std::ldexp(static_cast<double>(k.mant), -k.shift));
+    // Relative error against the exact alpha (long double: ~1e-19 relative) below 2^-12.
+    const long double exact = static_cast<long double>(k.sigma) / std::log(2.0L);
+    const long double rel = std::fabs(std::ldexp(static_cast<long double>(a.mant), -a.shift) - exact) / exact;
+    EXPECT_LT(rel, std::ldexp(1.0L, -12));
+    EXPECT_LE(rel, std::ldexp(1.0L, -16));  // round to nearest with the top mantissa bit set
+  }
+}
+
+TEST(WorkloadParams, RelativeScaleErrorBelowTwoToMinusTwelveOverTheWholeRange) {
+  // 10,000 log-spaced sigmas over [1e-9, 1e3] (both ends included) for the smallest, the default and
+  // the largest mantissa: |alpha_q - alpha| / alpha <= 2^-M <= 2^-13 < 2^-12 everywhere.
+  for (int m : {13, 16, 24}) {
+    const AttentionConfig c = parse_attention_config(json{{"alpha_mant_bits", m}});
+    long double worst = 0;
+    double worst_sigma = 0;
+    const int n = 10000;
+    for (int i = 0; i < n; ++i) {
+      const double sigma = i == n - 1 ? 1e3 : std::pow(10.0, -9.0 + 12.0 * i / (n - 1));
+      const AlphaRegister a = quantize_alpha(sigma, c);
+      ASSERT_GE(a.mant, uint64_t{1} << (m - 1)) << sigma;  // normalized
+      ASSERT_LT(a.mant, uint64_t{1} << m) << sigma;
+      ASSERT_GE(a.shift, 0);
+      ASSERT_LE(a.shift, 63);
+      const long double exact = static_cast<long double>(sigma) / std::log(2.0L);
+      const long double rel = std::fabs(std::ldexp(static_cast<long double>(a.mant), -a.shift) - exact) / exact;
+      ASSERT_LE(rel, std::ldexp(1.0L, -m)) << "sigma " << sigma;
+      if (rel > worst) {
+        worst = rel;
+        worst_sigma = sigma;
+      }
+    }
+    EXPECT_LT(worst, std::ldexp(1.0L, -12));
+    std::cout << "[ alpha     ] alpha_mant_bits " << m << ": max relative scale error over " << n
+              << " log-spaced sigmas in [1e-9, 1e3] = " << static_cast<double>(worst) << " = 2^"
+              << std::log2(static_cast<double>(worst)) << " (at sigma " << worst_sigma << ")\n";
+    RecordProperty("max_rel_error_m" + std::to_string(m), std::to_string(static_cast<double>(worst)));
+  }
+}
+
+TEST(WorkloadParams, DecodesAnyAlphaRegisterValue) {
+  const AttentionConfig c = small_config();
+  AlphaRegister a = decode_alpha(reg(3, 1), c);  // 3 * 2^-1: not normalized, still a valid register
+  EXPECT_EQ(a.mant, 3u);
+  EXPECT_EQ(a.shift, 1);
+  EXPECT_EQ(a.value, 1.5);
+  a = decode_alpha(reg(65535, 63), c);
+  EXPECT_EQ(a.value, std::ldexp(65535.0, -63));
+  a = decode_alpha(reg(65535, 0) | (uint64_t{1} << 22), c);  // bits above the register are ignored
+  EXPECT_EQ(a.bits, reg(65535, 0));
+  EXPECT_EQ(a.value, 65535.0);
+}
+
+TEST(WorkloadParams, RejectsSoftmaxScaleOutsideTheSupportedRange) {
+  const AttentionConfig c = small_config();
+  for (double s : {0.0, -0.0, -0.5, -1e-9, std::nan(""), std::numeric_limits<double>::infinity(),
+                   -std::numeric_limits<double>::infinity(), 1e-12, 9.999e-10, 1.0001e3, 1e6}) {
+    SCOPED_TRACE(s);
+    try {
+      quantize_alpha(s, c);
+      ADD_FAILURE() << "accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.where(), "params.json: softmax_scale");
+      EXPECT_TRUE(has(e.detail(), "[1e-9, 1e3]")) << e.what();
+    }
+  }
+  // Both ends are inside.
+  EXPECT_NO_THROW(quantize_alpha(1e-9, c));
+  EXPECT_NO_THROW(quantize_alpha(1e3, c));
+  // Through a workload directory: the path of params.json, the field and the range.
+  for (const char* s : {"0", "-0.5", "1e-12", "1e6"}) {
+    const std::string msg = params_error(std::string(R"({"theta": 0, "softmax_scale": )") + s + "}");
+    EXPECT_TRUE(has(msg, "params.json: softmax_scale")) << s << ": " << msg;
+    EXPECT_TRUE(has(msg, "[1e-9, 1e3]")) << s << ": " << msg;
+  }
+}
+
+TEST(WorkloadParams, AcceptsRealModelSoftmaxScales) {
+  for (double s : {1e-9, 4.6e-7, 5.9e-4, 0.5, 11.0, 1e3}) {
     TempDir t;
     Parts p;
     p.params = json{{"theta", 0}, {"softmax_scale", s}}.dump();
     const fs::path dir = make_dir(t.path() / "w", p);
     EXPECT_NO_THROW(load_attention_workload(dir.string(), small_config())) << s;
   }
-}
-
-TEST(WorkloadParams, RejectsNonPositiveSoftmaxScale) {
-  for (const char* s : {"0", "0.0", "-0.5", "-1"}) {
-    const std::string msg =
-        params_error(std::string(R"({"theta": 0, "softmax_scale": )") + s + "}");
-    EXPECT_TRUE(has(msg, "params.json")) << s << ": " << msg;
-    EXPECT_TRUE(has(msg, "softmax_scale")) << s << ": " << msg;
-    EXPECT_TRUE(has(msg, "> 0")) << s << ": " << msg;
-  }
-}
-
-TEST(WorkloadParams, RejectsSoftmaxScaleTooLargeForTheAlphaRegister) {
-  // 12 * log2(e) * 2^20 = 18.15e6 > 2^24 - 1.
-  const std::string msg = params_error(R"({"theta": 0, "softmax_scale": 12})");
-  EXPECT_TRUE(has(msg, "params.json")) << msg;
-  EXPECT_TRUE(has(msg, "softmax_scale")) << msg;
-  EXPECT_TRUE(has(msg, "[1, 16777215]")) << msg;
-}
-
-TEST(WorkloadParams, RejectsSoftmaxScaleThatQuantizesToZero) {
-  // 1e-7 * log2(e) * 2^20 = 0.151, rounds to 0.
-  const std::string msg = params_error(R"({"theta": 0, "softmax_scale": 1e-7})");
-  EXPECT_TRUE(has(msg, "softmax_scale")) << msg;
-  EXPECT_TRUE(has(msg, "[1, 16777215]")) << msg;
 }
 
 TEST(WorkloadParams, SoftmaxScaleMessageNamesTheFieldOnce) {
@@ -721,20 +802,16 @@ TEST(WorkloadMake, GeneratedWorkloadFitsEveryCheckedInConfig) {
   }
 }
 
-TEST(WorkloadMake, GeneratedWorkloadFitsNarrowAlphaRegisters) {
-  // The synthetic softmax scale must be representable in any legal alpha format. With
-  // alpha_int_bits = 0, alpha_frac_bits = 4 the register holds 1/16 .. 15/16, i.e. sigma in
-  // about [0.043, 0.65]; with 2 + 2 bits it holds 1/4 .. 15/4, sigma in about [0.17, 2.6].
-  for (auto [ib, fb] : {std::pair{0, 4}, {2, 2}, {0, 1}, {1, 0}}) {
-    for (const json& j : {json{{"alpha_int_bits", ib}, {"alpha_frac_bits", fb}},
-                          json{{"alpha_int_bits", ib}, {"alpha_frac_bits", fb}, {"d", 1},
-                               {"wq", 2}, {"wk", 2}}}) {
-      const AttentionConfig c = parse_attention_config(j);
-      SCOPED_TRACE(j.dump());
-      const AttentionWorkload w = make_workload(c, "gaussian", 8, 16, 1);
-      EXPECT_NO_THROW(validate_workload(w, c, "generated")) << "softmax_scale "
-                                                            << w.params.softmax_scale;
-    }
+TEST(WorkloadMake, GeneratedSoftmaxScaleStaysInTheSupportedRange) {
+  // sigma = 8 / (score spread) for the narrowest and the widest score ranges.
+  for (const json& j : {json{{"d", 1}, {"wq", 2}, {"wk", 2}, {"alpha_mant_bits", 13}},
+                        json{{"d", 256}, {"wq", 16}, {"wk", 16}, {"lanes", 1}}}) {
+    const AttentionConfig c = parse_attention_config(j);
+    SCOPED_TRACE(j.dump());
+    const AttentionWorkload w = make_workload(c, "gaussian", 8, 16, 1);
+    EXPECT_GE(w.params.softmax_scale, kMinSoftmaxScale);
+    EXPECT_LE(w.params.softmax_scale, kMaxSoftmaxScale);
+    EXPECT_NO_THROW(validate_workload(w, c, "generated")) << "softmax_scale " << w.params.softmax_scale;
   }
 }
 

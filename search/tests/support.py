@@ -14,7 +14,7 @@ SEED = int(os.environ.get("ACCELGEN_SEARCH_TEST_SEED", "7"))
 # The workload: 4 queries x 16 keys, so max_keys = 8 cannot hold it (eval exits 2: infeasible).
 LQ, LK = 4, 16
 BASE = {"kind": "attention", "name": "ts", "d": 4, "dv": 2, "wq": 4, "wk": 4, "wv": 4, "lanes": 2,
-        "max_keys": 16, "threshold_slots": 1, "alpha_int_bits": 4, "alpha_frac_bits": 8}
+        "max_keys": 16, "threshold_slots": 1, "alpha_mant_bits": 13}
 
 
 def make_workload(tmp: str) -> str:
