@@ -91,7 +91,7 @@ std::vector<Param> attention_params(const core::AttentionConfig& c, const core::
       {"ThetaWidth", w.tw, "ScoreWidth + 2: threshold register, signed"},
       {"BoundWidth", w.bw, "ScoreWidth + 3: bound table entry, signed"},
       {"SlotRegWidth", w.tw + (rel ? 1 : 0),
-       rel ? "ThetaWidth + 1: slot register, {relative mode, theta or delta}" : "ThetaWidth: slot register, theta"},
+       rel ? "ThetaWidth + 1: slot register {relative, theta/delta}" : "ThetaWidth: slot register, theta"},
       {"CfgDataWidth", w.cdw, "max(SlotRegWidth, AlphaWidth): configuration data"},
       {"CfgAddrWidth", w.caw, "clog2(ThresholdSlots + 1) (1 in the dense baseline)"},
       {"KeyIndexWidth", w.kiw, "max(1, clog2(MaxKeys)): key index"},
@@ -191,7 +191,7 @@ std::vector<Port> score_ports(const core::AttentionConfig& c, const core::Attent
   p.push_back({qg, "q_data_i", true, c.d * c.wq, "HeadDim*QWidth", true, "query row"});
   if (!c.dense_baseline) p.push_back({qg, "q_slot_i", true, w.slw, "SlotWidth", false, "threshold slot"});
   p.push_back({qg, "q_keys_i", true, w.kcw, "KeyCountWidth", false,
-               "visible keys 0 .. q_keys_i-1 (causal mask; clamped to the key set)"});
+               "visible keys 0 .. q_keys_i-1 (causal mask)"});
   const std::string sg = "Result stream: kept scores of a query, then its end-of-query beat";
   p.push_back({sg, "s_valid_o", false, 1, "", false, "result beat valid"});
   p.push_back({sg, "s_ready_i", true, 1, "", false, "result beat accepted"});
@@ -235,7 +235,7 @@ std::vector<Port> unit_ports(const core::AttentionConfig& c, const core::Attenti
   p.push_back({og, "o_bcycles_o", false, w.cyw, "CyclesWidth", false, "back-end cycles"});
   if (relative_hw(c)) {
     p.push_back({og, "o_filtered_o", false, w.kcw, "KeyCountWidth", false,
-                 "survivors dropped below M_i - delta (relative slot)"});
+                 "survivors dropped below max - delta"});
   }
   return p;
 }

@@ -179,7 +179,7 @@ const std::vector<std::pair<std::string, int>> kDefaultPorts = {
     {"clk_i", 1},        {"rst_ni", 1},       {"cfg_we_i", 1},   {"cfg_addr_i", 3},
     {"cfg_wdata_i", 22}, {"cfg_rdata_o", 22}, {"k_valid_i", 1},  {"k_ready_o", 1},
     {"k_data_i", 128},   {"k_vdata_i", 128},  {"k_last_i", 1},   {"q_valid_i", 1},
-    {"q_ready_o", 1},    {"q_data_i", 128},   {"q_slot_i", 2},   {"o_valid_o", 1},
+    {"q_ready_o", 1},    {"q_data_i", 128},   {"q_slot_i", 2},   {"q_keys_i", 7},   {"o_valid_o", 1},
     {"o_ready_i", 1},    {"o_data_o", 176},   {"o_empty_o", 1},  {"o_count_o", 7},
     {"o_steps_o", 10},   {"o_cycles_o", 32},  {"o_bcycles_o", 32},
 };

@@ -603,7 +603,7 @@ TEST(ConfigJson, CanonicalJsonRoundTrips) {
            {"overlap_backend", false}});
   const json j = to_json(c);
   EXPECT_EQ(j.at("kind"), "attention");
-  EXPECT_EQ(j.size(), 15u);
+  EXPECT_EQ(j.size(), 16u);
   EXPECT_EQ(c.out_frac_bits, 5);
   EXPECT_EQ(c.exp_lut_bits, 3);
   EXPECT_FALSE(c.overlap_backend);

@@ -65,7 +65,8 @@ TEST(SearchSpace, AttentionRangesAreTheDocumentedOnes) {
   }
   EXPECT_EQ(field(s, "dense_baseline")["choices"], json({false, true}));
   EXPECT_EQ(field(s, "overlap_backend")["choices"], json({false, true}));
-  EXPECT_EQ(s["fields"].size(), kAttentionRanges.size() + 2);
+  EXPECT_EQ(field(s, "threshold_modes")["choices"], json::parse(R"([["absolute"], ["absolute", "relative"]])"));
+  EXPECT_EQ(s["fields"].size(), kAttentionRanges.size() + 3);
   EXPECT_EQ(s["fixed"], json({"kind", "name"}));
 }
 

@@ -40,7 +40,7 @@ module ag_attn_top #(
   output wire                         q_ready_o,     // key set loaded, buffer free, no key beat
   input  wire [HeadDim*QWidth-1:0]    q_data_i,      // query row
   input  wire [SlotWidth-1:0]         q_slot_i,      // threshold slot
-  input  wire [KeyCountWidth-1:0]     q_keys_i,      // visible keys 0 .. q_keys_i-1 (causal mask; clamped to the key set)
+  input  wire [KeyCountWidth-1:0]     q_keys_i,      // visible keys 0 .. q_keys_i-1 (causal mask)
   // Output stream: one row per query, element c at [c*OutWidth +: OutWidth]
   output wire                         o_valid_o,     // output beat valid
   input  wire                         o_ready_i,     // output beat accepted

@@ -43,7 +43,7 @@ module ag_score_top #(
   output wire                      q_ready_o,     // key set loaded, buffer free, no key beat
   input  wire [HeadDim*QWidth-1:0] q_data_i,      // query row
   input  wire [SlotWidth-1:0]      q_slot_i,      // threshold slot
-  input  wire [KeyCountWidth-1:0]  q_keys_i,      // visible keys 0 .. q_keys_i-1 (causal mask; clamped to the key set)
+  input  wire [KeyCountWidth-1:0]  q_keys_i,      // visible keys 0 .. q_keys_i-1 (causal mask)
   // Result stream: kept scores of a query, then its end-of-query beat
   output wire                      s_valid_o,     // result beat valid
   input  wire                      s_ready_i,     // result beat accepted
