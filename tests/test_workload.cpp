@@ -795,7 +795,9 @@ TEST(WorkloadWrite, RoundTripsAHandWrittenWorkload) {
   w.q = good_q();
   w.k = good_k();
   w.v = good_v();
-  w.params = {-4096, 0.1, 2};
+  w.params.theta = -4096;
+  w.params.softmax_scale = 0.1;
+  w.params.slot = 2;
   write_workload(w, (t.path() / "w").string());
   const AttentionWorkload r = load_attention_workload((t.path() / "w").string(), small_config());
   EXPECT_EQ(r.q, w.q);
