@@ -22,13 +22,19 @@ ScoreStats stats_of(const QuerySet& set) {
   st.min = std::numeric_limits<double>::infinity();
   st.max = -std::numeric_limits<double>::infinity();
   for (const QuerySet::Block& b : set.blocks()) {
-    sum += b.s.sum();
-    st.min = std::min(st.min, b.s.minCoeff());
-    st.max = std::max(st.max, b.s.maxCoeff());
+    for (Eigen::Index i = 0; i < b.s.rows(); ++i) {
+      const auto row = b.s.row(i).head(b.visible(i));  // visible keys only
+      if (row.size() == 0) continue;
+      sum += row.sum();
+      st.min = std::min(st.min, row.minCoeff());
+      st.max = std::max(st.max, row.maxCoeff());
+    }
   }
   const double n = static_cast<double>(set.scores());
   st.mean = sum / n;
-  for (const QuerySet::Block& b : set.blocks()) sum2 += (b.s.array() - st.mean).square().sum();
+  for (const QuerySet::Block& b : set.blocks())
+    for (Eigen::Index i = 0; i < b.s.rows(); ++i)
+      sum2 += (b.s.row(i).head(b.visible(i)).array() - st.mean).square().sum();
   st.sd = std::max(1.0, std::sqrt(sum2 / n));
   return st;
 }
@@ -111,6 +117,48 @@ LearnResult learn_threshold(const QuerySet& fit, const Acceptance& acc, int64_t 
     }
   }
   return best;
+}
+
+DeltaResult learn_delta(const QuerySet& fit, const Acceptance& acc, int64_t delta_max) {
+  DeltaResult r;
+  if (fit.scores() == 0) {
+    r.fit = hard_eval(fit, Threshold::relative(0));
+    return r;
+  }
+  // Distinct gap levels M_i - s_ij in [0, delta_max]; the kept set only changes at these values. The top is
+  // the largest gap (keeps every visible key) or delta_max when the register cannot hold it.
+  std::vector<int64_t> levels = fit.all_gaps();
+  std::sort(levels.begin(), levels.end());
+  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+  if (levels.back() > delta_max) {
+    levels.erase(std::upper_bound(levels.begin(), levels.end(), delta_max), levels.end());
+    levels.push_back(delta_max);
+  }
+  r.levels = static_cast<int>(levels.size());
+  auto eval = [&](size_t k) {
+    ++r.evaluations;
+    return hard_eval(fit, Threshold::relative(levels[k]));
+  };
+  // Invariant: levels[hi] accepted (or the top), every level at or below lo (when lo >= 0) rejected.
+  size_t hi = levels.size() - 1;
+  HardEval best = eval(hi);
+  r.met = acc.accepts(best);
+  if (r.met) {
+    std::ptrdiff_t lo = -1;
+    while (static_cast<std::ptrdiff_t>(hi) - lo > 1) {
+      const auto mid = static_cast<size_t>(lo + (static_cast<std::ptrdiff_t>(hi) - lo) / 2);
+      HardEval h = eval(mid);
+      if (acc.accepts(h)) {
+        hi = mid;
+        best = std::move(h);
+      } else {
+        lo = static_cast<std::ptrdiff_t>(mid);
+      }
+    }
+  }
+  r.delta = levels[hi];
+  r.fit = best;
+  return r;
 }
 
 PercentileResult percentile_threshold(const QuerySet& fit, const Acceptance& acc) {
