@@ -93,6 +93,17 @@ double effective_holdout(const CalibOptions& opts, bool workloads_held_out) {
   return workloads_held_out ? 0.0 : 0.25;
 }
 
+std::vector<double> margin_grid(double top) {
+  std::vector<double> g;
+  for (int k = 0;; ++k) {
+    const double m = std::round((top - 0.05 * k) * 1e6) / 1e6;  // 1, 0.95, ... without drift
+    if (m < 0.3 - 1e-9) break;
+    g.push_back(m);
+  }
+  if (g.empty()) g.push_back(top);
+  return g;
+}
+
 std::vector<size_t> held_out_workload_indices(size_t n, int k, uint64_t seed, int slot) {
   std::vector<size_t> idx(n);
   for (size_t i = 0; i < n; ++i) idx[i] = i;
@@ -198,6 +209,46 @@ MethodReport evaluate(const core::AttentionConfig& cfg, const std::vector<const 
   return m;
 }
 
+// One fold of --cv-margin: the slot's fitting queries without one workload, and that workload's.
+struct Fold {
+  std::string dir;
+  QuerySet fit, val;
+};
+
+// The largest margin of margin_grid(opts) at which every fold's threshold (fitted on fold.fit to margin * E with
+// the usual acceptance rule) keeps the error on fold.val within E. The absolute lambda path of each fold is
+// computed once and shared by every margin.
+CvMargin cross_validate_margin(core::ThresholdMode mode, const std::vector<Fold>& folds, const CalibOptions& opts,
+                               int64_t floor, int64_t delta_max) {
+  CvMargin cv;
+  cv.mode = mode;
+  std::vector<LambdaPath> paths;
+  if (mode == core::ThresholdMode::absolute)
+    for (const Fold& f : folds) paths.push_back(lambda_path(f.fit, floor, opts.learn));
+  const std::vector<double> grid = margin_grid(opts.margin);
+  for (double m : grid) {
+    ++cv.margins_tried;
+    cv.margin = m;
+    cv.folds.clear();
+    cv.fold_errors.clear();
+    bool all = true;
+    for (size_t k = 0; k < folds.size(); ++k) {
+      const Acceptance acc{m * opts.max_error, opts.z, folds[k].val.queries()};
+      const Threshold t =
+          mode == core::ThresholdMode::absolute
+              ? Threshold::absolute(select_threshold(folds[k].fit, paths[k], acc, floor, opts.learn).theta)
+              : Threshold::relative(learn_delta(folds[k].fit, acc, delta_max).delta);
+      const double e = hard_eval(folds[k].val, t).error;
+      cv.folds.push_back(folds[k].dir);
+      cv.fold_errors.push_back(e);
+      all = all && e <= opts.max_error;
+    }
+    if (all) return cv;
+  }
+  cv.met = false;  // no margin of the grid held on every fold: the smallest one
+  return cv;
+}
+
 }  // namespace
 
 CalibrationResult calibrate(const core::AttentionConfig& cfg, const std::vector<NamedWorkload>& workloads_in,
@@ -298,17 +349,47 @@ CalibrationResult calibrate(const core::AttentionConfig& cfg, const std::vector<
     }
     s.fit_queries = sets.fit.queries();
     s.held_out_queries = sets.held.queries();
-    const Acceptance acc{opts.margin * opts.max_error, opts.z, n_new > 0 ? n_new : sets.fit.queries()};
+    const Eigen::Index acc_new = n_new > 0 ? n_new : sets.fit.queries();
+    const Acceptance acc{opts.margin * opts.max_error, opts.z, acc_new};
+
+    // --cv-margin: one fold per fitting workload (fit on the other fitting workloads' fitting queries, check on
+    // its own fitting queries).
+    std::vector<Fold> folds;
+    if (opts.cv_margin) {
+      std::vector<size_t> fitting;
+      for (size_t k = 0; k < ws.size(); ++k)
+        if (!held[k]) fitting.push_back(k);
+      if (fitting.size() < 2) {
+        throw core::InputError("--cv-margin",
+                               fmt::format("slot {} has {} workload to fit on; leave-one-workload-out needs at least 2",
+                                           slot, fitting.size()));
+      }
+      for (size_t k : fitting) {
+        Fold f;
+        f.dir = ws[k]->dir;
+        for (size_t o : fitting) (o == k ? f.val : f.fit).add(ws[o]->w, fit_rows[o]);
+        folds.push_back(std::move(f));
+      }
+    }
 
     s.modes_considered = modes_considered(cfg, opts.mode);
     std::optional<Threshold> abs_t, rel_t;
+    double abs_margin = opts.margin, rel_margin = opts.margin;
     for (core::ThresholdMode mode : s.modes_considered) {
+      double margin = opts.margin;
+      if (opts.cv_margin) {
+        s.cv.push_back(cross_validate_margin(mode, folds, opts, floor, delta_max));
+        margin = s.cv.back().margin;
+      }
+      const Acceptance acc_m{margin * opts.max_error, opts.z, acc_new};
       if (mode == core::ThresholdMode::absolute) {
-        s.learn = learn_threshold(sets.fit, acc, floor, opts.learn);
+        s.learn = learn_threshold(sets.fit, acc_m, floor, opts.learn);
         abs_t = Threshold::absolute(s.learn->theta);
+        abs_margin = margin;
       } else {
-        s.delta_search = learn_delta(sets.fit, acc, delta_max);
+        s.delta_search = learn_delta(sets.fit, acc_m, delta_max);
         rel_t = Threshold::relative(s.delta_search->delta);
+        rel_margin = margin;
       }
     }
     // auto: the mode that keeps fewer fitting scores at the bound (ties: absolute, the simpler rule).
@@ -320,8 +401,11 @@ CalibrationResult calibrate(const core::AttentionConfig& cfg, const std::vector<
     s.none = evaluate(cfg, ws, held, sets, Threshold::absolute(floor), floor, opts);
     s.percentile = evaluate(cfg, ws, held, sets, Threshold::absolute(pct.theta), floor, opts);
     s.learned = evaluate(cfg, ws, held, sets, chosen, floor, opts);
+    s.learned.margin = chosen.mode == core::ThresholdMode::absolute ? abs_margin : rel_margin;
     if (abs_t && rel_t) {
-      s.other = evaluate(cfg, ws, held, sets, chosen.mode == core::ThresholdMode::absolute ? *rel_t : *abs_t, floor, opts);
+      const bool abs_chosen = chosen.mode == core::ThresholdMode::absolute;
+      s.other = evaluate(cfg, ws, held, sets, abs_chosen ? *rel_t : *abs_t, floor, opts);
+      s.other->margin = abs_chosen ? rel_margin : abs_margin;
     }
     result.slots.push_back(std::move(s));
   }

@@ -153,6 +153,18 @@ double anneal_threshold(const QuerySet& fit, double lambda, const LearnOptions& 
 LearnResult learn_threshold(const QuerySet& fit, const Acceptance& acc, int64_t theta_floor,
                             const LearnOptions& o = {});
 
+// The same in two parts, so that several acceptance rules can share one (costly) lambda path: the path's
+// candidate thresholds (descending, with their lambdas) and the score above every fitting score, then the
+// selection and rounding for one rule. learn_threshold(f, acc, fl, o) = select_threshold(f, lambda_path(f, fl, o),
+// acc, fl, o).
+struct LambdaPath {
+  std::vector<std::pair<int64_t, double>> candidates;
+  int64_t ceiling = 0;
+};
+LambdaPath lambda_path(const QuerySet& fit, int64_t theta_floor, const LearnOptions& o = {});
+LearnResult select_threshold(const QuerySet& fit, const LambdaPath& path, const Acceptance& acc, int64_t theta_floor,
+                             const LearnOptions& o = {});
+
 // Relative mode: the smallest delta in [0, delta_max] that `acc` accepts on `fit`, by bisection over the
 // distinct gaps M_i - s_ij of the fitting scores (between two gaps the kept set does not change), assuming
 // acceptance is monotone in delta (more keys kept: smaller error). The top of the search is the largest gap
@@ -213,6 +225,9 @@ struct CalibOptions {
   // offset): key j visible to query i iff j <= i + offset; offset unset: Lk - Lq of each workload.
   bool causal = false;
   std::optional<int64_t> causal_offset;
+  // --cv-margin: choose the margin per slot and mode by leave-one-workload-out over the slot's fitting workloads
+  // (at least 2): the largest of margin_grid(margin) at which every left-out workload's error stays within E.
+  bool cv_margin = false;
   LearnOptions learn;
   // Cycles (and realized bit steps) of one workload on the golden cycle model under its params (mode,
   // theta or delta, causal mask); std::nullopt when the cycle model cannot run that rule. Empty: no cycle
@@ -225,6 +240,7 @@ double effective_holdout(const CalibOptions& opts, bool workloads_held_out);
 
 struct MethodReport {
   Threshold threshold;          // mode and theta or delta
+  double margin = 1.0;          // learned thresholds: fitted to margin * E (--margin, or the --cv-margin choice)
   HardEval fit, held_out, all;  // error and kept over each part; held_out = every query not fitted (held-out
                                 // queries and held-out workloads pooled); all = every query of the slot
   struct HeldOutWorkload {
@@ -243,6 +259,19 @@ struct MethodReport {
   bool cycles_unavailable = false;   // the callback could not run this rule (cycles unset)
 };
 
+// --cv-margin for one mode of one slot.
+struct CvMargin {
+  core::ThresholdMode mode = core::ThresholdMode::absolute;
+  double margin = 1.0;                 // the chosen margin
+  bool met = true;                     // every fold within E at `margin` (false: no grid margin was)
+  int margins_tried = 0;
+  std::vector<std::string> folds;      // the left-out workload of each fold
+  std::vector<double> fold_errors;     // its error at `margin`
+};
+
+// The margins --cv-margin tries, largest first: top, top - 0.05, ... down to 0.30 (just `top` if below 0.30).
+std::vector<double> margin_grid(double top);
+
 struct SlotReport {
   int slot = 0;
   std::vector<std::string> workloads;           // every workload of the slot, as given
@@ -255,6 +284,7 @@ struct SlotReport {
   int percentile_p = 0;
   std::optional<LearnResult> learn;        // absolute search, when absolute was considered
   std::optional<DeltaResult> delta_search; // relative search, when relative was considered
+  std::vector<CvMargin> cv;                // --cv-margin: one per mode considered
 };
 
 struct CalibrationResult {

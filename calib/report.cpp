@@ -79,6 +79,7 @@ nlohmann::json method_json(const MethodReport& m, const SlotReport& s) {
     j["lambda"] = s.learn->lambda;
     j["refine_steps"] = s.learn->refine_steps;
   }
+  if (&m == &s.learned || (s.other && &m == &*s.other)) j["margin"] = m.margin;
   if (m.threshold.mode == core::ThresholdMode::relative && s.delta_search) {
     j["delta_levels"] = s.delta_search->levels;
     j["delta_evaluations"] = s.delta_search->evaluations;
@@ -167,6 +168,19 @@ nlohmann::json thresholds_json(const core::AttentionConfig& cfg, const Calibrati
                            {"percentile", pct},
                            {"learned", method_json(s.learned, s)}};
     if (s.other) slot["other_mode"] = method_json(*s.other, s);
+    if (!s.cv.empty()) {
+      nlohmann::json cv = nlohmann::json::array();
+      for (const CvMargin& c : s.cv) {
+        nlohmann::json folds = nlohmann::json::array();
+        for (size_t k = 0; k < c.folds.size(); ++k) folds.push_back({{"left_out", c.folds[k]}, {"error", num(c.fold_errors[k])}});
+        cv.push_back({{"mode", core::to_string(c.mode)},
+                      {"margin", c.margin},
+                      {"met", c.met},
+                      {"margins_tried", c.margins_tried},
+                      {"folds", folds}});
+      }
+      slot["cv_margin"] = cv;
+    }
     slots.push_back(std::move(slot));
   }
   const LearnOptions& l = opts.learn;
@@ -188,6 +202,7 @@ nlohmann::json thresholds_json(const core::AttentionConfig& cfg, const Calibrati
                                                               : nlohmann::json(nullptr)},
           {"holdout", r.holdout},
           {"holdout_workloads", opts.holdout_workloads},
+          {"cv_margin", opts.cv_margin},
           {"margin", opts.margin},
           {"z", opts.z},
           {"seed", opts.seed},
@@ -210,10 +225,12 @@ std::string summary(const CalibrationResult& r, const CalibOptions& opts) {
   size_t held_wl = 0;
   for (const SlotReport& s : r.slots) held_wl = std::max(held_wl, s.held_out_workloads.size());
   std::string out = fmt::format(
-      "calibrated {} slot{} for max error {:g} (mode {}{}): fitted to error {:g} with {:g} standard errors of "
+      "calibrated {} slot{} for max error {:g} (mode {}{}): fitted to error {} with {:g} standard errors of "
       "margin; {}\n",
       r.slots.size(), r.slots.size() == 1 ? "" : "s", opts.max_error, to_string(opts.mode),
-      opts.causal ? ", causal" : "", opts.max_error * opts.margin, opts.z,
+      opts.causal ? ", causal" : "",
+      opts.cv_margin ? std::string("(cross-validated margin) * E") : fmt::format("{:g}", opts.max_error * opts.margin),
+      opts.z,
       held_wl > 0 ? fmt::format("whole workloads held out{}; held-out error below",
                                 r.holdout > 0 ? fmt::format(" and {:.0f}% of the other queries", 100.0 * r.holdout)
                                               : std::string())
@@ -241,6 +258,12 @@ std::string summary(const CalibrationResult& r, const CalibOptions& opts) {
                          m->all.kept_fraction(), fmt_err(m->held_out),
                          fmt::format("{:.3f}{}", frac, m->bit_steps_ideal ? "*" : " "),
                          m->cycles ? std::to_string(m->cycles->total) : std::string("-"));
+    }
+    for (const CvMargin& c : s.cv) {
+      std::string errs;
+      for (double e : c.fold_errors) errs += fmt::format(" {:.4f}", e);
+      out += fmt::format("  {:>4}  cv margin {}: {:.2f}{} (left-out errors{})\n", s.slot, core::to_string(c.mode),
+                         c.margin, c.met ? "" : " (no grid margin held on every fold)", errs);
     }
     for (size_t k = 0; k < s.held_out_workloads.size(); ++k) {
       const MethodReport::HeldOutWorkload& hw = s.learned.held_out_workloads[k];

@@ -65,24 +65,37 @@ double anneal_threshold(const QuerySet& fit, double lambda, const LearnOptions& 
   return st.mean + st.sd * u;
 }
 
-LearnResult learn_threshold(const QuerySet& fit, const Acceptance& acc, int64_t theta_floor, const LearnOptions& o) {
-  LearnResult best;
-  best.theta = best.theta_relaxed = theta_floor;
-  best.fit = hard_eval(fit, theta_floor);
-  if (fit.scores() == 0) return best;
+LambdaPath lambda_path(const QuerySet& fit, int64_t theta_floor, const LearnOptions& o) {
+  LambdaPath path;
+  if (fit.scores() == 0) return path;
   const ScoreStats st = stats_of(fit);
-  const auto ceiling = static_cast<int64_t>(st.max) + 1;  // prunes every fitting score
-  // The lambda path (independent of acc), as integer thresholds: kept iff s >= ceil(theta).
-  std::vector<std::pair<int64_t, double>> cands;
+  path.ceiling = static_cast<int64_t>(st.max) + 1;  // prunes every fitting score
+  // The lambda path (independent of any acceptance rule), as integer thresholds: kept iff s >= ceil(theta).
   const int points = std::max(1, o.lambda_points);
   for (int p = 0; p < points; ++p) {
     const double f = points > 1 ? static_cast<double>(p) / (points - 1) : 1.0;
     const double lambda = o.lambda_min * std::pow(o.lambda_max / o.lambda_min, f);
     const double th = anneal_threshold(fit, lambda, o);
-    cands.emplace_back(std::clamp(static_cast<int64_t>(std::ceil(th)), theta_floor, ceiling), lambda);
+    path.candidates.emplace_back(std::clamp(static_cast<int64_t>(std::ceil(th)), theta_floor, path.ceiling), lambda);
   }
+  std::sort(path.candidates.begin(), path.candidates.end(),
+            [](const auto& x, const auto& y) { return x.first > y.first; });
+  return path;
+}
+
+LearnResult learn_threshold(const QuerySet& fit, const Acceptance& acc, int64_t theta_floor, const LearnOptions& o) {
+  return select_threshold(fit, lambda_path(fit, theta_floor, o), acc, theta_floor, o);
+}
+
+LearnResult select_threshold(const QuerySet& fit, const LambdaPath& path, const Acceptance& acc, int64_t theta_floor,
+                             const LearnOptions& o) {
+  LearnResult best;
+  best.theta = best.theta_relaxed = theta_floor;
+  best.fit = hard_eval(fit, theta_floor);
+  if (fit.scores() == 0) return best;
+  const int64_t ceiling = path.ceiling;
+  const std::vector<std::pair<int64_t, double>>& cands = path.candidates;  // descending threshold
   // The largest accepted candidate, and the smallest rejected one above it (the top of the bracket).
-  std::sort(cands.begin(), cands.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
   int64_t upper = ceiling + 1;
   for (const auto& [theta, lambda] : cands) {
     if (theta <= theta_floor) break;

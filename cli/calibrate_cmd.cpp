@@ -41,6 +41,7 @@ struct CalibrateArgs {
   uint64_t seed = 1;
   bool cycles = true;
   bool causal = false;
+  bool cv_margin = false;
 };
 
 // --causal-offset: an integer (range checked by calib::check_options, naming the option).
@@ -132,6 +133,7 @@ void cmd_calibrate(const CalibrateArgs& a) {
   opts.margin = a.margin;
   opts.z = a.z;
   opts.seed = a.seed;
+  opts.cv_margin = a.cv_margin;
   opts.causal = a.causal || !a.causal_offset.empty();  // --causal-offset implies --causal
   if (!a.causal_offset.empty()) opts.causal_offset = parse_causal_offset(a.causal_offset);
   const core::AttentionConfig cfg = core::load_attention_config(a.config);
@@ -197,6 +199,9 @@ void add_calibrate_command(CLI::App& app) {
   c->add_option("--z", a->z,
                 "standard errors of safety margin so the held-out part stays within max-error")
       ->check(CLI::Range(0.0, 10.0));
+  c->add_flag("--cv-margin", a->cv_margin,
+              "choose the margin per slot by leave-one-workload-out over the fitting workloads (the largest of "
+              "margin, margin - 0.05, ..., 0.30 at which every left-out workload stays within max-error)");
   c->add_option("--seed", a->seed, "seed of the fitting / held-out split");
   c->add_flag("!--no-cycles", a->cycles, "skip the golden cycle model runs (no cycle figures)");
   c->callback([a] { cmd_calibrate(*a); });

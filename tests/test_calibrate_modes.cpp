@@ -396,6 +396,77 @@ TEST(CalibHoldoutWorkloads, BadCounts) {
   EXPECT_TRUE(has(error_of([&] { calibrate(c, both, o); }), "--holdout-workloads"));
 }
 
+// ------------------------------------------------------------------------------------- --cv-margin
+
+TEST(CalibCvMargin, GridIsMarginDownToThirtyPercent) {
+  const std::vector<double> g = margin_grid(1.0);
+  ASSERT_EQ(g.size(), 15u);
+  EXPECT_DOUBLE_EQ(g.front(), 1.0);
+  EXPECT_DOUBLE_EQ(g[1], 0.95);
+  EXPECT_DOUBLE_EQ(g.back(), 0.3);
+  EXPECT_EQ(margin_grid(0.5).size(), 5u);  // 0.5 .. 0.3
+  EXPECT_EQ(margin_grid(0.2), std::vector<double>{0.2});
+}
+
+TEST(CalibCvMargin, LeaveOneWorkloadOutLowersTheMarginUntilEveryLeftOutWorkloadHolds) {
+  // A: keys 100 (V 9), 60, 60, 30 (V 0); weights 1024, 64, 64, 8. Pruning the 30 key (delta 40 .. 69): error
+  // 8/1152 = 0.00694; keeping it (delta >= 70): 0. B: the same keys, V = 9, 0, 0, 30: pruning the 30 key gives O = 8
+  // against (9216 + 240)/1160, error 0.1517/8.1517 = 0.0186 > E = 0.01.
+  // Fold "B left out": fitted on A to m * E, delta = 40 while m * 0.01 >= 0.00694 (m >= 0.70), failing on B; at
+  // m = 0.65 delta = 70 and B is exact. Fold "A left out": fitted on B, delta = 70 at any m; A exact.
+  // So the margin is 0.65 after 8 tries (1.00, 0.95, ..., 0.65).
+  const core::AttentionConfig c = rel_config();
+  const core::AttentionWorkload a = trace({100, 60, 60, 30}, {9, 0, 0, 0}, 3);
+  const core::AttentionWorkload b = trace({100, 60, 60, 30}, {9, 0, 0, 30}, 3);
+  CalibOptions o = opts_z0(0.01);
+  o.mode = ModeChoice::relative;
+  o.cv_margin = true;
+  const CalibrationResult r = calibrate(c, {{"a", a}, {"b", b}}, o);
+  const SlotReport& s = r.slots[0];
+  ASSERT_EQ(s.cv.size(), 1u);
+  EXPECT_EQ(s.cv[0].mode, ThresholdMode::relative);
+  EXPECT_DOUBLE_EQ(s.cv[0].margin, 0.65);
+  EXPECT_TRUE(s.cv[0].met);
+  EXPECT_EQ(s.cv[0].margins_tried, 8);
+  EXPECT_EQ(s.cv[0].folds, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(s.cv[0].fold_errors, (std::vector<double>{0.0, 0.0}));
+  EXPECT_DOUBLE_EQ(s.learned.margin, 0.65);
+  // Fitted on both at 0.0065: delta 40 gives a pooled error of about 0.014, so delta 70 (nothing pruned).
+  EXPECT_EQ(s.learned.threshold, Threshold::relative(70));
+  // Without --cv-margin: delta 40 would be rejected on the pooled error too, so compare a single fold instead:
+  // fitted on A alone at E, the delta is 40 (the fold that failed above).
+  o.cv_margin = false;
+  EXPECT_EQ(calibrate(c, {{"a", a}}, o).slots[0].learned.threshold, Threshold::relative(40));
+}
+
+TEST(CalibCvMargin, NoGridMarginHoldsWhenAFoldFailsAtEveryMargin) {
+  // A: the hand-made trace (delta 40 for any target in [1/1152, 1161/9216)); B: keys 100, 50, 50, -20 x 4 (weights
+  // 1024, 32, 32, 1/4): delta 40 keeps only the 100 key, error 1089/1024 - 1 = 0.0635 > E at every grid margin.
+  const core::AttentionConfig c = rel_config();
+  const core::AttentionWorkload b = trace({100, 50, 50, -20, -20, -20, -20}, {9, 0, 0, 0, 0, 0, 0}, 4);
+  CalibOptions o = opts_z0(0.01);
+  o.mode = ModeChoice::relative;
+  o.cv_margin = true;
+  const CalibrationResult r = calibrate(c, {{"a", hand(4)}, {"b", b}}, o);
+  const CvMargin& cv = r.slots[0].cv.at(0);
+  EXPECT_FALSE(cv.met);
+  EXPECT_DOUBLE_EQ(cv.margin, 0.3);
+  EXPECT_EQ(cv.margins_tried, 15);
+  EXPECT_NEAR(cv.fold_errors[1], 1089.0 / 1024.0 - 1.0, 1e-12);  // B left out, fitted on A: delta 40
+  const json j = thresholds_json(c, r, o, "t");
+  EXPECT_EQ(j["report"]["slots"][0]["cv_margin"][0]["met"], false);
+  EXPECT_EQ(j["report"]["slots"][0]["cv_margin"][0]["folds"][1]["left_out"], "b");
+}
+
+TEST(CalibCvMargin, NeedsTwoFittingWorkloads) {
+  const core::AttentionConfig c = rel_config();
+  CalibOptions o = opts_z0(0.01);
+  o.cv_margin = true;
+  const std::string m = error_of([&] { calibrate(c, {{"a", hand(4)}, {"b", hand(4), true}}, o); });
+  EXPECT_TRUE(has(m, "--cv-margin")) << m;
+  EXPECT_TRUE(has(m, "at least 2")) << m;
+}
+
 // ---------------------------------------------------------------------------------- thresholds file
 
 json file_of(const core::AttentionConfig& c, const json& thresholds) {
