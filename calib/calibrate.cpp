@@ -373,24 +373,33 @@ CalibrationResult calibrate(const core::AttentionConfig& cfg, const std::vector<
     }
 
     s.modes_considered = modes_considered(cfg, opts.mode);
+    const bool want_abs = std::find(s.modes_considered.begin(), s.modes_considered.end(),
+                                    core::ThresholdMode::absolute) != s.modes_considered.end();
+    const bool want_rel = std::find(s.modes_considered.begin(), s.modes_considered.end(),
+                                    core::ThresholdMode::relative) != s.modes_considered.end();
     std::optional<Threshold> abs_t, rel_t;
     double abs_margin = opts.margin, rel_margin = opts.margin;
-    for (core::ThresholdMode mode : s.modes_considered) {
-      double margin = opts.margin;
+    if (want_rel) {
       if (opts.cv_margin) {
-        s.cv.push_back(cross_validate_margin(mode, folds, opts, floor, delta_max));
-        margin = s.cv.back().margin;
+        s.cv.push_back(cross_validate_margin(core::ThresholdMode::relative, folds, opts, floor, delta_max));
+        rel_margin = s.cv.back().margin;
       }
-      const Acceptance acc_m{margin * opts.max_error, opts.z, acc_new};
-      if (mode == core::ThresholdMode::absolute) {
-        s.learn = learn_threshold(sets.fit, acc_m, floor, opts.learn);
-        abs_t = Threshold::absolute(s.learn->theta);
-        abs_margin = margin;
-      } else {
-        s.delta_search = learn_delta(sets.fit, acc_m, delta_max);
-        rel_t = Threshold::relative(s.delta_search->delta);
-        rel_margin = margin;
+      s.delta_search = learn_delta(sets.fit, Acceptance{rel_margin * opts.max_error, opts.z, acc_new}, delta_max);
+      rel_t = Threshold::relative(s.delta_search->delta);
+    }
+    if (want_abs) {
+      const LambdaPath path = lambda_path(sets.fit, floor, opts.learn);
+      s.learn = select_threshold(sets.fit, path, acc, floor, opts.learn);
+      // --cv-margin: a smaller margin only keeps more scores, so under auto the absolute margin is cross-validated
+      // only when absolute keeps no more fitting scores than relative at the top margin (else it loses anyway).
+      const bool cv_abs = opts.cv_margin && !(rel_t && s.delta_search->met && s.learn->fit.kept > s.delta_search->fit.kept);
+      if (cv_abs) {
+        s.cv.insert(s.cv.begin(), cross_validate_margin(core::ThresholdMode::absolute, folds, opts, floor, delta_max));
+        abs_margin = s.cv.front().margin;
+        s.learn = select_threshold(sets.fit, path, Acceptance{abs_margin * opts.max_error, opts.z, acc_new}, floor,
+                                   opts.learn);
       }
+      abs_t = Threshold::absolute(s.learn->theta);
     }
     // auto: the mode that keeps fewer fitting scores at the bound (ties: absolute, the simpler rule).
     Threshold chosen = abs_t ? *abs_t : *rel_t;

@@ -458,6 +458,27 @@ TEST(CalibCvMargin, NoGridMarginHoldsWhenAFoldFailsAtEveryMargin) {
   EXPECT_EQ(j["report"]["slots"][0]["cv_margin"][0]["folds"][1]["left_out"], "b");
 }
 
+TEST(CalibCvMargin, AutoCrossValidatesAbsoluteOnlyWhenItCanWin) {
+  const core::AttentionConfig c = rel_config();
+  CalibOptions o = opts_z0(0.01);
+  o.mode = ModeChoice::automatic;
+  o.cv_margin = true;
+  // As in AutoPicksRelative...: absolute keeps 40 fitting scores at the top margin, relative 24, and a smaller
+  // margin only keeps more: absolute is not cross-validated.
+  const CalibrationResult r = calibrate(c, {{"a", hand(4)}, {"b", hand(4, 0, -100)}}, o);
+  ASSERT_EQ(r.slots[0].cv.size(), 1u);
+  EXPECT_EQ(r.slots[0].cv[0].mode, ThresholdMode::relative);
+  EXPECT_EQ(r.slots[0].learned.threshold, Threshold::relative(40));
+  // Two copies of the hand-made trace: both modes keep 24 at the top margin (a tie, absolute wins): both are
+  // cross-validated (each fold is the same trace, so the top margin holds).
+  const CalibrationResult t = calibrate(c, {{"a", hand(4)}, {"b", hand(4)}}, o);
+  ASSERT_EQ(t.slots[0].cv.size(), 2u);
+  EXPECT_EQ(t.slots[0].cv[0].mode, ThresholdMode::absolute);
+  EXPECT_EQ(t.slots[0].cv[1].mode, ThresholdMode::relative);
+  EXPECT_DOUBLE_EQ(t.slots[0].cv[0].margin, 1.0);
+  EXPECT_EQ(t.slots[0].learned.threshold.mode, ThresholdMode::absolute);
+}
+
 TEST(CalibCvMargin, NeedsTwoFittingWorkloads) {
   const core::AttentionConfig c = rel_config();
   CalibOptions o = opts_z0(0.01);
