@@ -29,6 +29,7 @@ for b in 12 8; do for l in 0 3; do for h in 0 1 2 3; do echo "$l $h $b"; done; d
 python3 - "$OUT" <<'PY'
 import json, sys, os
 out = sys.argv[1]
+cyc = []
 print("| head | bits | mode (auto): value | margin | kept (w4) | held-out error w4 | ideal bit steps / dense (w4) | other mode: kept, error (w4) | LOWO errors (w1-w3) |")
 print("|---|---|---|---|---|---|---|---|---|")
 for b in (12, 8):
@@ -47,4 +48,14 @@ for b in (12, 8):
             margin = f'{m["margin"]:.2f}' + ("" if not cv or cv[0]["met"] else " (not met)")
             print(f'| L{l}H{h} | {b} | {m["mode"]} {m.get("delta", m.get("theta"))} | {margin} | {w["kept_fraction"]:.3f} | '
                   f'{w["error"]:.4f} | {w["bit_step_fraction"]:.3f} | {other} | {lowo} |')
+            c, cn = m.get("cycles"), s["none"].get("cycles")
+            if c and cn:  # CYCLES=1 with a cycle model that runs the rule: w1-w4 together
+                cyc.append(f'| L{l}H{h} | {b} | {m["bit_steps"] / m["dense_bit_steps"]:.3f} | '
+                           f'{c["bit_steps"] / m["dense_bit_steps"]:.3f} | {c["total"]} / {cn["total"]} = '
+                           f'{c["total"] / cn["total"]:.3f} |')
+if cyc:
+    print()
+    print("| head | bits | ideal bit steps / dense (w1-w4) | realized / dense (w1-w4) | cycles learned / none (w1-w4) |")
+    print("|---|---|---|---|---|")
+    print("\n".join(cyc))
 PY
