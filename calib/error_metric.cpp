@@ -45,19 +45,26 @@ void QuerySet::add(const core::AttentionWorkload& w, const std::vector<Eigen::In
   b.sigma = w.params.softmax_scale;
   b.v = w.v.cast<double>();
   const Eigen::Index lk = w.k.rows();
-  b.s.resize(static_cast<Eigen::Index>(rows.size()), lk);
-  b.o_full.resize(static_cast<Eigen::Index>(rows.size()), w.v.cols());
+  const auto n = static_cast<Eigen::Index>(rows.size());
+  b.s.resize(n, lk);
+  b.visible.resize(n);
+  b.row_max.resize(n);
+  b.o_full.resize(n, w.v.cols());
   Eigen::RowVectorXd out;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    const auto i = static_cast<Eigen::Index>(r);
-    const core::IntMatrix srow = w.q.row(rows[r]) * w.k.transpose();  // exact int64
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const Eigen::Index qi = rows[static_cast<size_t>(i)];
+    const core::IntMatrix srow = w.q.row(qi) * w.k.transpose();  // exact int64
     b.s.row(i) = srow.cast<double>();
-    attend(b.s.row(i), b.sigma, b.v, [](Eigen::Index) { return true; }, out);
+    // A causal mask hides keys visible_keys .. Lk - 1 (at least key 0 stays visible: offset >= 0).
+    const Eigen::Index vis = std::clamp<Eigen::Index>(core::visible_keys(w.params, qi, lk), 0, lk);
+    b.visible(i) = static_cast<int>(vis);
+    b.row_max(i) = vis > 0 ? b.s.row(i).head(vis).maxCoeff() : 0.0;
+    attend(b.s.row(i).head(vis), b.sigma, b.v, [](Eigen::Index) { return true; }, out);
     b.o_full.row(i) = out;
+    scores_ += vis;
   }
   full_norm2_ += b.o_full.squaredNorm();
-  queries_ += b.s.rows();
-  scores_ += b.s.size();
+  queries_ += n;
   blocks_.push_back(std::move(b));
 }
 
@@ -72,7 +79,17 @@ std::vector<int64_t> QuerySet::all_scores() const {
   all.reserve(static_cast<size_t>(scores_));
   for (const Block& b : blocks_)
     for (Eigen::Index i = 0; i < b.s.rows(); ++i)
-      for (Eigen::Index j = 0; j < b.s.cols(); ++j) all.push_back(static_cast<int64_t>(b.s(i, j)));
+      for (Eigen::Index j = 0; j < b.visible(i); ++j) all.push_back(static_cast<int64_t>(b.s(i, j)));
+  return all;
+}
+
+std::vector<int64_t> QuerySet::all_gaps() const {
+  std::vector<int64_t> all;
+  all.reserve(static_cast<size_t>(scores_));
+  for (const Block& b : blocks_)
+    for (Eigen::Index i = 0; i < b.s.rows(); ++i)
+      for (Eigen::Index j = 0; j < b.visible(i); ++j)
+        all.push_back(static_cast<int64_t>(b.row_max(i)) - static_cast<int64_t>(b.s(i, j)));
   return all;
 }
 
@@ -81,14 +98,16 @@ double relative_error(double diff_norm2, double full_norm2) {
   return diff_norm2 == 0.0 ? 0.0 : std::numeric_limits<double>::infinity();
 }
 
-HardEval hard_eval(const QuerySet& set, int64_t theta) {
+HardEval hard_eval(const QuerySet& set, const Threshold& t) {
   HardEval h;
-  const double th = static_cast<double>(theta);  // |theta| < 2^53: exact
+  const bool relative = t.mode == core::ThresholdMode::relative;
   Eigen::RowVectorXd out;
   double sum_dd = 0.0, sum_df = 0.0, sum_ff = 0.0;  // for query_var
   for (const QuerySet::Block& b : set.blocks()) {
     for (Eigen::Index i = 0; i < b.s.rows(); ++i) {
-      const auto row = b.s.row(i);
+      // Scores, M_i, theta and delta are integers below 2^53 in magnitude: the comparison is exact.
+      const double th = relative ? b.row_max(i) - static_cast<double>(t.value) : static_cast<double>(t.value);
+      const auto row = b.s.row(i).head(b.visible(i));
       const bool any = attend(row, b.sigma, b.v, [&](Eigen::Index j) { return row(j) >= th; }, out);
       h.empty_rows += any ? 0 : 1;
       h.kept += (row.array() >= th).count();
@@ -129,11 +148,11 @@ SoftEval soft_eval(const QuerySet& set, double theta, double temperature, double
   Eigen::VectorXd l, w, g;
   Eigen::RowVectorXd o;
   for (const QuerySet::Block& b : set.blocks()) {
-    const Eigen::Index lk = b.s.cols();
-    l.resize(lk);
-    w.resize(lk);
-    g.resize(lk);
     for (Eigen::Index i = 0; i < b.s.rows(); ++i) {
+      const Eigen::Index lk = b.visible(i);  // masked keys: m = 0, no part in the sums
+      l.resize(lk);
+      w.resize(lk);
+      g.resize(lk);
       // Weights m_ij * exp(sigma * s_ij) in the log domain: log m + sigma * s, minus the row maximum.
       for (Eigen::Index j = 0; j < lk; ++j) {
         // m = sigmoid(z), 1 - m and log m from one exp and one log1p, stable for any z.
@@ -149,11 +168,11 @@ SoftEval soft_eval(const QuerySet& set, double theta, double temperature, double
       }
       w = (l.array() - l.maxCoeff()).exp();
       w /= w.sum();  // p_ij of the soft-masked softmax
-      o = w.transpose() * b.v;
+      o = w.transpose() * b.v.topRows(lk);
       const Eigen::RowVectorXd dif = o - b.o_full.row(i);
       diff2 += dif.squaredNorm();
       // d o / d theta = sum_j p_j g_j (V_j - o); the loss needs dif . (d o / d theta).
-      const Eigen::VectorXd a = b.v * dif.transpose();  // V_j . dif
+      const Eigen::VectorXd a = b.v.topRows(lk) * dif.transpose();  // V_j . dif
       const double od = o.dot(dif);
       derr2 += 2.0 * (w.array() * g.array() * (a.array() - od)).sum();
     }

@@ -22,13 +22,19 @@ ScoreStats stats_of(const QuerySet& set) {
   st.min = std::numeric_limits<double>::infinity();
   st.max = -std::numeric_limits<double>::infinity();
   for (const QuerySet::Block& b : set.blocks()) {
-    sum += b.s.sum();
-    st.min = std::min(st.min, b.s.minCoeff());
-    st.max = std::max(st.max, b.s.maxCoeff());
+    for (Eigen::Index i = 0; i < b.s.rows(); ++i) {
+      const auto row = b.s.row(i).head(b.visible(i));  // visible keys only
+      if (row.size() == 0) continue;
+      sum += row.sum();
+      st.min = std::min(st.min, row.minCoeff());
+      st.max = std::max(st.max, row.maxCoeff());
+    }
   }
   const double n = static_cast<double>(set.scores());
   st.mean = sum / n;
-  for (const QuerySet::Block& b : set.blocks()) sum2 += (b.s.array() - st.mean).square().sum();
+  for (const QuerySet::Block& b : set.blocks())
+    for (Eigen::Index i = 0; i < b.s.rows(); ++i)
+      sum2 += (b.s.row(i).head(b.visible(i)).array() - st.mean).square().sum();
   st.sd = std::max(1.0, std::sqrt(sum2 / n));
   return st;
 }
@@ -59,24 +65,37 @@ double anneal_threshold(const QuerySet& fit, double lambda, const LearnOptions& 
   return st.mean + st.sd * u;
 }
 
-LearnResult learn_threshold(const QuerySet& fit, const Acceptance& acc, int64_t theta_floor, const LearnOptions& o) {
-  LearnResult best;
-  best.theta = best.theta_relaxed = theta_floor;
-  best.fit = hard_eval(fit, theta_floor);
-  if (fit.scores() == 0) return best;
+LambdaPath lambda_path(const QuerySet& fit, int64_t theta_floor, const LearnOptions& o) {
+  LambdaPath path;
+  if (fit.scores() == 0) return path;
   const ScoreStats st = stats_of(fit);
-  const auto ceiling = static_cast<int64_t>(st.max) + 1;  // prunes every fitting score
-  // The lambda path (independent of acc), as integer thresholds: kept iff s >= ceil(theta).
-  std::vector<std::pair<int64_t, double>> cands;
+  path.ceiling = static_cast<int64_t>(st.max) + 1;  // prunes every fitting score
+  // The lambda path (independent of any acceptance rule), as integer thresholds: kept iff s >= ceil(theta).
   const int points = std::max(1, o.lambda_points);
   for (int p = 0; p < points; ++p) {
     const double f = points > 1 ? static_cast<double>(p) / (points - 1) : 1.0;
     const double lambda = o.lambda_min * std::pow(o.lambda_max / o.lambda_min, f);
     const double th = anneal_threshold(fit, lambda, o);
-    cands.emplace_back(std::clamp(static_cast<int64_t>(std::ceil(th)), theta_floor, ceiling), lambda);
+    path.candidates.emplace_back(std::clamp(static_cast<int64_t>(std::ceil(th)), theta_floor, path.ceiling), lambda);
   }
+  std::sort(path.candidates.begin(), path.candidates.end(),
+            [](const auto& x, const auto& y) { return x.first > y.first; });
+  return path;
+}
+
+LearnResult learn_threshold(const QuerySet& fit, const Acceptance& acc, int64_t theta_floor, const LearnOptions& o) {
+  return select_threshold(fit, lambda_path(fit, theta_floor, o), acc, theta_floor, o);
+}
+
+LearnResult select_threshold(const QuerySet& fit, const LambdaPath& path, const Acceptance& acc, int64_t theta_floor,
+                             const LearnOptions& o) {
+  LearnResult best;
+  best.theta = best.theta_relaxed = theta_floor;
+  best.fit = hard_eval(fit, theta_floor);
+  if (fit.scores() == 0) return best;
+  const int64_t ceiling = path.ceiling;
+  const std::vector<std::pair<int64_t, double>>& cands = path.candidates;  // descending threshold
   // The largest accepted candidate, and the smallest rejected one above it (the top of the bracket).
-  std::sort(cands.begin(), cands.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
   int64_t upper = ceiling + 1;
   for (const auto& [theta, lambda] : cands) {
     if (theta <= theta_floor) break;
@@ -111,6 +130,48 @@ LearnResult learn_threshold(const QuerySet& fit, const Acceptance& acc, int64_t 
     }
   }
   return best;
+}
+
+DeltaResult learn_delta(const QuerySet& fit, const Acceptance& acc, int64_t delta_max) {
+  DeltaResult r;
+  if (fit.scores() == 0) {
+    r.fit = hard_eval(fit, Threshold::relative(0));
+    return r;
+  }
+  // Distinct gap levels M_i - s_ij in [0, delta_max]; the kept set only changes at these values. The top is
+  // the largest gap (keeps every visible key) or delta_max when the register cannot hold it.
+  std::vector<int64_t> levels = fit.all_gaps();
+  std::sort(levels.begin(), levels.end());
+  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+  if (levels.back() > delta_max) {
+    levels.erase(std::upper_bound(levels.begin(), levels.end(), delta_max), levels.end());
+    levels.push_back(delta_max);
+  }
+  r.levels = static_cast<int>(levels.size());
+  auto eval = [&](size_t k) {
+    ++r.evaluations;
+    return hard_eval(fit, Threshold::relative(levels[k]));
+  };
+  // Invariant: levels[hi] accepted (or the top), every level at or below lo (when lo >= 0) rejected.
+  size_t hi = levels.size() - 1;
+  HardEval best = eval(hi);
+  r.met = acc.accepts(best);
+  if (r.met) {
+    std::ptrdiff_t lo = -1;
+    while (static_cast<std::ptrdiff_t>(hi) - lo > 1) {
+      const auto mid = static_cast<size_t>(lo + (static_cast<std::ptrdiff_t>(hi) - lo) / 2);
+      HardEval h = eval(mid);
+      if (acc.accepts(h)) {
+        hi = mid;
+        best = std::move(h);
+      } else {
+        lo = static_cast<std::ptrdiff_t>(mid);
+      }
+    }
+  }
+  r.delta = levels[hi];
+  r.fit = best;
+  return r;
 }
 
 PercentileResult percentile_threshold(const QuerySet& fit, const Acceptance& acc) {

@@ -378,10 +378,10 @@ TEST(CalibCalibrate, SlotsAreCalibratedSeparatelyAndCyclesComeFromTheCallback) {
     EXPECT_EQ(s.slot, k);
     EXPECT_EQ(s.workloads, std::vector<std::string>{k == 0 ? "a" : "b"});
     EXPECT_EQ(s.held_out_queries, 1);  // round(0.25 * 4)
-    EXPECT_GT(s.learned.theta, -20);
-    EXPECT_LE(s.learned.theta, 60);
+    EXPECT_GT(s.learned.threshold.value, -20);
+    EXPECT_LE(s.learned.threshold.value, 60);
     ASSERT_TRUE(s.learned.cycles.has_value());
-    EXPECT_EQ(s.learned.cycles->total, 100 + s.learned.theta);
+    EXPECT_EQ(s.learned.cycles->total, 100 + s.learned.threshold.value);
     EXPECT_EQ(s.learned.cycles->score_phase, 7);
   }
   const json j = thresholds_json(c, r, o, "test");
@@ -404,7 +404,7 @@ TEST(CalibCalibrate, SplitIsDeterministicAndCoversEveryQuery) {
   ASSERT_EQ(r1.slots.size(), 1u);  // both in slot 0
   EXPECT_EQ(r1.slots[0].held_out_queries, 5);  // round(0.3 * 17)
   EXPECT_EQ(r1.slots[0].fit_queries, 12);
-  EXPECT_EQ(r1.slots[0].learned.theta, r2.slots[0].learned.theta);
+  EXPECT_EQ(r1.slots[0].learned.threshold.value, r2.slots[0].learned.threshold.value);
   EXPECT_EQ(r1.slots[0].learned.held_out.diff_norm2, r2.slots[0].learned.held_out.diff_norm2);
   EXPECT_EQ(r1.slots[0].learned.all.scores, 10 * 8 + 7 * 8);
   EXPECT_EQ(r1.slots[0].learned.fit.scores + r1.slots[0].learned.held_out.scores, 136);
@@ -501,7 +501,7 @@ TEST(CalibThresholdsFile, RoundTripReplacesTheWorkloadsTheta) {
   w.params.slot = 1;
   w.params.theta = 12345;
   apply_thresholds(file.string(), c, w);
-  EXPECT_EQ(w.params.theta, r.slots[1].learned.theta);
+  EXPECT_EQ(w.params.theta, r.slots[1].learned.threshold.value);
   EXPECT_GT(w.params.theta, -20);
   EXPECT_LE(w.params.theta, 60);
 }
