@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "calib/calibrate.h"
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
 #include "core/workload.h"
@@ -19,6 +20,7 @@
 #include "flows/simbuild.h"
 #include "flows/subprocess.h"
 #include "gen/nm_generator.h"
+#include "golden/functional.h"
 #include "tb/nm_run.h"
 #include "tb/run.h"
 
@@ -169,6 +171,83 @@ nlohmann::json causal_table(const std::vector<std::string>& configs) {
                                j["cycle_ratio"].get<double>(), j["lane_utilization"].get<double>(),
                                j["dense_lane_utilization"].get<double>(), j["kept_fraction"].get<double>(),
                                j["bit_step_fraction"].get<double>());
+    }
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------- real decoder traces
+
+// One head of the real traces at one bit width: thresholds learned on windows 1-3 (calibrate --mode auto,
+// causal, E = 0.02, margin by leave-one-window-out on windows 1-3 only), then window 4, never fitted, run
+// causally on the golden cycle model of the trace unit and of its dense baseline.
+nlohmann::json trace_point(const fs::path& traces, const std::string& head, int bits) {
+  const fs::path cfg_file = fs::path(ACCELGEN_SOURCE_DIR) / fmt::format("configs/calib/trace_b{}.json", bits);
+  const core::AttentionConfig c = core::load_attention_config(cfg_file.string());
+  std::vector<calib::NamedWorkload> ws;
+  for (int win = 1; win <= 4; ++win) {
+    const fs::path dir = traces / fmt::format("{}_b{}_w{}", head, bits, win);
+    ws.push_back({dir.string(), core::load_attention_workload(dir.string(), c), win == 4});
+  }
+  calib::CalibOptions o;
+  o.max_error = 0.02;
+  o.mode = calib::ModeChoice::automatic;
+  o.causal = true;
+  o.causal_offset = 0;
+  o.cv_margin = true;
+  const calib::CalibrationResult cr = calib::calibrate(c, ws, o);
+  const calib::MethodReport& m = cr.slots.at(0).learned;
+  core::AttentionWorkload w = ws[3].w;  // window 4
+  w.params.causal = true;
+  w.params.causal_offset = 0;
+  w.params.mode = m.threshold.mode;
+  (m.threshold.mode == core::ThresholdMode::relative ? w.params.delta : w.params.theta) = m.threshold.value;
+  const tb::RunResult r = tb::run_attention_fast(c, w);
+  core::AttentionConfig dense = c;
+  dense.dense_baseline = true;
+  const tb::RunResult d = tb::run_attention_fast(dense, w);
+  if (!r.ok() || !d.ok()) throw std::runtime_error("bench: trace run failed for " + head);
+  uint64_t steps = 0, kept = 0;
+  for (const auto& q : r.queries) {
+    steps += q.steps;
+    kept += q.count;
+  }
+  const golden::ScoreResults f = golden::score_all(w.q, w.k, c.wk, w.params, false);
+  const double visible = static_cast<double>(f.visible.count());
+  return {{"head", head},
+          {"bits", bits},
+          {"lanes", c.lanes},
+          {"mode", core::to_string(m.threshold.mode)},
+          {"value", m.threshold.value},
+          {"margin", m.margin},
+          {"kept_fraction", static_cast<double>(kept) / visible},
+          {"bit_steps", steps},
+          {"bit_steps_ideal", f.total_steps()},
+          {"bit_steps_over_ideal", static_cast<double>(steps) / static_cast<double>(f.total_steps())},
+          {"bit_step_fraction", static_cast<double>(steps) / (visible * c.wk)},
+          {"cycles", r.cycles_total},
+          {"dense_cycles", d.cycles_total},
+          {"speedup_cycles", static_cast<double>(d.cycles_total) / static_cast<double>(r.cycles_total)},
+          {"held_out_error", m.held_out_workloads.at(0).eval.error}};
+}
+
+nlohmann::json trace_table(const BenchOptions& o) {
+  fs::path traces = o.traces.empty() ? fs::path(ACCELGEN_SOURCE_DIR) / "../shared/traces" : fs::path(o.traces);
+  if (!o.use_traces || (o.traces.empty() && !fs::is_directory(traces))) return nlohmann::json::array();
+  nlohmann::json rows = nlohmann::json::array();
+  std::cout << "\n| trace head (w4 held out) | bits | lanes | mode | theta/delta | kept | bit steps / ideal | bit steps / dense "
+               "| cycles | dense cycles | dense / cycles | held-out error |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (int bits : {12, 8}) {
+    for (const char* head : {"L0H0", "L0H1", "L0H2", "L0H3", "L3H0", "L3H1", "L3H2", "L3H3"}) {
+      const nlohmann::json j = trace_point(traces, head, bits);
+      rows.push_back(j);
+      std::cout << fmt::format("| {} | {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {} | {} | {:.2f} | {:.4f} |\n", head,
+                               bits, j["lanes"].get<int>(), j["mode"].get<std::string>(), j["value"].get<int64_t>(),
+                               j["kept_fraction"].get<double>(), j["bit_steps_over_ideal"].get<double>(),
+                               j["bit_step_fraction"].get<double>(), j["cycles"].get<int64_t>(),
+                               j["dense_cycles"].get<int64_t>(), j["speedup_cycles"].get<double>(),
+                               j["held_out_error"].get<double>());
+      std::cout.flush();
     }
   }
   return rows;
@@ -331,12 +410,13 @@ void run_bench(const BenchOptions& opts) {
     }
   }
   const nlohmann::json causal = causal_table(configs);
+  const nlohmann::json traces = trace_table(opts);
   nlohmann::json areas = nlohmann::json::array();
   if (opts.area) areas = area_table(configs);
   const nlohmann::json nm = nm_table(nm_configs, opts);
   const nlohmann::json eval = configs.empty() ? nlohmann::json() : eval_timing(configs.front(), opts);
   if (!opts.json_out.empty()) {
-    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"causal", causal}, {"area", areas}, {"nm", nm}, {"eval", eval}}.dump(2)
+    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"causal", causal}, {"traces", traces}, {"area", areas}, {"nm", nm}, {"eval", eval}}.dump(2)
                                  << "\n";
   }
 }

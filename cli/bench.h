@@ -14,6 +14,8 @@ struct BenchOptions {
   bool verilator = true;             // also time the Verilated simulator
   bool area = false;                 // also synthesize design and dense baseline (slow: minutes)
   int lq = 32;
+  std::string traces;       // real-trace directory; empty: <source>/../shared/traces if it exists
+  bool use_traces = true;   // the real-trace table (calibration + cycle model per head)
 };
 
 void run_bench(const BenchOptions& opts);

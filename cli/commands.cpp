@@ -300,6 +300,9 @@ void add_commands(CLI::App& app) {
   b->add_option("--lq", ba->lq, "queries per workload")->check(CLI::Range(1, 100000));
   b->add_flag("!--no-verilator", ba->verilator, "skip the Verilator timing");
   b->add_flag("--area", ba->area, "also synthesize each config and its dense baseline (minutes)");
+  b->add_option("--traces", ba->traces,
+                "real attention traces (L{l}H{h}_b{bits}_w{1..4}); default ../shared/traces when it exists");
+  b->add_flag("!--no-traces", ba->use_traces, "skip the real-trace table");
   b->callback([ba] { run_bench(*ba); });
 
   add_calibrate_command(app);
