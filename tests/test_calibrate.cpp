@@ -42,25 +42,7 @@ using nlohmann::json;
 
 
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / ("accelgen-test-calib-" + std::string(info->name()) + "-" +
-                                         std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = accelgen::test_support::TempDir;
 
 core::AttentionConfig r_d16() {
   return core::load_attention_config(std::string(ACCELGEN_SOURCE_DIR) + "/configs/regression/r_d16.json");
@@ -558,28 +540,9 @@ TEST(CalibThresholdsFile, BadFilesAreRejectedNamingTheField) {
 
 // `accelgen calibrate` as a user runs it. The tool is looked up next to this test binary's directory
 // (build/tests/unit_tests -> build/accelgen); the test is skipped when it has not been built.
-fs::path accelgen_binary() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  const fs::path bin = self.parent_path().parent_path() / "accelgen";
-  return fs::exists(bin) ? bin : fs::path();
-}
-
-struct CliRun {
-  int status;
-  std::string output;
-};
-
-CliRun run_accelgen(const TempDir& t, const std::vector<std::string>& args) {
-  std::string cmd = "'" + accelgen_binary().string() + "'";
-  for (const std::string& a : args) cmd += " '" + a + "'";
-  const fs::path log = t.path() / "cli.log";
-  const int rc = std::system((cmd + " >'" + log.string() + "' 2>&1").c_str());
-  std::ifstream in(log);
-  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
-}
+using test_support::accelgen_binary;
+using test_support::CliRun;
+using test_support::run_accelgen;
 
 #define REQUIRE_ACCELGEN()                                                      \
   if (accelgen_binary().empty()) GTEST_SKIP() << "build/accelgen not built"

@@ -575,28 +575,9 @@ TEST(CalibThresholdsModes, BadEntriesAreRejectedNamingTheField) {
 
 // ------------------------------------------------------------------------------------------ CLI
 
-fs::path accelgen_binary() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  const fs::path bin = self.parent_path().parent_path() / "accelgen";
-  return fs::exists(bin) ? bin : fs::path();
-}
-
-struct CliRun {
-  int status;
-  std::string output;
-};
-
-CliRun run(const TempDir& t, const std::vector<std::string>& args) {
-  std::string cmd = "'" + accelgen_binary().string() + "'";
-  for (const std::string& a : args) cmd += " '" + a + "'";
-  const fs::path log = t.path() / "cli.log";
-  const int rc = std::system((cmd + " >'" + log.string() + "' 2>&1").c_str());
-  std::ifstream in(log);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1,
-          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
-}
+using test_support::accelgen_binary;
+using test_support::CliRun;
+using test_support::run_accelgen;
 
 #define REQUIRE_ACCELGEN() \
   if (accelgen_binary().empty()) GTEST_SKIP() << "build/accelgen not built"
@@ -644,7 +625,7 @@ TEST(CalibModesCli, BadInputExitsWithStatus2AndOneLineNamingTheField) {
   for (const Case& k : cases) {
     std::vector<std::string> args = {"calibrate", "--max-error", "0.05", "--out", out, "--no-cycles"};
     args.insert(args.end(), k.args.begin(), k.args.end());
-    const CliRun r = run(t, args);
+    const CliRun r = run_accelgen(t, args);
     EXPECT_EQ(r.status, 2) << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
     for (const std::string& p : k.parts) EXPECT_TRUE(has(r.output, p)) << p << " not in: " << r.output;
@@ -684,7 +665,7 @@ TEST(CalibModesCli, ThresholdsFilesTheConfigCannotUseExit2InModelEvalAndSim) {
           std::vector<std::string>{"sim", "--cache", (t.path() / "cache").string()}}) {
       std::vector<std::string> args = cmd;
       args.insert(args.end(), {"--config", k.cfg, "--workload", s.dirs[0], "--thresholds", file});
-      const CliRun r = run(t, args);
+      const CliRun r = run_accelgen(t, args);
       EXPECT_EQ(r.status, 2) << cmd[0] << ": " << r.output;
       EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << cmd[0] << ": " << r.output;
       for (const std::string& p : k.parts) EXPECT_TRUE(has(r.output, p)) << cmd[0] << ": " << p << " not in: " << r.output;
@@ -697,7 +678,7 @@ TEST(CalibModesCli, AutoCausalWithAHeldOutWorkload) {
   TempDir t;
   const CliSetup s(t);
   const fs::path out = t.path() / "th.json";
-  const CliRun r = run(t, {"calibrate", "--config", s.rel_cfg, "--workload", s.dirs[0], "--workload", s.dirs[1],
+  const CliRun r = run_accelgen(t, {"calibrate", "--config", s.rel_cfg, "--workload", s.dirs[0], "--workload", s.dirs[1],
                            "--workload", s.dirs[2], "--holdout-workloads", "1", "--causal", "--mode", "auto",
                            "--max-error", "0.05", "--out", out.string()});
   ASSERT_EQ(r.status, 0) << r.output;
@@ -728,7 +709,7 @@ TEST(CalibModesCli, AutoCausalWithAHeldOutWorkload) {
     }
   }
   // `model` takes the file (the mode is applied: a relative entry on an absolute-only config would exit 2).
-  const CliRun m = run(t, {"model", "--config", s.rel_cfg, "--workload", s.dirs[0], "--thresholds", out.string()});
+  const CliRun m = run_accelgen(t, {"model", "--config", s.rel_cfg, "--workload", s.dirs[0], "--thresholds", out.string()});
   EXPECT_EQ(m.status, 0) << m.output;
 }
 

@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "core/tensor.h"
 #include "core/workload.h"
+#include "flows/subprocess.h"
 #include "gen/generator.h"
 
 namespace accelgen::test_support {
@@ -171,6 +172,30 @@ inline std::vector<std::string> regression_configs(const std::filesystem::path& 
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// `accelgen` as a user runs it: the binary next to this test binary's directory (build/tests/x ->
+// build/accelgen; empty when it has not been built), run with an argument vector (no shell), stdout and
+// stderr captured in <t>/cli.log.
+struct CliRun {
+  int status;
+  std::string output;
+};
+
+inline std::filesystem::path accelgen_binary() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const std::filesystem::path bin = self.parent_path().parent_path() / "accelgen";
+  return std::filesystem::exists(bin) ? bin : std::filesystem::path();
+}
+
+inline CliRun run_accelgen(const TempDir& t, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {accelgen_binary().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const std::filesystem::path log = t.path() / "cli.log";
+  const flows::ProcessResult r = flows::run_process(argv, "", log, 600);
+  return {r.exit_code, read_bytes(log)};
 }
 
 // The workload as a causal decoder head: key j visible to query i iff j <= i + offset.
