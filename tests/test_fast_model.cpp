@@ -345,5 +345,42 @@ TEST(FastModel, SpeedOnBenchConfigs) {
   }
 }
 
+
+// The relative-threshold timing contract (docs/microarchitecture.md "Relative thresholds"), by hand. One lane,
+// d = 1, q = [1], wk = 4, keys K = (3, -2, 5), delta = 0: s = K. Keys are scored last first: 5, -2, 3.
+//   key 2 (5 = 0101b): no score has survived yet, nothing terminates: 4 steps, kept, rmax = 5.
+//   key 1 (-2 = 1110b): step 1 still sees the table of before (U1 = -8 + 7 = -1 is not below it); the edge
+//     after it loads theta = 5 - 0, and step 2 (U2 = -4 + 3 = -1 < 5) terminates: 2 steps (ideal 1).
+//   key 0 (3 = 0011b): U1 = 7 >= 5, U2 = 3 < 5: 2 steps (ideal 2).
+// Realized 4 + 2 + 2 = 8 bit steps against the ideal 4 + 1 + 2 = 7; only key 2 kept, nothing filtered.
+TEST(RelativeThresholds, RunningMaximumReachesTheLanesTwoEdgesAfterTheScore) {
+  core::AttentionConfig c;
+  c.name = "rt";
+  c.d = 1;
+  c.dv = 1;
+  c.wq = 2;
+  c.wk = 4;
+  c.wv = 4;
+  c.lanes = 1;
+  c.max_keys = 4;
+  c.threshold_slots = 1;
+  c.relative_thresholds = true;
+  core::AttentionWorkload w;
+  w.q = test_support::rows({{1}});
+  w.k = test_support::rows({{3}, {-2}, {5}});
+  w.v = test_support::rows({{1}, {2}, {3}});
+  w.params.mode = core::ThresholdMode::relative;
+  w.params.delta = 0;
+  w.params.softmax_scale = 0.5;
+  const tb::RunResult r = tb::run_attention(c, w, tb::StimulusOptions{}, nullptr);
+  ASSERT_TRUE(r.ok()) << r.functional_error;
+  ASSERT_EQ(r.queries.size(), 1u);
+  EXPECT_EQ(r.queries[0].steps, 8u);
+  EXPECT_EQ(r.queries[0].count, 1u);
+  EXPECT_EQ(r.queries[0].filtered, 0u);
+  EXPECT_EQ(score_all(w.q, w.k, c.wk, w.params, false).total_steps(), 7);
+  EXPECT_EQ(r.queries[0].out, (std::vector<int64_t>{3 << c.out_frac_bits}));  // O = V[2]
+}
+
 }  // namespace
 }  // namespace accelgen::golden
