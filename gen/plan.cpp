@@ -405,7 +405,10 @@ AttentionPlan plan_attention(const core::AttentionConfig& c) {
   d.modules.push_back({"cfg_regs", prefix});
   d.modules.push_back({"store_count", prefix});
   d.modules.push_back({"key_store", prefix});
-  if (!c.dense_baseline) d.modules.push_back({"bound_table", prefix});
+  if (!c.dense_baseline) {
+    d.modules.push_back({"qpos", prefix});
+    d.modules.push_back({"bound_table", prefix});
+  }
   if (relative_hw(c)) d.modules.push_back({"rel_threshold", prefix});
   for (const char* t : {"bs_lane", "key_issue", "out_arb"}) d.modules.push_back({t, prefix});
   Vars score = prefix;

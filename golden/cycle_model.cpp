@@ -74,8 +74,9 @@ void AttnCycleModel::reset(State& s) {
   for (Context& x : s.ctx) x = Context{};
   s.head = 0;
   s.cycles = 0;
-  for (Lane& l : s.lanes) l.act = false;
+  for (Lane& l : s.lanes) l.act = l.nv = false;
   for (Slot& sl : s.slots) sl.valid = false;
+  s.survivors.clear();
   s.out = AttnOutputs{};
 }
 
@@ -137,6 +138,7 @@ AttnCycleModel::Comb AttnCycleModel::comb(const State& s, const AttnInputs& in) 
   bool head_act = false;
   for (size_t l = 0; l < nl; ++l) {
     const Lane& lane = s.lanes[l];
+    head_act = head_act || (lane.nv && lane.nctx == h);
     if (!lane.act) continue;
     head_act = head_act || lane.ctx == h;
     // Step m = step + 1 terminates when U_m is below the threshold the context's bound table holds now.
@@ -158,11 +160,11 @@ AttnCycleModel::Comb AttnCycleModel::comb(const State& s, const AttnInputs& in) 
   c.eoq_fire = c.out_load && c.grant < 0 && eoq_cond;
 
   c.commit.assign(nl, false);
-  c.free.assign(nl, false);
+  c.take.assign(nl, false);
   for (size_t l = 0; l < nl; ++l) {
     const bool slot_free = !s.slots[l].valid || c.grant == static_cast<int>(l);
     c.commit[l] = s.lanes[l].act && !(c.kept[l] && !slot_free);
-    c.free[l] = !s.lanes[l].act || (c.commit[l] && c.done[l]);
+    c.take[l] = !s.lanes[l].act || (c.commit[l] && c.done[l]);
   }
   c.start = s.qb_valid && (!s.ctx[h].busy || !s.ctx[o].busy || c.eoq_fire);
   c.target = !s.ctx[h].busy ? h : (!s.ctx[o].busy ? o : h);
@@ -253,8 +255,10 @@ void AttnCycleModel::output_register(State& n, const Comb& c) const {
   n.out = beat;
 }
 
-// Commits, result slots, key issue (from the registered contexts: head first), per-context counters and
-// the score-phase cycle counter.
+// Commits, result slots, key issue (from the registered contexts: head first, to every lane whose next-key
+// register is empty), per-context counters and the score-phase cycle counter. The counters count at once what
+// the RTL counts one cycle later: their values differ only while a query's keys are still in the lanes, and
+// they are read only at its end beat.
 void AttnCycleModel::step_lanes(State& n, const Comb& c) const {
   const int h = s_.head;
   uint32_t next[2] = {s_.ctx[0].next_key, s_.ctx[1].next_key};
@@ -267,20 +271,37 @@ void AttnCycleModel::step_lanes(State& n, const Comb& c) const {
       ++n.ctx[cur.ctx].steps;
       if (!c.done[l]) {
         ++lane.step;
-      } else {
-        lane.act = false;
-        if (c.kept[l]) {
-          n.slots[l] = Slot{true, cur.ctx, cur.key, bounds_[cur.ctx].at(cur.key).back()};
-          ++n.ctx[cur.ctx].kept;
+      } else if (c.kept[l]) {
+        n.slots[l] = Slot{true, cur.ctx, cur.key, bounds_[cur.ctx].at(cur.key).back()};
+        ++n.ctx[cur.ctx].kept;
+      }
+    }
+    bool issued = false;
+    int ictx = 0;
+    uint32_t ikey = 0;
+    if (!cur.nv) {
+      for (const int x : {h, h ^ 1}) {
+        if (s_.ctx[x].busy && next[x] < s_.ctx[x].limit) {
+          issued = true;
+          ictx = x;
+          ikey = issue_index(s_.ctx[x], next[x]++);
+          break;
         }
       }
     }
-    if (!c.free[l]) continue;
-    for (const int x : {h, h ^ 1}) {
-      if (s_.ctx[x].busy && next[x] < s_.ctx[x].limit) {
-        lane = Lane{true, x, issue_index(s_.ctx[x], next[x]++), 0};
-        break;
+    if (c.take[l]) {
+      lane.nv = false;
+      if (cur.nv) {
+        lane = Lane{true, cur.nctx, cur.nkey, 0};
+      } else if (issued) {
+        lane = Lane{true, ictx, ikey, 0};
+      } else {
+        lane.act = false;
       }
+    } else if (issued) {
+      lane.nv = true;
+      lane.nctx = ictx;
+      lane.nkey = ikey;
     }
   }
   for (int x = 0; x < 2; ++x) n.ctx[x].next_key = next[x];
@@ -307,18 +328,23 @@ int64_t AttnCycleModel::next_threshold(const Context& x) const {
   return x.rvalid ? std::clamp(x.rmax - x.value, floor, core::signed_max(w_.tw)) : floor;
 }
 
-// Relative-threshold hardware: every edge reloads each context's bound table from its registers, and the
-// running maximum takes the scores that survive their last step in this cycle.
+// Relative-threshold hardware: every edge reloads each context's bound table from its registers, the
+// running maximum takes the scores that survived their last step in the previous cycle, and this cycle's
+// survivors are registered for the next edge. A new maximum thus reaches the lanes three edges after the
+// step that produced it.
 void AttnCycleModel::update_thresholds(State& n, const Comb& c) const {
   if (!rel_hw_) return;
   for (int x = 0; x < 2; ++x) n.ctx[x].thr = next_threshold(s_.ctx[x]);
+  for (const Survivor& v : s_.survivors) {
+    Context& x = n.ctx[v.ctx];
+    x.rmax = x.rvalid ? std::max(x.rmax, v.score) : v.score;
+    x.rvalid = true;
+  }
+  n.survivors.clear();
   for (size_t l = 0; l < s_.lanes.size(); ++l) {
     const Lane& cur = s_.lanes[l];
     if (!cur.act || !c.commit[l] || !c.kept[l]) continue;
-    Context& x = n.ctx[cur.ctx];
-    const int64_t score = bounds_[cur.ctx].at(cur.key).back();
-    x.rmax = x.rvalid ? std::max(x.rmax, score) : score;
-    x.rvalid = true;
+    n.survivors.push_back(Survivor{cur.ctx, bounds_[cur.ctx].at(cur.key).back()});
   }
 }
 

@@ -91,6 +91,15 @@ class AttnCycleModel {
     int ctx = 0;  // context of its key
     uint32_t key = 0;
     int step = 0;  // steps already done for this key
+    // The next-key register (docs/microarchitecture.md "Key issue"): a key issued ahead of time.
+    bool nv = false;
+    int nctx = 0;
+    uint32_t nkey = 0;
+  };
+  // A score that survived its last step, on its way to the running maximum (relative hardware).
+  struct Survivor {
+    int ctx = 0;
+    int64_t score = 0;
   };
   struct Slot {
     bool valid = false;
@@ -132,6 +141,7 @@ class AttnCycleModel {
     uint64_t cycles = 0;  // cycles with an active lane since the previous end-of-query beat
     std::vector<Lane> lanes;
     std::vector<Slot> slots;
+    std::vector<Survivor> survivors;  // kept in the previous cycle (kp_q, rs_q), relative hardware
     AttnOutputs out;  // output register: s_* fields only (s_valid == ov_q)
   };
   // Combinational signals of one cycle (docs/microarchitecture.md "One cycle", items 1-7).
@@ -140,7 +150,7 @@ class AttnCycleModel {
     bool out_load = false, eoq_fire = false, start = false;
     int target = 0;  // context the buffered query enters on start
     int grant = -1;  // lane whose slot is sent, or -1
-    std::vector<bool> done, kept, commit, free;
+    std::vector<bool> done, kept, commit, take;  // take: the lane loads a new key or idles
   };
 
   static void reset(State& s);

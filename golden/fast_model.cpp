@@ -85,6 +85,8 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
   int64_t c = first_query_cycle;
   uint64_t active = 0, stalled = 0, kept = 0;  // per lane: act, waiting on its slot, key kept
   uint64_t om = 0;                             // per active lane: its key belongs to O
+  uint64_t nvm = 0, nom = 0;                   // per lane: next-key register valid, its key belongs to O
+  uint8_t np[64] = {};                         // per lane: the next-key register's packed score
   uint64_t wheel[32] = {};                     // lanes whose done step is at cycle = index mod 32
   uint32_t occ = 0;                            // non-empty wheel buckets
   uint64_t sv_h = 0, sv_o = 0;                 // valid result slots per context
@@ -106,17 +108,29 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
     if (closed < fired) return kNever;  // the query in flight has not reached the back-end's end yet
     return end_of[fired - 1] + 1;
   };
-  auto issue = [&](const uint8_t*& next, const uint8_t* end, uint64_t& f, uint64_t to_o) {
+  // A lane starts a key at edge c: its done step is due at cycle c + steps.
+  auto start_key = [&](uint64_t bit, uint8_t p, uint64_t to_o) {
+    const int slot = static_cast<int>((c + (p & 0x7f)) & 31);
+    wheel[slot] |= bit;
+    occ |= uint32_t{1} << slot;
+    active |= bit;
+    om = (om & ~bit) | (bit & to_o);
+    kept = (kept & ~bit) | (bit & (uint64_t{0} - (p >> 7)));
+  };
+  // Keys go to the lanes with room (f) in index order; a lane taking a key at this edge starts it, any
+  // other lane keeps it in its next-key register.
+  auto issue = [&](const uint8_t*& next, const uint8_t* end, uint64_t& f, uint64_t take, uint64_t to_o) {
     while (f != 0 && next != end) {
       const uint64_t bit = f & (~f + 1);
       f &= f - 1;
       const uint8_t p = *next++;
-      const int slot = static_cast<int>((c + (p & 0x7f)) & 31);
-      wheel[slot] |= bit;
-      occ |= uint32_t{1} << slot;
-      active |= bit;
-      om = (om & ~bit) | (bit & to_o);
-      kept = (kept & ~bit) | (bit & (uint64_t{0} - (p >> 7)));
+      if ((bit & take) != 0) {
+        start_key(bit, p, to_o);
+      } else {
+        np[std::countr_zero(bit)] = p;
+        nvm |= bit;
+        nom = (nom & ~bit) | (bit & to_o);
+      }
     }
   };
 
@@ -150,7 +164,7 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
     }
     const uint64_t gbit = out_load ? (sv_h & (~sv_h + 1)) : 0;  // lowest head slot
     const bool eoq_fire =
-        out_load && sv_h == 0 && busy_h && next_h == end_h && (active & ~om) == 0;
+        out_load && sv_h == 0 && busy_h && next_h == end_h && (active & ~om) == 0 && (nvm & ~nom) == 0;
 
     // Lanes at their done step: due now or stalled on a full slot.
     const int wb = static_cast<int>(c & 31);
@@ -162,13 +176,21 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
     stalled = kc & ~commit_kept;
     sv_h = (sv_h & ~gbit) | (commit_kept & ~om);
     sv_o |= commit_kept & om;
-    active &= ~((cand & ~kept) | commit_kept);
+    const uint64_t take = (all & ~active) | (cand & ~kept) | commit_kept;  // idle or ending a key now
+    active &= ~take;
 
-    // Key issue from the registered contexts, head first; free lanes in index order.
-    uint64_t f = all & ~active;
+    // Key issue from the registered contexts, head first, to the lanes whose next-key register is empty;
+    // lanes taking a key start their next-key register's one.
+    uint64_t f = all & ~nvm;
+    const uint64_t from_next = take & nvm;
+    nvm &= ~from_next;
+    for (uint64_t t = from_next; t != 0; t &= t - 1) {
+      const uint64_t bit = t & (~t + 1);
+      start_key(bit, np[std::countr_zero(bit)], nom);
+    }
     if (f != 0) {
-      issue(next_h, end_h, f, 0);
-      issue(next_o, end_o, f, ~uint64_t{0});
+      issue(next_h, end_h, f, take, 0);
+      issue(next_o, end_o, f, take, ~uint64_t{0});
     }
 
     // Query beat into the buffer (a key beat never competes: the set is loaded before any query).
@@ -200,6 +222,7 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
       busy_o = false;
       next_o = end_o = nullptr;
       om = ~om;
+      nom = ~nom;
     } else if (any_act && cyc < kCyclesMax) {
       ++cyc;
     }
@@ -226,9 +249,9 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
     // ---- move c to the next cycle where anything but lane stepping can happen
     const int64_t c1 = c + 1;
     const bool sr = c1 >= ready_from;
-    const bool eoq_next = sv_h == 0 && busy_h && next_h == end_h && (active & ~om) == 0;
+    const bool eoq_next = sv_h == 0 && busy_h && next_h == end_h && (active & ~om) == 0 && (nvm & ~nom) == 0;
     const bool now = (ov && sr) || ((!ov || sr) && (sv_h != 0 || eoq_next)) || (qb_valid && (!busy_h || !busy_o)) ||
-                     ((all & ~active) != 0 && (next_h != end_h || next_o != end_o));
+                     ((all & ~nvm) != 0 && (next_h != end_h || next_o != end_o));
     if (now) {
       c = c1;
       continue;

@@ -348,12 +348,15 @@ TEST(FastModel, SpeedOnBenchConfigs) {
 
 // The relative-threshold timing contract (docs/microarchitecture.md "Relative thresholds"), by hand. One lane,
 // d = 1, q = [1], wk = 4, keys K = (3, -2, 5), delta = 0: s = K. Keys are scored last first: 5, -2, 3.
-//   key 2 (5 = 0101b): no score has survived yet, nothing terminates: 4 steps, kept, rmax = 5.
-//   key 1 (-2 = 1110b): step 1 still sees the table of before (U1 = -8 + 7 = -1 is not below it); the edge
-//     after it loads theta = 5 - 0, and step 2 (U2 = -4 + 3 = -1 < 5) terminates: 2 steps (ideal 1).
-//   key 0 (3 = 0011b): U1 = 7 >= 5, U2 = 3 < 5: 2 steps (ideal 2).
-// Realized 4 + 2 + 2 = 8 bit steps against the ideal 4 + 1 + 2 = 7; only key 2 kept, nothing filtered.
-TEST(RelativeThresholds, RunningMaximumReachesTheLanesTwoEdgesAfterTheScore) {
+// Cycle k ends at edge k; key 2 is issued at edge 0, key 1 waits in the lane's next-key register.
+//   key 2 (5 = 0101b), cycles 1-4: no score has survived yet, nothing terminates: 4 steps, kept at edge 4.
+//     Its score is registered at edge 4, becomes rmax = 5 at edge 5, and the table theta = 5 - 0 is loaded
+//     at edge 6: the lane sees it from cycle 7 on.
+//   key 1 (-2 = 1110b), from cycle 5: steps 1 and 2 (cycles 5, 6) still see the table of before, which
+//     terminates nothing; step 3 (cycle 7: U3 = -2 + 1 = -1 < 5) terminates: 3 steps (ideal 1).
+//   key 0 (3 = 0011b), from cycle 8: U1 = 7 >= 5, U2 = 3 < 5: 2 steps (ideal 2).
+// Realized 4 + 3 + 2 = 9 bit steps against the ideal 4 + 1 + 2 = 7; only key 2 kept, nothing filtered.
+TEST(RelativeThresholds, RunningMaximumReachesTheLanesThreeEdgesAfterTheScore) {
   core::AttentionConfig c;
   c.name = "rt";
   c.d = 1;
@@ -375,7 +378,7 @@ TEST(RelativeThresholds, RunningMaximumReachesTheLanesTwoEdgesAfterTheScore) {
   const tb::RunResult r = tb::run_attention(c, w, tb::StimulusOptions{}, nullptr);
   ASSERT_TRUE(r.ok()) << r.functional_error;
   ASSERT_EQ(r.queries.size(), 1u);
-  EXPECT_EQ(r.queries[0].steps, 8u);
+  EXPECT_EQ(r.queries[0].steps, 9u);
   EXPECT_EQ(r.queries[0].count, 1u);
   EXPECT_EQ(r.queries[0].filtered, 0u);
   EXPECT_EQ(score_all(w.q, w.k, c.wk, w.params, false).total_steps(), 7);

@@ -56,10 +56,12 @@ struct ProofRun {
 ProofRun run_proof(const core::AttentionConfig& cfg, const gen::Outputs& o, const fs::path& dir) {
   const std::string lane_name = cfg.name + "_bs_lane";
   const std::string table_name = cfg.name + "_bound_table";
+  const std::string qpos_name = cfg.name + "_qpos";
   const std::string& lane = file_of(o, lane_name + ".v").content;
   const std::string& table = file_of(o, table_name + ".v").content;
   test_support::write_text(dir / (lane_name + ".v"), lane);
   test_support::write_text(dir / (table_name + ".v"), table);
+  test_support::write_text(dir / (qpos_name + ".v"), file_of(o, qpos_name + ".v").content);
 
   // Interface widths come from the generated ports; the score and theta widths are also checked
   // against the spec (docs/config.md), since the reference's theta range depends on them.
@@ -74,14 +76,15 @@ ProofRun run_proof(const core::AttentionConfig& cfg, const gen::Outputs& o, cons
   const int depth = cfg.wk + 3;  // cycle 0 sample, 1 issue, 2..wk+1 steps, wk+2 the slot after
 
   const std::string script = fmt::format(
-      "read_verilog -formal -DLANE_MODULE={lane} -DTABLE_MODULE={table} {lane}.v {table}.v "
+      "read_verilog -formal -DLANE_MODULE={lane} -DTABLE_MODULE={table} -DQPOS_MODULE={qpos} {lane}.v "
+      "{table}.v {qpos}.v "
       "{src}/tests/formal/lane_ref.v {src}/tests/formal/lane_bound_check.v\n"
       "hierarchy -check -top lane_bound_check -chparam D {d} -chparam WQ {wq} -chparam WK {wk} "
       "-chparam TW {tw} -chparam BW {bw} -chparam SW {sw} -chparam KIW {kiw} -chparam BIW {biw} "
       "-chparam RW {rw}\n"
       "proc\nflatten\nasync2sync\nopt\nwreduce\nopt_clean\n"
       "sat -seq {depth} -prove-asserts -set-init-zero -verify -show-inputs\n",
-      fmt::arg("lane", lane_name), fmt::arg("table", table_name), fmt::arg("src", kSource.string()),
+      fmt::arg("lane", lane_name), fmt::arg("table", table_name), fmt::arg("qpos", qpos_name), fmt::arg("src", kSource.string()),
       fmt::arg("d", cfg.d), fmt::arg("wq", cfg.wq), fmt::arg("wk", cfg.wk), fmt::arg("tw", tw),
       fmt::arg("bw", bw), fmt::arg("sw", sw), fmt::arg("kiw", port_width(lane, "key_o")),
       fmt::arg("biw", port_width(lane, "bit_o")), fmt::arg("rw", rw), fmt::arg("depth", depth));

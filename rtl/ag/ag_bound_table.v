@@ -5,37 +5,20 @@
 `default_nettype none
 
 // Per-query bound table. For every bit position b of the keys,
-//   T_b  = theta - (2^b - 1) * Qpos,   Qpos = sum_t max(q_t, 0)
+//   T_b  = theta - (2^b - 1) * Qpos,   Qpos = sum_t max(q_t, 0)  (from <prefix>_qpos)
 //   tc_b = ceil(T_b / 2^b) = -((-T_b) >>> b)
 // so that a lane's test "upper bound U_m < theta" (docs/semantics.md) becomes "A < tc_b": one
 // compare against a shared entry instead of a bound adder and shifter in every lane.
 // Combinational; the top registers the table when a query enters the context.
 module ag_bound_table #(
-  parameter integer HeadDim    = 16,  // d: elements of a query or key
-  parameter integer QWidth     = 8,   // wq: query element, signed
   parameter integer KWidth     = 8,   // wk: key element, signed (bit steps per score)
   parameter integer ThetaWidth = 22,  // ScoreWidth + 2: threshold register, signed
   parameter integer BoundWidth = 23   // ScoreWidth + 3: bound table entry, signed
 ) (
-  input  wire [HeadDim*QWidth-1:0]    q_i,      // query row, element t at [t*QWidth +: QWidth]
+  input  wire [BoundWidth-1:0]        qpos_i,   // Qpos of the query, non-negative
   input  wire [ThetaWidth-1:0]        theta_i,  // pruning threshold, signed
   output reg  [KWidth*BoundWidth-1:0] tc_o      // tc_b at [b*BoundWidth +: BoundWidth], signed
 );
-
-  // Qpos is non-negative and below 2^(ScoreWidth-2): it fits the table width with a zero top bit.
-  reg [BoundWidth-1:0] qpos;
-  reg [BoundWidth-1:0] q_ext;
-  integer t;
-  always @* begin
-    qpos = {BoundWidth{1'b0}};
-    for (t = 0; t < HeadDim; t = t + 1) begin
-      q_ext = {BoundWidth{1'b0}};
-      q_ext[QWidth-1:0] = q_i[t*QWidth +: QWidth];
-      if (!q_i[t*QWidth + QWidth - 1]) begin
-        qpos = qpos + q_ext;
-      end
-    end
-  end
 
   reg [BoundWidth-1:0] theta_ext;
   reg [BoundWidth-1:0] bound;      // T_b
@@ -46,7 +29,7 @@ module ag_bound_table #(
     theta_ext[ThetaWidth-1:0] = theta_i;
     tc_o = {KWidth*BoundWidth{1'b0}};
     for (b = 0; b < KWidth; b = b + 1) begin
-      bound   = theta_ext - (qpos << b) + qpos;
+      bound   = theta_ext - (qpos_i << b) + qpos_i;
       neg_div = $signed(-bound) >>> b;
       tc_o[b*BoundWidth +: BoundWidth] = -neg_div;
     end

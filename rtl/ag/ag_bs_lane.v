@@ -7,9 +7,15 @@
 // One bit-serial score lane. It takes a key of one of the two query contexts, consumes the key's
 // bit planes sign bit first, one per cycle, and after each step compares the partial score A with
 // that context's shared bound table: A < tc[b] proves the final score is below theta
-// (docs/semantics.md), so the key is dropped at once and the lane is free for the next key in the
-// following cycle. A kept score waits in the lane's one-entry result slot until the output arbiter
-// takes it; only a kept score meeting a full slot stalls the lane.
+// (docs/semantics.md), so the key is dropped at once. A kept score waits in the lane's one-entry
+// result slot until the output arbiter takes it; only a kept score meeting a full slot stalls the
+// lane.
+//
+// Timing: the termination decision is the lane's latest signal (key store read, plane sum, one
+// adder). It only steers this lane's own registers: the key issue fills a one-entry next-key
+// register ahead of time (room_o is a register), and the lane switches to that key, or to a key
+// issued at this very edge, in the cycle after its current key ends. So no decision crosses the
+// lanes and a lane never idles while keys are left (docs/microarchitecture.md "Key issue").
 module ag_bs_lane #(
   parameter integer HeadDim       = 16,  // d: elements of a query or key
   parameter integer QWidth        = 8,   // wq: query element, signed
@@ -21,7 +27,7 @@ module ag_bs_lane #(
 ) (
   input  wire                      clk_i,        // clock
   input  wire                      rst_ni,       // asynchronous reset, active low
-  input  wire                      issue_i,      // take key issue_key_i at this edge
+  input  wire                      issue_i,      // key issue_key_i is this lane's at this edge
   input  wire [KeyIndexWidth-1:0]  issue_key_i,  // key index to take
   input  wire                      issue_ctx_i,  // query context of that key
   // bit plane b of the current key, from the key store
@@ -39,7 +45,9 @@ module ag_bs_lane #(
   output wire [BitIndexWidth-1:0] bit_o,     // bit plane index b of the current step
   output wire                     commit_o,  // this cycle is a step (active and not stalled)
   output wire                     kept_o,    // this step ends the key with a kept score
-  output wire                     free_o,    // the lane can take a key at this edge
+  output wire                     room_o,    // the next-key register is empty (a register)
+  output wire                     nv_o,      // the next-key register holds a key
+  output wire                     nctx_o,    // next-key register: query context
   output wire                     sv_o,      // result slot holds a kept score
   output wire                     sctx_o,    // result slot: query context
   output wire [KeyIndexWidth-1:0] skey_o,    // result slot: key index
@@ -53,6 +61,9 @@ module ag_bs_lane #(
   reg [KeyIndexWidth-1:0] key_q;
   reg [BitIndexWidth-1:0] bit_q;     // b = wk - 1 - (steps done)
   reg [ScoreWidth-1:0]    acc_q;     // accumulator A (docs/semantics.md), signed
+  reg                     nv_q;      // next-key register: valid, context, key
+  reg                     nctx_q;
+  reg [KeyIndexWidth-1:0] nkey_q;
   reg                     sv_q;
   reg                     sctx_q;
   reg [KeyIndexWidth-1:0] skey_q;
@@ -75,40 +86,59 @@ module ag_bs_lane #(
     end
   end
 
-  // A = 2*A + c_b * P with c_b = -1 for the sign bit. Before the last step |A| < 2^(ScoreWidth-2),
-  // so doubling cannot overflow and the top bit of acc_q is a plain sign copy.
-  wire [ScoreWidth-1:0] acc_twice = {acc_q[ScoreWidth-2:0], 1'b0};
-  wire             unused_acc_top = acc_q[ScoreWidth-1];
-  wire [ScoreWidth-1:0] acc_d = (bit_q == SignBit) ? acc_twice - plane_sum : acc_twice + plane_sum;
+  // A = 2*A + c_b * P with c_b = -1 for the sign bit. The sign step starts from A = 0 (acc_q is not
+  // cleared when a key is taken). Before the last step |A| < 2^(ScoreWidth-2), so doubling cannot
+  // overflow and the top bit of acc_q is a plain sign copy.
+  wire             first = (bit_q == SignBit);
   wire             last  = (bit_q == 3'd0);
+  wire [ScoreWidth-1:0] acc_twice = first ? {ScoreWidth{1'b0}} : {acc_q[ScoreWidth-2:0], 1'b0};
+  wire             unused_acc_top = acc_q[ScoreWidth-1];
+  wire [ScoreWidth-1:0] acc_d = first ? acc_twice - plane_sum : acc_twice + plane_sum;
 
-  // Early termination: A < tc_b proves U_m < theta. Both sides signed, compared at the table width.
+  // Early termination: 2A + c_b*P < tc_b proves U_m < theta. With D = tc_b - 2A, which depends on
+  // registers only and is ready before the plane sum, the test is one adder on P, beside the
+  // accumulator's own adder instead of after it:
+  //   sign step (c_b = -1):  -P < D  <=>  P + (D - 1) >= 0
+  //   other steps:            P < D  <=>  P + (-D) < 0
+  // |D| < 2^BoundWidth and |P| < 2^(ScoreWidth-1), so BoundWidth + 2 bits hold every sum exactly.
+  localparam integer CmpWidth = BoundWidth + 2;
   wire [KWidth*BoundWidth-1:0] tc = ctx_q ? tc1_i : tc0_i;
   wire [BoundWidth-1:0] tc_b = tc[bit_q*BoundWidth +: BoundWidth];
-  reg [BoundWidth-1:0] acc_ext;
+  reg [CmpWidth-1:0] tc_ext;
+  reg [CmpWidth-1:0] twice_ext;
+  reg [CmpWidth-1:0] plane_ext;
   always @* begin
-    acc_ext = {BoundWidth{acc_d[ScoreWidth-1]}};
-    acc_ext[ScoreWidth-1:0] = acc_d;
+    tc_ext = {CmpWidth{tc_b[BoundWidth-1]}};
+    tc_ext[BoundWidth-1:0] = tc_b;
+    twice_ext = {CmpWidth{acc_twice[ScoreWidth-1]}};
+    twice_ext[ScoreWidth-1:0] = acc_twice;
+    plane_ext = {CmpWidth{plane_sum[ScoreWidth-1]}};
+    plane_ext[ScoreWidth-1:0] = plane_sum;
   end
-  wire below = $signed(acc_ext) < $signed(tc_b);
+  wire [CmpWidth-1:0] gap    = tc_ext - twice_ext;  // D
+  wire [CmpWidth-1:0] addend = first ? gap - {{(CmpWidth-1){1'b0}}, 1'b1} : {CmpWidth{1'b0}} - gap;
+  wire [CmpWidth-1:0] test   = plane_ext + addend;
+  wire below = test[CmpWidth-1] ^ first;
   wire done = below | last;
   wire kept = done & ~below;
 
   wire slot_free = ~sv_q | grant_i;
   assign commit_o = act_q & ~(kept & ~slot_free);
   assign kept_o   = commit_o & kept;
-  assign free_o   = ~act_q | (commit_o & done);
+  // The lane takes its next key (from the next-key register, else the one issued now) or idles.
+  wire take = ~act_q | (commit_o & done);
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       act_q <= 1'b0;
+      nv_q  <= 1'b0;
       sv_q  <= 1'b0;
     end else begin
-      if (issue_i) begin
-        act_q <= 1'b1;
-      end else if (commit_o & done) begin
-        act_q <= 1'b0;
+      if (take) begin
+        act_q <= nv_q | issue_i;
       end
+      // The key issue fills only an empty next-key register, so issue_i never meets nv_q.
+      nv_q <= ~take & (nv_q | issue_i);
       if (kept_o) begin
         sv_q <= 1'b1;
       end else if (grant_i) begin
@@ -117,18 +147,27 @@ module ag_bs_lane #(
     end
   end
 
-  // Data registers: meaningful only while act_q / sv_q, so they need no reset.
+  // Data registers: meaningful only while act_q / nv_q / sv_q, so they need no reset. Enables that
+  // do not depend on the termination decision keep it off the wide registers: acc_q follows every
+  // step but the last (a terminated key's value is never read again: the next key's sign step
+  // starts from 0), the slot's data follows every last step that finds the slot free (sv_q alone
+  // says whether it holds a kept score).
   always @(posedge clk_i) begin
-    if (issue_i) begin
-      ctx_q <= issue_ctx_i;
-      key_q <= issue_key_i;
+    if (take) begin
+      ctx_q <= nv_q ? nctx_q : issue_ctx_i;
+      key_q <= nv_q ? nkey_q : issue_key_i;
       bit_q <= SignBit;
-      acc_q <= {ScoreWidth{1'b0}};
-    end else if (commit_o & ~done) begin
+    end else if (commit_o) begin
       bit_q <= bit_q - 3'd1;
+    end
+    if (act_q & ~last) begin
       acc_q <= acc_d;
     end
-    if (kept_o) begin
+    if (issue_i) begin
+      nctx_q <= issue_ctx_i;
+      nkey_q <= issue_key_i;
+    end
+    if (act_q & last & slot_free) begin
       sctx_q   <= ctx_q;
       skey_q   <= key_q;
       sscore_q <= acc_d;
@@ -139,6 +178,9 @@ module ag_bs_lane #(
   assign ctx_o    = ctx_q;
   assign key_o    = key_q;
   assign bit_o    = bit_q;
+  assign room_o   = ~nv_q;
+  assign nv_o     = nv_q;
+  assign nctx_o   = nctx_q;
   assign sv_o     = sv_q;
   assign sctx_o   = sctx_q;
   assign skey_o   = skey_q;

@@ -4,12 +4,14 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-// Key issue: every free lane gets the next unprocessed key in the same cycle it becomes free
-// (lowest lane index first), so no lane waits for the slowest lane of a group. Keys of the older
-// query context (head) go first; once all of them are issued, free lanes take keys of the other
-// context, so the next query fills the lanes the current one no longer needs. Each context issues
-// only its visible keys (lim, the causal mask); with relative thresholds from the last one down,
-// so that the recent keys a decoder favours raise the running maximum early.
+// Key issue: every lane with room (an empty next-key register) gets the next unprocessed key
+// (lowest lane index first); the lane starts it at once if idle or ending its key at this edge,
+// else keeps it for the cycle after its current key ends. Room is a register, so the issue never
+// waits for a termination decision, and no lane waits for the slowest lane of a group. Keys of
+// the older query context (head) go first; once all of them are issued, lanes take keys of the
+// other context, so the next query fills the lanes the current one no longer needs. Each context
+// issues only its visible keys (lim, the causal mask); with relative thresholds from the last one
+// down, so that the recent keys a decoder favours raise the running maximum early.
 module ag_key_issue #(
   parameter integer NumLanes      = 4,  // lanes: bit-serial score lanes
   parameter integer KeyIndexWidth = 6,  // max(1, clog2(MaxKeys)): key index
@@ -17,7 +19,7 @@ module ag_key_issue #(
 ) (
   input  wire                              head_i,   // older query context
   input  wire [1:0]                        busy_i,   // per context: a query is in it
-  input  wire [NumLanes-1:0]               free_i,   // per lane: can take a key at this edge
+  input  wire [NumLanes-1:0]               room_i,   // per lane: next-key register empty
   input  wire [KeyCountWidth-1:0]          next0_i,  // context 0: first key not yet issued
   input  wire [KeyCountWidth-1:0]          next1_i,  // context 1: first key not yet issued
   input  wire [KeyCountWidth-1:0]          lim0_i,   // context 0: keys visible to its query
@@ -44,12 +46,12 @@ module ag_key_issue #(
     next_head  = head_i ? next1_i : next0_i;
     next_other = head_i ? next0_i : next1_i;
     for (l = 0; l < NumLanes; l = l + 1) begin
-      if (free_i[l] && busy_head && next_head < lim_head) begin
+      if (room_i[l] && busy_head && next_head < lim_head) begin
         issue_o[l] = 1'b1;
         key_o[l*KeyIndexWidth +: KeyIndexWidth] = next_head[KeyIndexWidth-1:0];
         ctx_o[l] = head_i;
         next_head = next_head + 7'd1;
-      end else if (free_i[l] && busy_other && next_other < lim_other) begin
+      end else if (room_i[l] && busy_other && next_other < lim_other) begin
         issue_o[l] = 1'b1;
         key_o[l*KeyIndexWidth +: KeyIndexWidth] = next_other[KeyIndexWidth-1:0];
         ctx_o[l] = ~head_i;

@@ -120,12 +120,20 @@ module ag_score_top #(
   reg [KeyCountWidth-1:0]  lim1_q;
   wire [KeyCountWidth-1:0] qb_lim = (qb_keys_q < key_count) ? qb_keys_q : key_count;
   reg  [SlotRegWidth-1:0]      qb_theta_q;  // slot register read when the query was accepted
+  reg  [BoundWidth-1:0]        qb_qpos_q;   // Qpos of the buffered query (the bound tables' slope)
+  wire [BoundWidth-1:0]        qpos_d;
   reg  [KWidth*BoundWidth-1:0] tc0_q;       // bound tables of the contexts
   reg  [KWidth*BoundWidth-1:0] tc1_q;
+  // Qpos is summed as the query beat arrives, so building a table at the query's start (or, with
+  // relative thresholds, at every edge) takes only the table's own adders.
+  ag_qpos u_qpos (
+    .q_i    (q_data_i),
+    .qpos_o (qpos_d)
+  );
   wire [KWidth*BoundWidth-1:0] table_d;
 
   ag_bound_table u_bound_table (
-    .q_i     (qb_data_q),
+    .qpos_i  (qb_qpos_q),
     .theta_i (qb_theta_q),
     .tc_o    (table_d)
   );
@@ -148,7 +156,9 @@ module ag_score_top #(
   wire [NumLanes-1:0]               lane_ctx;
   wire [NumLanes-1:0]               lane_commit;
   wire [NumLanes-1:0]               lane_kept;
-  wire [NumLanes-1:0]               lane_free;
+  wire [NumLanes-1:0]               lane_room;
+  wire [NumLanes-1:0]               lane_nv;
+  wire [NumLanes-1:0]               lane_nctx;
   wire [NumLanes-1:0]               lane_sv;
   wire [NumLanes-1:0]               lane_sctx;
   wire [NumLanes-1:0]               lane_issue;
@@ -179,7 +189,9 @@ module ag_score_top #(
         .bit_o       (lane_bit[l*BitIndexWidth +: BitIndexWidth]),
         .commit_o    (lane_commit[l]),
         .kept_o      (lane_kept[l]),
-        .free_o      (lane_free[l]),
+        .room_o      (lane_room[l]),
+        .nv_o        (lane_nv[l]),
+        .nctx_o      (lane_nctx[l]),
         .sv_o        (lane_sv[l]),
         .sctx_o      (lane_sctx[l]),
         .skey_o      (lane_skey[l*KeyIndexWidth +: KeyIndexWidth]),
@@ -193,7 +205,7 @@ module ag_score_top #(
   ag_key_issue u_key_issue (
     .head_i  (head_q),
     .busy_i  (busy_q),
-    .free_i  (lane_free),
+    .room_i  (lane_room),
     .next0_i (next0_q),
     .next1_i (next1_q),
     .lim0_i  (lim0_q),
@@ -209,10 +221,11 @@ module ag_score_top #(
   // Only the head context's results may leave; the other context's wait in their slots.
   wire [NumLanes-1:0] head_mask = head_q ? lane_ctx : ~lane_ctx;
   wire [NumLanes-1:0] slot_head = head_q ? lane_sctx : ~lane_sctx;
+  wire [NumLanes-1:0] next_head_mask = head_q ? lane_nctx : ~lane_nctx;
   wire [KeyCountWidth-1:0]   next_head = head_q ? next1_q : next0_q;
   wire [KeyCountWidth-1:0]   lim_head  = head_q ? lim1_q : lim0_q;
   wire                eoq_cond  = busy_head & (next_head == lim_head) & ~|(lane_act & head_mask) &
-                                  ~|(lane_sv & slot_head);
+                                  ~|(lane_nv & next_head_mask) & ~|(lane_sv & slot_head);
 
   ag_out_arb u_out_arb (
     .clk_i      (clk_i),
@@ -221,8 +234,8 @@ module ag_score_top #(
     .skey_i     (lane_skey),
     .sscore_i   (lane_sscore),
     .eoq_cond_i (eoq_cond),
-    .kept_i     (head_q ? kept1_q : kept0_q),
-    .steps_i    (head_q ? steps1_q : steps0_q),
+    .kept_i     (head_q ? kept1_d : kept0_d),
+    .steps_i    (head_q ? steps1_d : steps0_d),
     .cycles_i   (cycles_q),
     .grant_o    (lane_grant),
     .eoq_fire_o (eoq_fire),
@@ -238,31 +251,34 @@ module ag_score_top #(
   );
 
   // ---------------------------------------------------------------- per-context counters
-  reg [StepsWidth-1:0]    steps0_d;
-  reg [StepsWidth-1:0]    steps1_d;
-  reg [KeyCountWidth-1:0] kept0_d;
-  reg [KeyCountWidth-1:0] kept1_d;
+  // The lanes' step and kept flags are registered once (cm_q, kp_q, cx_q) and counted in the next
+  // cycle, which keeps the counters' adders off the termination decision. A context's counts are
+  // read only at its end beat, when none of its keys is in a lane, so counting the previous
+  // cycle's flags (the _d values) gives exactly every step and kept key of the query.
+  reg [NumLanes-1:0] cm_q;  // per lane: the lane stepped in the previous cycle
+  reg [NumLanes-1:0] kp_q;  // per lane: that step kept its score
+  reg [NumLanes-1:0] cx_q;  // per lane: the query context of that step
+  reg [KeyCountWidth-1:0] nsteps0;  // flags per context; lanes <= max_keys, so they fit
+  reg [KeyCountWidth-1:0] nsteps1;
+  reg [KeyCountWidth-1:0] nkept0;
+  reg [KeyCountWidth-1:0] nkept1;
   integer c;
   always @* begin
-    steps0_d = steps0_q;
-    steps1_d = steps1_q;
-    kept0_d  = kept0_q;
-    kept1_d  = kept1_q;
+    nsteps0 = {KeyCountWidth{1'b0}};
+    nsteps1 = {KeyCountWidth{1'b0}};
+    nkept0  = {KeyCountWidth{1'b0}};
+    nkept1  = {KeyCountWidth{1'b0}};
     for (c = 0; c < NumLanes; c = c + 1) begin
-      if (lane_commit[c] && !lane_ctx[c]) begin
-        steps0_d = steps0_d + 10'd1;
-      end
-      if (lane_commit[c] && lane_ctx[c]) begin
-        steps1_d = steps1_d + 10'd1;
-      end
-      if (lane_kept[c] && !lane_ctx[c]) begin
-        kept0_d = kept0_d + 7'd1;
-      end
-      if (lane_kept[c] && lane_ctx[c]) begin
-        kept1_d = kept1_d + 7'd1;
-      end
+      nsteps0 = nsteps0 + {{(KeyCountWidth-1){1'b0}}, cm_q[c] & ~cx_q[c]};
+      nsteps1 = nsteps1 + {{(KeyCountWidth-1){1'b0}}, cm_q[c] & cx_q[c]};
+      nkept0  = nkept0 + {{(KeyCountWidth-1){1'b0}}, kp_q[c] & ~cx_q[c]};
+      nkept1  = nkept1 + {{(KeyCountWidth-1){1'b0}}, kp_q[c] & cx_q[c]};
     end
   end
+  wire [StepsWidth-1:0]    steps0_d = steps0_q + {{(StepsWidth-KeyCountWidth){1'b0}}, nsteps0};
+  wire [StepsWidth-1:0]    steps1_d = steps1_q + {{(StepsWidth-KeyCountWidth){1'b0}}, nsteps1};
+  wire [KeyCountWidth-1:0] kept0_d  = kept0_q + nkept0;
+  wire [KeyCountWidth-1:0] kept1_d  = kept1_q + nkept1;
 
   wire any_active = |lane_act;
   wire start0 = start & ~target;
@@ -280,6 +296,8 @@ module ag_score_top #(
       steps0_q   <= 10'd0;
       steps1_q   <= 10'd0;
       cycles_q   <= 32'd0;
+      cm_q       <= {NumLanes{1'b0}};
+      kp_q       <= {NumLanes{1'b0}};
     end else begin
       if (q_fire) begin
         qb_valid_q <= 1'b1;
@@ -297,6 +315,8 @@ module ag_score_top #(
       kept1_q   <= start1 ? 7'd0 : kept1_d;
       steps0_q  <= start0 ? 10'd0 : steps0_d;
       steps1_q  <= start1 ? 10'd0 : steps1_d;
+      cm_q      <= lane_commit;
+      kp_q      <= lane_kept;
       if (eoq_fire) begin
         cycles_q <= {31'd0, any_active};
       end else if (any_active && cycles_q != {CyclesWidth{1'b1}}) begin
@@ -307,10 +327,12 @@ module ag_score_top #(
 
   // Data registers: meaningful only while their valid/busy flag is set, so they need no reset.
   always @(posedge clk_i) begin
+    cx_q <= lane_ctx;  // read only with cm_q / kp_q
     if (q_fire) begin
       qb_data_q  <= q_data_i;
       qb_keys_q  <= q_keys_i;
       qb_theta_q <= slot_theta;
+      qb_qpos_q  <= qpos_d;
     end
     if (start0) begin
       cq0_q  <= qb_data_q;

@@ -1,6 +1,7 @@
 ag_cfg_regs.v
 ag_store_count.v
 ag_key_store.v
+ag_qpos.v
 ag_bound_table.v
 ag_bs_lane.v
 ag_key_issue.v

@@ -1,6 +1,7 @@
 // Formal harness (Yosys `read_verilog -formal`, `sat -seq WK+3 -prove-asserts`): one generated score
 // lane (`LANE_MODULE, <name>_bs_lane) with the generated bound table (`TABLE_MODULE,
-// <name>_bound_table) against the combinational reference lane_ref (tests/formal/lane_ref.v).
+// <name>_bound_table, fed by `QPOS_MODULE, <name>_qpos) against the combinational reference
+// lane_ref (tests/formal/lane_ref.v).
 //
 // Free inputs: the query, the key, theta (the whole TW-bit register range), the lane's query
 // context, the key index; the query row and bound table of the *other* context are free on every
@@ -16,12 +17,12 @@
 // a kept score stays visible in the slot.
 //
 // Asserted, for every input:
-//   - from cycle 2 until it finishes, the lane is active and commits a step every cycle;
-//   - when it finishes (act_o && free_o: the step commits and ends the key), its step count equals
-//     the reference's n and kept_o equals the reference's s >= theta;
-//   - it finishes in cycle WK + 1 at the latest (at most WK steps);
-//   - afterwards the lane is idle, and its result slot holds the key's index and exact score if and
-//     only if the key was kept.
+//   - from cycle 2 while it is active, the lane works on the issued key and commits a step every
+//     cycle;
+//   - once it is idle again (the key ended at the edge before: nothing else is issued), its step
+//     count equals the reference's n and kept_o of its last step equals the reference's s >= theta;
+//   - it is idle from cycle WK + 2 on (at most WK steps, in cycles 2 .. WK + 1);
+//   - then its result slot holds the key's index and exact score if and only if the key was kept.
 module lane_bound_check #(
   // defaults: tests/data/formal/f_small.json; tests/test_formal.cpp sets them with -chparam
   parameter integer D   = 2,   // HeadDim
@@ -45,7 +46,6 @@ module lane_bound_check #(
 );
   reg [3:0] cnt = 4'd0;  // cycle number, saturating
   reg [7:0] steps_q = 8'd0;
-  reg       fin_q = 1'b0;
   reg       kept_q = 1'b0;
   reg [D*WQ-1:0] q_r;
   reg [D*WK-1:0] k_r;
@@ -57,12 +57,17 @@ module lane_bound_check #(
   reg             kept_ref;
   reg signed [RW-1:0] s_ref;
 
+  wire [BW-1:0]        qpos_d;
   wire [WK*BW-1:0]     tc_d;
   wire [7:0]           n_ref_d;
   wire                 kept_ref_d;
   wire signed [RW-1:0] s_ref_d;
+  `QPOS_MODULE u_qpos (
+    .q_i    (q_in),
+    .qpos_o (qpos_d)
+  );
   `TABLE_MODULE u_table (
-    .q_i     (q_in),
+    .qpos_i  (qpos_d),
     .theta_i (theta_in),
     .tc_o    (tc_d)
   );
@@ -90,7 +95,7 @@ module lane_bound_check #(
     if (cnt != 4'd15) cnt <= cnt + 4'd1;
   end
 
-  wire            act, ctx, commit, kept, free, sv, sctx;
+  wire            act, ctx, commit, kept, room, nv, nctx, sv, sctx;
   wire [KIW-1:0]  key, skey;
   wire [BIW-1:0]  bit_idx;
   wire [SW-1:0]   sscore;
@@ -118,39 +123,35 @@ module lane_bound_check #(
     .bit_o       (bit_idx),
     .commit_o    (commit),
     .kept_o      (kept),
-    .free_o      (free),
+    .room_o      (room),
+    .nv_o        (nv),
+    .nctx_o      (nctx),
     .sv_o        (sv),
     .sctx_o      (sctx),
     .skey_o      (skey),
     .sscore_o    (sscore)
   );
 
-  wire finish = act & free;  // this cycle's step commits and ends the key
   always @(posedge clk_i) begin
-    if (cnt >= 4'd2 && !fin_q) begin
+    if (cnt >= 4'd2 && act) begin
       if (commit) steps_q <= steps_q + 8'd1;
-      if (finish) begin
-        fin_q <= 1'b1;
-        kept_q <= kept;
-      end
+      kept_q <= kept;  // kept_o of the latest step
     end
   end
+  wire ended = cnt >= 4'd3 && !act;  // the key ended at an earlier edge
 
   wire signed [RW-1:0] sscore_ext = $signed(sscore);
   always @* begin
-    if (cnt >= 4'd2 && !fin_q) begin
-      assert (act && commit && ctx == ctx_r && key == key_r);
-      if (finish) begin
-        assert (steps_q + 8'd1 == n_ref);
-        assert (kept == kept_ref);
-      end
+    if (cnt >= 4'd2 && act) begin
+      assert (commit && ctx == ctx_r && key == key_r);
     end
+    assert (!nv);  // nothing is issued after cycle 1
     // step m happens in cycle m + 1: the WK-th step, in cycle WK + 1, ends the key at the latest
-    if (cnt == WK + 1 && !fin_q) assert (finish);
-    if (cnt >= WK + 2) assert (fin_q);
-    if (fin_q) begin
-      assert (!act);
-      assert (sv == kept_q);
+    if (cnt >= WK + 2) assert (ended);
+    if (ended) begin
+      assert (steps_q == n_ref);
+      assert (kept_q == kept_ref);
+      assert (sv == kept_ref);
       if (sv) assert (skey == key_r && sctx == ctx_r && sscore_ext == s_ref);
     end
   end
