@@ -18,6 +18,7 @@
 #include "flows/liberty.h"
 #include "flows/sta_report.h"
 #include "flows/subprocess.h"
+#include "flows/synth_jobs.h"
 #include "flows/text_io.h"
 #include "flows/yosys_stat.h"
 #include "gen/template.h"
@@ -34,7 +35,7 @@ const fs::path kBinaryDir = ACCELGEN_BINARY_DIR;
 
 constexpr const char* kOsuRelPath = "usr/share/qflow/tech/osu018/osu018_stdcells.lib";
 // Bump when the way numbers are computed from the tool outputs changes (part of the cache key).
-constexpr const char* kAreaFlowVersion = "accelgen-area-1";
+constexpr const char* kAreaFlowVersion = "accelgen-area-2";
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -44,6 +45,96 @@ AreaResult infeasible(AreaResult r, std::string reason) {
   r.feasible = false;
   r.reason = std::move(reason);
   return r;
+}
+
+// The flow scripts of one synthesis mode, rendered for this design (their text is part of the cache key).
+struct SynthScripts {
+  bool single_process = false;
+  std::string single;              // flows/area.ys
+  std::string elab, module, merge;  // flows/area_elab.ys, area_module.ys, area_merge.ys (templates)
+};
+
+// Yosys failed: the reason, with the log's error lines.
+std::string yosys_failure(const ProcessResult& p, const fs::path& log, const LibertyInfo& lib, bool keep_log) {
+  if (p.timed_out) return "Yosys timed out";
+  std::string why = fmt::format("Yosys failed (exit {}): {}", p.exit_code, tool_error(log));
+  if (lib.buffer_cell.empty()) why += fmt::format(" (liberty {} has no buffer cell; ABC needs one)", lib.name);
+  if (keep_log) why += fmt::format(" [log {}]", log.string());
+  return why;
+}
+
+// The single-process flow: flows/area.ys on the whole design. Leaves stat.txt and netlist.v in w.
+// Returns "" or why it failed.
+std::string synth_single(const gen::Outputs& outputs, const fs::path& w, const SynthScripts& s,
+                         const LibertyInfo& lib, const AreaOptions& o, AreaResult& r) {
+  write_text(w / "area.ys", s.single);
+  std::vector<std::string> argv = {"yosys", "-s", "area.ys"};
+  argv.insert(argv.end(), outputs.rtl_files.begin(), outputs.rtl_files.end());
+  const ProcessResult p = run_process(argv, w, w / "yosys.log", o.timeout_s);
+  r.synth_flow = "single-process";
+  r.synth_workers = 1;
+  if (p.timed_out) return fmt::format("Yosys timed out after {} s", o.timeout_s);
+  if (p.exit_code != 0) return yosys_failure(p, w / "yosys.log", lib, !o.work_dir.empty());
+  return "";
+}
+
+// The per-module flow: elaborate once (module list and costs), one Yosys process per module (the
+// costliest first, at most o.jobs at a time), then merge the mapped netlists into stat.txt and
+// netlist.v in w. Returns "" or why it failed.
+std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, const SynthScripts& s,
+                             const std::string& abc_timing, const LibertyInfo& lib, const AreaOptions& o,
+                             AreaResult& r) {
+  static const std::regex ident("[A-Za-z_][A-Za-z0-9_]*");
+  r.synth_flow = "per-module";
+  const bool keep = !o.work_dir.empty();
+  std::vector<std::string> rtl(outputs.rtl_files.begin(), outputs.rtl_files.end());
+
+  write_text(w / "area_elab.ys", gen::fill(s.elab, {{"TOP", outputs.top}}));
+  std::vector<std::string> argv = {"yosys", "-q", "-s", "area_elab.ys"};
+  argv.insert(argv.end(), rtl.begin(), rtl.end());
+  ProcessResult p = run_process(argv, w, w / "yosys_elab.log", o.timeout_s);
+  if (p.timed_out) return fmt::format("Yosys timed out after {} s (elaboration)", o.timeout_s);
+  if (p.exit_code != 0) return yosys_failure(p, w / "yosys_elab.log", lib, keep);
+  const std::vector<ModuleCost> modules = parse_module_costs(read_text(w / "modules.txt"));
+  for (const ModuleCost& m : modules) {
+    // Module names become file names and Yosys command arguments: only plain identifiers (the
+    // generator emits no parameter overrides, so no $paramod names).
+    if (!std::regex_match(m.name, ident))
+      return "internal: module name is not a plain identifier, use the single-process flow: " + m.name;
+  }
+
+  std::vector<PoolJob> jobs;
+  std::string netlists;
+  for (const ModuleCost& m : modules) {
+    std::string others;
+    for (const ModuleCost& x : modules)
+      if (x.name != m.name) others += " " + x.name;
+    const std::string script = fmt::format("area_{}.ys", m.name);
+    write_text(w / script, gen::fill(s.module, {{"TOP", outputs.top},
+                                                {"MODULE", m.name},
+                                                {"BLACKBOX", others.empty() ? "" : "blackbox" + others},
+                                                {"ABC_TIMING", abc_timing}}));
+    PoolJob j{m.name, {"yosys", "-q", "-s", script}, w / fmt::format("yosys_{}.log", m.name), m.cost};
+    j.argv.insert(j.argv.end(), rtl.begin(), rtl.end());
+    jobs.push_back(std::move(j));
+    netlists += (netlists.empty() ? "" : " ") + m.name + ".mapped.v";
+  }
+  r.synth_workers = std::max(1, std::min<int>(o.jobs > 0 ? o.jobs : default_synth_jobs(), static_cast<int>(jobs.size())));
+  const std::vector<PoolOutcome> outcomes = run_job_pool(jobs, w, r.synth_workers, o.timeout_s);
+  for (const PoolOutcome& x : outcomes) {
+    if (!x.ran) continue;
+    r.module_seconds.push_back({x.name, x.seconds});
+    if (x.result.timed_out) return fmt::format("Yosys timed out after {} s (module {})", o.timeout_s, x.name);
+    if (x.result.exit_code != 0) return yosys_failure(x.result, x.log, lib, keep) + " (module " + x.name + ")";
+  }
+  std::sort(r.module_seconds.begin(), r.module_seconds.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
+
+  write_text(w / "area_merge.ys", gen::fill(s.merge, {{"TOP", outputs.top}, {"NETLISTS", netlists}}));
+  p = run_process({"yosys", "-q", "-s", "area_merge.ys"}, w, w / "yosys.log", o.timeout_s);
+  if (p.timed_out) return fmt::format("Yosys timed out after {} s (merge)", o.timeout_s);
+  if (p.exit_code != 0) return yosys_failure(p, w / "yosys.log", lib, keep);
+  return "";
 }
 
 void run_timing(AreaResult& r, const fs::path& work, int timeout_s) {
@@ -160,9 +251,16 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
         fmt::format("-D {} -constr abc.constr", static_cast<long long>(std::llround(period_ns * 1000)));
     abc_constr = fmt::format("set_driving_cell {}\nset_load 10.0\n", lib.buffer_cell);
   }
-  std::string flow;
+  SynthScripts scripts;
+  scripts.single_process = o.single_process;
   try {
-    flow = gen::fill(flow_text, {{"TOP", outputs.top}, {"ABC_TIMING", abc_timing}});
+    if (o.single_process) {
+      scripts.single = gen::fill(flow_text, {{"TOP", outputs.top}, {"ABC_TIMING", abc_timing}});
+    } else {
+      scripts.elab = read_text(kSourceDir / "flows/area_elab.ys");
+      scripts.module = read_text(kSourceDir / "flows/area_module.ys");
+      scripts.merge = read_text(kSourceDir / "flows/area_merge.ys");
+    }
   } catch (const std::exception& e) {
     return infeasible(base, std::string("internal: ") + e.what());
   }
@@ -174,8 +272,12 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
 
   // ---- cache
   core::Fnv1a64 h;
-  for (const std::string& part : {std::string(kAreaFlowVersion), outputs.top, lib_text, sdc_text, flow,
-                                  abc_constr, sta_text, tv.yosys, tv.sta}) {
+  // Everything that changes a number: the flow mode and its scripts (with the ABC options), the
+  // liberty, the SDC, the STA script, the tool versions and the RTL. Not the number of jobs.
+  for (const std::string& part :
+       {std::string(kAreaFlowVersion), std::string(o.single_process ? "single-process" : "per-module"),
+        outputs.top, lib_text, sdc_text, scripts.single, scripts.elab, scripts.module, scripts.merge, abc_timing,
+        abc_constr, sta_text, tv.yosys, tv.sta}) {
     h.update(part);
     h.update(std::string(1, '\0'));
   }
@@ -224,7 +326,6 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
         write_text(w / f.name, f.content);
     }
     write_text(w / "cells.lib", lib_text);
-    write_text(w / "area.ys", flow);
     if (!abc_constr.empty()) write_text(w / "abc.constr", abc_constr);
     write_text(w / "clock.sdc", sdc_text);
     write_text(w / "sta.tcl", sta_text);
@@ -233,19 +334,16 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     return infeasible(base, std::string("cannot prepare the work directory: ") + e.what());
   }
   const fs::path& w = work->path();
-  std::vector<std::string> argv = {"yosys", "-s", "area.ys"};
-  argv.insert(argv.end(), outputs.rtl_files.begin(), outputs.rtl_files.end());
   const auto t0 = std::chrono::steady_clock::now();
-  const ProcessResult p = run_process(argv, w, w / "yosys.log", o.timeout_s);
-  base.synth_seconds = seconds_since(t0);
-  if (p.timed_out) return infeasible(base, fmt::format("Yosys timed out after {} s", o.timeout_s));
-  if (p.exit_code != 0) {
-    std::string why = fmt::format("Yosys failed (exit {}): {}", p.exit_code, tool_error(w / "yosys.log"));
-    if (lib.buffer_cell.empty())
-      why += fmt::format(" (liberty {} has no buffer cell; ABC needs one)", lib.name);
-    if (!o.work_dir.empty()) why += fmt::format(" [log {}]", (w / "yosys.log").string());
-    return infeasible(base, why);
+  std::string failure;
+  try {
+    failure = o.single_process ? synth_single(outputs, w, scripts, lib, o, base)
+                               : synth_per_module(outputs, w, scripts, abc_timing, lib, o, base);
+  } catch (const std::exception& e) {
+    failure = std::string("internal: ") + e.what();
   }
+  base.synth_seconds = seconds_since(t0);
+  if (!failure.empty()) return infeasible(base, failure);
 
   AreaResult numbers;
   try {
@@ -278,7 +376,7 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     try {
       fs::create_directories(tmp);
       write_text(tmp / "result.json", to_json(r).dump(2) + "\n");
-      for (const char* f : {"stat.txt", "critical_path.txt", "area.ys", "sta.log"}) {
+      for (const char* f : {"stat.txt", "critical_path.txt", "area.ys", "area_merge.ys", "sta.log", "netlist.v"}) {
         if (fs::exists(w / f)) fs::copy_file(w / f, tmp / f, fs::copy_options::overwrite_existing);
       }
       entry->publish(tmp);
@@ -288,6 +386,13 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     }
   }
   return r;
+}
+
+fs::path cached_netlist(const AreaResult& r, const AreaOptions& o) {
+  if (!o.use_cache || r.cache_key.empty()) return {};
+  const CacheEntry entry((o.cache_root.empty() ? default_cache_dir() : o.cache_root) / "area", r.top, r.cache_key);
+  const fs::path p = entry.dir() / "netlist.v";
+  return fs::is_regular_file(p) ? p : fs::path();
 }
 
 }  // namespace accelgen::flows

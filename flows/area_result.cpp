@@ -4,6 +4,12 @@ namespace accelgen::flows {
 
 namespace {
 
+nlohmann::json module_seconds_json(const AreaResult& r) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& [name, secs] : r.module_seconds) a.push_back({{"module", name}, {"seconds", secs}});
+  return a;
+}
+
 nlohmann::json num_or_null(bool available, double v) {
   return available ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
@@ -50,7 +56,11 @@ nlohmann::json to_json(const AreaResult& r) {
       {"yosys_version", r.yosys_version},
       {"sta_version", r.sta_version},
       {"flow",
-       {{"script", "flows/area.ys"},
+       {{"script", r.synth_flow == "single-process" ? "flows/area.ys"
+                                                      : "flows/area_elab.ys, area_module.ys, area_merge.ys"},
+        {"synth_flow", r.synth_flow},
+        {"synth_workers", r.synth_workers},
+        {"module_synth_seconds", module_seconds_json(r)},
         {"sta_script", "flows/sta.tcl"},
         {"cache_key", r.cache_key},
         {"from_cache", r.from_cache},
@@ -98,6 +108,12 @@ AreaResult area_result_from_json(const nlohmann::json& j) {
   r.from_cache = f.at("from_cache").get<bool>();
   r.synth_seconds = f.at("synth_seconds").get<double>();
   r.sta_seconds = f.at("sta_seconds").get<double>();
+  r.synth_flow = f.value("synth_flow", "single-process");  // entries written before the per-module flow
+  r.synth_workers = f.value("synth_workers", 1);
+  if (f.contains("module_synth_seconds")) {
+    for (const auto& m : f.at("module_synth_seconds"))
+      r.module_seconds.push_back({m.at("module").get<std::string>(), m.at("seconds").get<double>()});
+  }
   return r;
 }
 

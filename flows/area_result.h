@@ -56,6 +56,10 @@ struct AreaResult {
   bool from_cache = false;
   double synth_seconds = 0;  // Yosys wall time of the run that produced the numbers
   double sta_seconds = 0;
+  std::string synth_flow;    // "per-module" or "single-process" (flows/area.h)
+  int synth_workers = 0;     // Yosys processes at a time in that run
+  // Per-module flow: wall time of each module's Yosys process (what bounds the synthesis time).
+  std::vector<std::pair<std::string, double>> module_seconds;
 };
 
 // Unavailable figures (no NAND2 cell, no timing) are JSON null.
