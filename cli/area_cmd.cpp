@@ -56,13 +56,17 @@ void print_summary(const AreaResult& r) {
   } else {
     std::cout << "  timing: " << r.timing_note << "\n";
   }
-  std::cout << fmt::format("  {}synthesis {:.1f} s ({}, {} Yosys process{} at a time), STA {:.1f} s\n",
-                           r.from_cache ? "from the cache (key " + r.cache_key + "); when run: " : "",
-                           r.synth_seconds, r.synth_flow, r.synth_workers, r.synth_workers == 1 ? "" : "es",
-                           r.sta_seconds);
+  std::cout << fmt::format(
+      "  {}synthesis {:.1f} s ({:.1f} CPU s; {}, {} Yosys process{} at a time), STA {:.1f} s ({:.1f} CPU s)\n",
+      r.from_cache ? "from the cache (key " + r.cache_key + "); when run: " : "", r.synth_seconds,
+      r.synth_cpu_seconds, r.synth_flow, r.synth_workers, r.synth_workers == 1 ? "" : "es", r.sta_seconds,
+      r.sta_cpu_seconds);
   if (!r.module_seconds.empty()) {
     std::string mods;
-    for (const auto& [name, secs] : r.module_seconds) mods += fmt::format("{}{} {:.1f} s", mods.empty() ? "" : ", ", name, secs);
+    for (size_t i = 0; i < r.module_seconds.size(); ++i) {
+      mods += fmt::format("{}{} {:.1f} s", mods.empty() ? "" : ", ", r.module_seconds[i].first, r.module_seconds[i].second);
+      if (i < r.module_cpu_seconds.size()) mods += fmt::format(" ({:.1f} CPU s)", r.module_cpu_seconds[i]);
+    }
     std::cout << "  per-module Yosys wall time: " << mods << "\n";
   }
 }

@@ -1,6 +1,7 @@
 #include "flows/area.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -36,6 +37,15 @@ const fs::path kBinaryDir = ACCELGEN_BINARY_DIR;
 constexpr const char* kOsuRelPath = "usr/share/qflow/tech/osu018/osu018_stdcells.lib";
 // Bump when the way numbers are computed from the tool outputs changes (part of the cache key).
 constexpr const char* kAreaFlowVersion = "accelgen-area-2";
+
+// CPU seconds of every child process this process has waited for (and their waited-for children:
+// Yosys waits for ABC), user + system. Differences around a tool run give its CPU time.
+double children_cpu_seconds() {
+  rusage u{};
+  if (::getrusage(RUSAGE_CHILDREN, &u) != 0) return 0;
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -121,14 +131,18 @@ std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, con
   }
   r.synth_workers = std::max(1, std::min<int>(o.jobs > 0 ? o.jobs : default_synth_jobs(), static_cast<int>(jobs.size())));
   const std::vector<PoolOutcome> outcomes = run_job_pool(jobs, w, r.synth_workers, o.timeout_s);
+  std::vector<const PoolOutcome*> ran;
   for (const PoolOutcome& x : outcomes) {
     if (!x.ran) continue;
-    r.module_seconds.push_back({x.name, x.seconds});
     if (x.result.timed_out) return fmt::format("Yosys timed out after {} s (module {})", o.timeout_s, x.name);
     if (x.result.exit_code != 0) return yosys_failure(x.result, x.log, lib, keep) + " (module " + x.name + ")";
+    ran.push_back(&x);
   }
-  std::sort(r.module_seconds.begin(), r.module_seconds.end(),
-            [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::sort(ran.begin(), ran.end(), [](const PoolOutcome* a, const PoolOutcome* b) { return a->seconds > b->seconds; });
+  for (const PoolOutcome* x : ran) {
+    r.module_seconds.push_back({x->name, x->seconds});
+    if (x->cpu_seconds >= 0) r.module_cpu_seconds.push_back(x->cpu_seconds);
+  }
 
   write_text(w / "area_merge.ys", gen::fill(s.merge, {{"TOP", outputs.top}, {"NETLISTS", netlists}}));
   p = run_process({"yosys", "-q", "-s", "area_merge.ys"}, w, w / "yosys.log", o.timeout_s);
@@ -144,8 +158,10 @@ void run_timing(AreaResult& r, const fs::path& work, int timeout_s) {
   }
   const fs::path log = work / "sta.log";
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = children_cpu_seconds();
   const ProcessResult p = run_process({"sta", "-no_splash", "-exit", "sta.tcl"}, work, log, timeout_s);
   r.sta_seconds = seconds_since(t0);
+  r.sta_cpu_seconds = children_cpu_seconds() - cpu0;
   if (p.timed_out) {
     r.timing_note = fmt::format("OpenSTA timed out after {} s", timeout_s);
     return;
@@ -335,6 +351,7 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
   }
   const fs::path& w = work->path();
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = children_cpu_seconds();
   std::string failure;
   try {
     failure = o.single_process ? synth_single(outputs, w, scripts, lib, o, base)
@@ -343,6 +360,7 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     failure = std::string("internal: ") + e.what();
   }
   base.synth_seconds = seconds_since(t0);
+  base.synth_cpu_seconds = children_cpu_seconds() - cpu0;
   if (!failure.empty()) return infeasible(base, failure);
 
   AreaResult numbers;

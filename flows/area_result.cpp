@@ -6,7 +6,11 @@ namespace {
 
 nlohmann::json module_seconds_json(const AreaResult& r) {
   nlohmann::json a = nlohmann::json::array();
-  for (const auto& [name, secs] : r.module_seconds) a.push_back({{"module", name}, {"seconds", secs}});
+  for (size_t i = 0; i < r.module_seconds.size(); ++i) {
+    nlohmann::json m = {{"module", r.module_seconds[i].first}, {"seconds", r.module_seconds[i].second}};
+    if (i < r.module_cpu_seconds.size()) m["cpu_seconds"] = r.module_cpu_seconds[i];
+    a.push_back(m);
+  }
   return a;
 }
 
@@ -65,7 +69,9 @@ nlohmann::json to_json(const AreaResult& r) {
         {"cache_key", r.cache_key},
         {"from_cache", r.from_cache},
         {"synth_seconds", r.synth_seconds},
-        {"sta_seconds", r.sta_seconds}}},
+        {"sta_seconds", r.sta_seconds},
+        {"synth_cpu_seconds", r.synth_cpu_seconds},
+        {"sta_cpu_seconds", r.sta_cpu_seconds}}},
   };
 }
 
@@ -110,9 +116,13 @@ AreaResult area_result_from_json(const nlohmann::json& j) {
   r.sta_seconds = f.at("sta_seconds").get<double>();
   r.synth_flow = f.value("synth_flow", "single-process");  // entries written before the per-module flow
   r.synth_workers = f.value("synth_workers", 1);
+  r.synth_cpu_seconds = f.value("synth_cpu_seconds", 0.0);
+  r.sta_cpu_seconds = f.value("sta_cpu_seconds", 0.0);
   if (f.contains("module_synth_seconds")) {
-    for (const auto& m : f.at("module_synth_seconds"))
+    for (const auto& m : f.at("module_synth_seconds")) {
       r.module_seconds.push_back({m.at("module").get<std::string>(), m.at("seconds").get<double>()});
+      if (m.contains("cpu_seconds")) r.module_cpu_seconds.push_back(m.at("cpu_seconds").get<double>());
+    }
   }
   return r;
 }

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "flows/text_io.h"
 
 namespace accelgen::flows {
@@ -47,6 +49,17 @@ std::vector<ModuleCost> parse_module_costs(const std::string& stat_text) {
   return out;
 }
 
+namespace {
+
+double children_cpu() {
+  rusage u{};
+  if (::getrusage(RUSAGE_CHILDREN, &u) != 0) return 0;
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+}  // namespace
+
 int default_synth_jobs() {
   if (const char* env = std::getenv("ACCELGEN_SYNTH_JOBS")) {
     try {
@@ -65,11 +78,15 @@ std::vector<PoolOutcome> run_job_pool(const std::vector<PoolJob>& jobs, const st
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return jobs[a].cost > jobs[b].cost; });
   std::vector<PoolOutcome> out(jobs.size());
-  for (size_t i = 0; i < jobs.size(); ++i) out[i] = {jobs[i].name, {}, false, 0, jobs[i].log};
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    out[i].name = jobs[i].name;
+    out[i].log = jobs[i].log;
+  }
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   // Each worker thread takes the next job and blocks in run_process (fork + exec + waitpid on its own
   // child), so the threads share nothing but the two atomics; each writes only its job's outcome.
+  const int n = std::max(1, std::min<int>(workers, static_cast<int>(jobs.size())));
   auto worker = [&] {
     for (;;) {
       if (failed.load()) return;
@@ -78,13 +95,14 @@ std::vector<PoolOutcome> run_job_pool(const std::vector<PoolJob>& jobs, const st
       const PoolJob& j = jobs[order[k]];
       PoolOutcome& o = out[order[k]];
       const auto t0 = std::chrono::steady_clock::now();
+      const double cpu0 = n == 1 ? children_cpu() : 0;
       o.result = run_process(j.argv, cwd, j.log, timeout_s);
       o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (n == 1) o.cpu_seconds = children_cpu() - cpu0;  // no other child ends meanwhile
       o.ran = true;
       if (o.result.exit_code != 0 || o.result.timed_out) failed.store(true);
     }
   };
-  const int n = std::max(1, std::min<int>(workers, static_cast<int>(jobs.size())));
   std::vector<std::thread> threads;
   for (int i = 1; i < n; ++i) threads.emplace_back(worker);
   worker();

@@ -41,12 +41,13 @@ struct PoolOutcome {
   ProcessResult result;
   bool ran = false;  // false: skipped because an earlier job failed
   double seconds = 0;
+  double cpu_seconds = -1;  // CPU of the job's process tree; only known with one worker (else -1)
   std::filesystem::path log;
 };
 
 // Runs the jobs in `cwd`, costliest first, at most `workers` at once (flows::run_process, argument
 // vectors, each with `timeout_s`). After a failure no new job is started. Outcomes in the order of
-// `jobs`.
+// `jobs`. With one worker, each job's CPU time is measured (getrusage of the waited-for children).
 std::vector<PoolOutcome> run_job_pool(const std::vector<PoolJob>& jobs, const std::filesystem::path& cwd,
                                       int workers, int timeout_s);
 
