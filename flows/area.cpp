@@ -61,7 +61,7 @@ AreaResult infeasible(AreaResult r, std::string reason) {
 struct SynthScripts {
   bool single_process = false;
   std::string single;              // flows/area.ys
-  std::string elab, module, merge;  // flows/area_elab.ys, area_module.ys, area_merge.ys (templates)
+  std::string elab, module;         // flows/area_elab.ys, area_module.ys (templates)
 };
 
 // Yosys failed: the reason, with the log's error lines.
@@ -89,11 +89,11 @@ std::string synth_single(const gen::Outputs& outputs, const fs::path& w, const S
 }
 
 // The per-module flow: elaborate once (module list and costs), one Yosys process per module (the
-// costliest first, at most o.jobs at a time), then merge the mapped netlists into stat.txt and
-// netlist.v in w. Returns "" or why it failed.
+// costliest first, at most o.jobs at a time), then join the modules' stat sections into `stat`
+// (and stat.txt) and their mapped netlists into netlist.v in w. Returns "" or why it failed.
 std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, const SynthScripts& s,
                              const std::string& abc_timing, const LibertyInfo& lib, const AreaOptions& o,
-                             AreaResult& r) {
+                             AreaResult& r, YosysStat& stat) {
   static const std::regex ident("[A-Za-z_][A-Za-z0-9_]*");
   r.synth_flow = "per-module";
   const bool keep = !o.work_dir.empty();
@@ -114,7 +114,6 @@ std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, con
   }
 
   std::vector<PoolJob> jobs;
-  std::string netlists;
   for (const ModuleCost& m : modules) {
     std::string others;
     for (const ModuleCost& x : modules)
@@ -127,7 +126,6 @@ std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, con
     PoolJob j{m.name, {"yosys", "-q", "-s", script}, w / fmt::format("yosys_{}.log", m.name), m.cost};
     j.argv.insert(j.argv.end(), rtl.begin(), rtl.end());
     jobs.push_back(std::move(j));
-    netlists += (netlists.empty() ? "" : " ") + m.name + ".mapped.v";
   }
   r.synth_workers = std::max(1, std::min<int>(o.jobs > 0 ? o.jobs : default_synth_jobs(), static_cast<int>(jobs.size())));
   const std::vector<PoolOutcome> outcomes = run_job_pool(jobs, w, r.synth_workers, o.timeout_s);
@@ -144,10 +142,21 @@ std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, con
     if (x->cpu_seconds >= 0) r.module_cpu_seconds.push_back(x->cpu_seconds);
   }
 
-  write_text(w / "area_merge.ys", gen::fill(s.merge, {{"TOP", outputs.top}, {"NETLISTS", netlists}}));
-  p = run_process({"yosys", "-q", "-s", "area_merge.ys"}, w, w / "yosys.log", o.timeout_s);
-  if (p.timed_out) return fmt::format("Yosys timed out after {} s (merge)", o.timeout_s);
-  if (p.exit_code != 0) return yosys_failure(p, w / "yosys.log", lib, keep);
+  // Join: each module's stat section (the format of flows/area.ys's report, one module, no
+  // hierarchy section: the instance counts follow from the submodule cells, flows/yosys_stat.h) and
+  // each module's netlist, in elaboration order (children before parents).
+  std::string stat_text, netlist;
+  for (const ModuleCost& m : modules) {
+    const std::string text = read_text(w / (m.name + ".stat.txt"));
+    YosysStat one = parse_yosys_stat(text);
+    if (one.modules.size() != 1 || one.modules.front().name != m.name)
+      return "internal: the stat report of module " + m.name + " does not have exactly its section";
+    stat.modules.push_back(std::move(one.modules.front()));
+    stat_text += text;
+    netlist += read_text(w / (m.name + ".mapped.v"));
+  }
+  write_text(w / "stat.txt", stat_text);
+  write_text(w / "netlist.v", netlist);
   return "";
 }
 
@@ -275,7 +284,6 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     } else {
       scripts.elab = read_text(kSourceDir / "flows/area_elab.ys");
       scripts.module = read_text(kSourceDir / "flows/area_module.ys");
-      scripts.merge = read_text(kSourceDir / "flows/area_merge.ys");
     }
   } catch (const std::exception& e) {
     return infeasible(base, std::string("internal: ") + e.what());
@@ -292,7 +300,7 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
   // liberty, the SDC, the STA script, the tool versions and the RTL. Not the number of jobs.
   for (const std::string& part :
        {std::string(kAreaFlowVersion), std::string(o.single_process ? "single-process" : "per-module"),
-        outputs.top, lib_text, sdc_text, scripts.single, scripts.elab, scripts.module, scripts.merge, abc_timing,
+        outputs.top, lib_text, sdc_text, scripts.single, scripts.elab, scripts.module, abc_timing,
         abc_constr, sta_text, tv.yosys, tv.sta}) {
     h.update(part);
     h.update(std::string(1, '\0'));
@@ -353,9 +361,14 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = children_cpu_seconds();
   std::string failure;
+  std::optional<YosysStat> joined;  // per-module flow: the modules' stat sections
   try {
-    failure = o.single_process ? synth_single(outputs, w, scripts, lib, o, base)
-                               : synth_per_module(outputs, w, scripts, abc_timing, lib, o, base);
+    if (o.single_process) {
+      failure = synth_single(outputs, w, scripts, lib, o, base);
+    } else {
+      joined.emplace();
+      failure = synth_per_module(outputs, w, scripts, abc_timing, lib, o, base, *joined);
+    }
   } catch (const std::exception& e) {
     failure = std::string("internal: ") + e.what();
   }
@@ -365,7 +378,7 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
 
   AreaResult numbers;
   try {
-    numbers = summarize_area(parse_yosys_stat(read_text(w / "stat.txt")), lib, outputs.top);
+    numbers = summarize_area(joined ? *joined : parse_yosys_stat(read_text(w / "stat.txt")), lib, outputs.top);
   } catch (const std::exception& e) {
     return infeasible(base, std::string("internal: cannot use the Yosys stat report: ") + e.what());
   }
@@ -394,7 +407,7 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     try {
       fs::create_directories(tmp);
       write_text(tmp / "result.json", to_json(r).dump(2) + "\n");
-      for (const char* f : {"stat.txt", "critical_path.txt", "area.ys", "area_merge.ys", "sta.log", "netlist.v"}) {
+      for (const char* f : {"stat.txt", "critical_path.txt", "area.ys", "sta.log", "netlist.v"}) {
         if (fs::exists(w / f)) fs::copy_file(w / f, tmp / f, fs::copy_options::overwrite_existing);
       }
       entry->publish(tmp);

@@ -11,7 +11,8 @@
 // (flows/sta_report.h), the result and its JSON (flows/area_result.h).
 //
 // By default each module is synthesized in its own Yosys process, up to one per core at a time
-// (flows/area_elab.ys, area_module.ys, area_merge.ys; flows/synth_jobs.h); `single_process` runs the
+// (flows/area_elab.ys, area_module.ys; flows/synth_jobs.h; the modules' stat sections and
+// netlists are joined by the tool); `single_process` runs the
 // original one-process script flows/area.ys.
 //
 // Results are cached under <cache root>/area/ (flows/flow_cache.h), keyed by the generated RTL, the
@@ -36,7 +37,7 @@ struct AreaOptions {
   std::filesystem::path work_dir;    // empty: a temporary directory, removed afterwards
   int timeout_s = 3600;              // per tool run (Yosys, OpenSTA)
   // Synthesis in one Yosys process per module (flows/area_module.ys), at most `jobs` at a time
-  // (0: flows::default_synth_jobs(), the core count), then merged (flows/area_merge.ys); or, with
+  // (0: flows::default_synth_jobs(), the core count), then joined (stat sections, netlists); or, with
   // single_process, the whole design in one Yosys process (flows/area.ys). The two flows give the
   // same per-module flops and cells and areas within ABC's run-to-run noise (tests/test_area.cpp);
   // their results are cached under different keys. The number of jobs never changes a result.

@@ -61,7 +61,7 @@ nlohmann::json to_json(const AreaResult& r) {
       {"sta_version", r.sta_version},
       {"flow",
        {{"script", r.synth_flow == "single-process" ? "flows/area.ys"
-                                                      : "flows/area_elab.ys, area_module.ys, area_merge.ys"},
+                                                      : "flows/area_elab.ys, area_module.ys"},
         {"synth_flow", r.synth_flow},
         {"synth_workers", r.synth_workers},
         {"module_synth_seconds", module_seconds_json(r)},
