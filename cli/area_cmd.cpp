@@ -28,6 +28,8 @@ using flows::AreaResult;
 struct AreaArgs {
   std::string config, liberty, sdc, json_out, work, cache;
   bool no_cache = false;
+  bool single_process = false;
+  int jobs = 0;
   int timeout_s = 3600;
 };
 
@@ -54,9 +56,19 @@ void print_summary(const AreaResult& r) {
   } else {
     std::cout << "  timing: " << r.timing_note << "\n";
   }
-  std::cout << fmt::format("  {}synthesis {:.1f} s, STA {:.1f} s\n",
-                           r.from_cache ? "from the cache (key " + r.cache_key + "); when run: " : "",
-                           r.synth_seconds, r.sta_seconds);
+  std::cout << fmt::format(
+      "  {}synthesis {:.1f} s ({:.1f} CPU s; {}, {} Yosys process{} at a time), STA {:.1f} s ({:.1f} CPU s)\n",
+      r.from_cache ? "from the cache (key " + r.cache_key + "); when run: " : "", r.synth_seconds,
+      r.synth_cpu_seconds, r.synth_flow, r.synth_workers, r.synth_workers == 1 ? "" : "es", r.sta_seconds,
+      r.sta_cpu_seconds);
+  if (!r.module_seconds.empty()) {
+    std::string mods;
+    for (size_t i = 0; i < r.module_seconds.size(); ++i) {
+      mods += fmt::format("{}{} {:.1f} s", mods.empty() ? "" : ", ", r.module_seconds[i].first, r.module_seconds[i].second);
+      if (i < r.module_cpu_seconds.size()) mods += fmt::format(" ({:.1f} CPU s)", r.module_cpu_seconds[i]);
+    }
+    std::cout << "  per-module Yosys wall time: " << mods << "\n";
+  }
 }
 
 void cmd_area(const AreaArgs& a) {
@@ -76,6 +88,9 @@ void cmd_area(const AreaArgs& a) {
     o.sdc = fs::absolute(a.sdc);
   }
   if (a.timeout_s < 1) throw core::InputError("--timeout", "must be at least 1 second");
+  if (a.jobs < 0 || a.jobs > 256) throw core::InputError("--jobs", "must be 0 (one per core) to 256");
+  o.single_process = a.single_process;
+  o.jobs = a.jobs;
   o.use_cache = !a.no_cache;
   o.cache_root = a.cache;
   o.work_dir = a.work;
@@ -107,6 +122,11 @@ void add_area_command(CLI::App& app) {
   cmd->add_option("--work", a->work, "keep the Yosys/OpenSTA work files in this directory");
   cmd->add_option("--cache", a->cache, "cache directory (default: $ACCELGEN_CACHE or ~/.cache/accelgen)");
   cmd->add_flag("--no-cache", a->no_cache, "always synthesize; do not read or write the cache");
+  cmd->add_option("--jobs", a->jobs,
+                  "Yosys processes at a time, one module each (default 0: one per core; "
+                  "$ACCELGEN_SYNTH_JOBS); never changes a result");
+  cmd->add_flag("--single-process", a->single_process,
+                "synthesize the whole design in one Yosys process (flows/area.ys) instead of one per module");
   cmd->callback([a] { cmd_area(*a); });
 }
 

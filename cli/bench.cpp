@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -253,23 +254,59 @@ nlohmann::json trace_table(const BenchOptions& o) {
   return rows;
 }
 
-// Area of each config and of its dense baseline (same generator, termination and pruning off):
-// the difference is what early termination and pruning cost.
-nlohmann::json area_table(const std::vector<std::string>& configs) {
+// Area, timing and energy of each config and of its dense baseline (same generator, termination and
+// pruning off): the area difference is what early termination and pruning cost; latency is cycles /
+// fmax on the gaussian bench workload (the row of `rows`), so the time speedup against dense counts
+// both the cycles saved and the clock lost; energy per query from OpenSTA report_power
+// (docs/energy.md) on the same workload.
+nlohmann::json area_table(const std::vector<std::string>& configs, const nlohmann::json& rows, const BenchOptions& o) {
   nlohmann::json out = nlohmann::json::array();
   std::cout << "\n| config | area um^2 | NAND2-eq | dense area um^2 | pruning logic share | fmax MHz "
-               "| dense fmax MHz |\n|---|---|---|---|---|---|---|\n";
+               "| dense fmax MHz | fmax ratio |\n|---|---|---|---|---|---|---|---|\n";
+  std::string speed_table =
+      "\n| config (gaussian, Lq x Lk) | cycles | dense cycles | cycle speedup | ns/query | dense ns/query "
+      "| time speedup | pJ/query | dense pJ/query | energy ratio |\n|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& file : configs) {
     core::AttentionConfig c = core::load_attention_config(file);
     const flows::AreaResult a = flows::synthesize_area(c, flows::AreaOptions{});
-    c.dense_baseline = true;
-    const flows::AreaResult d = flows::synthesize_area(c, flows::AreaOptions{});
+    core::AttentionConfig dc = c;
+    dc.dense_baseline = true;
+    const flows::AreaResult d = flows::synthesize_area(dc, flows::AreaOptions{});
     const double share = a.feasible && d.feasible ? (a.area_um2 - d.area_um2) / a.area_um2 : 0.0;
-    out.push_back({{"config", c.name}, {"area", flows::to_json(a)}, {"dense_area", flows::to_json(d)},
-                   {"pruning_logic_share", share}});
-    std::cout << fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.3f} | {:.1f} | {:.1f} |\n", c.name,
-                             a.area_um2, a.nand2_eq, d.area_um2, share, a.fmax_mhz, d.fmax_mhz);
+    const double fmax_ratio = d.fmax_mhz > 0 ? a.fmax_mhz / d.fmax_mhz : 0.0;
+    nlohmann::json j = {{"config", c.name}, {"area", flows::to_json(a)}, {"dense_area", flows::to_json(d)},
+                        {"pruning_logic_share", share}, {"fmax_ratio", fmax_ratio}};
+    std::cout << fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.3f} | {:.1f} | {:.1f} | {:.3f} |\n", c.name,
+                             a.area_um2, a.nand2_eq, d.area_um2, share, a.fmax_mhz, d.fmax_mhz, fmax_ratio);
+    for (const auto& r : rows) {
+      if (r["config"] != c.name || r["kind"] != "gaussian") continue;
+      const double cyc = r["cycles"].get<double>(), dcyc = r["dense_cycles"].get<double>();
+      const double lq = r["lq"].get<double>();
+      const double ns = flows::latency_ns(cyc, a.fmax_mhz) / lq, dns = flows::latency_ns(dcyc, d.fmax_mhz) / lq;
+      j["cycles"] = cyc;
+      j["dense_cycles"] = dcyc;
+      j["cycle_speedup"] = dcyc / cyc;
+      j["latency_ns_per_query"] = ns;
+      j["dense_latency_ns_per_query"] = dns;
+      j["time_speedup"] = ns > 0 ? dns / ns : 0.0;
+      const core::AttentionWorkload w = core::make_workload(c, "gaussian", o.lq, r["lk"].get<int>(), 1);
+      j["energy"] = attention_energy(c, w, "", "");
+      const auto& e = j["energy"];
+      auto pj = [&](const char* who, const char* key) {
+        const auto& x = e[who];
+        return !x.is_null() && x["available"].get<bool>() ? fmt::format("{:.0f}", x[key].get<double>()) : "-";
+      };
+      auto ratio = [&](const char* key) {
+        return e.contains(key) && !e[key].is_null() ? fmt::format("{:.3f}", e[key].get<double>()) : "-";
+      };
+      speed_table += fmt::format("| {} ({}x{}) | {:.0f} | {:.0f} | {:.3f} | {:.1f} | {:.1f} | **{:.3f}** | {} | {} | {} |\n",
+                                 c.name, o.lq, r["lk"].get<int>(), cyc, dcyc, dcyc / cyc, ns, dns,
+                                 j["time_speedup"].get<double>(), pj("unit", "pj_per_query"),
+                                 pj("dense", "pj_per_query"), ratio("ratio"));
+    }
+    out.push_back(j);
   }
+  std::cout << speed_table;
   return out;
 }
 
@@ -294,7 +331,32 @@ nlohmann::json eval_timing(const std::string& file, const BenchOptions& o) {
   std::cout << fmt::format("\none eval of {} ({}): {:.1f} s, feasible {}\n", c.name,
                            o.area ? "cold synthesis + STA + golden model" : "golden model only, --no-area",
                            secs, rec.value("feasible", false));
-  return {{"config", c.name}, {"with_area", o.area}, {"seconds", secs}, {"feasible", rec.value("feasible", false)}};
+  nlohmann::json j = {{"config", c.name}, {"with_area", o.area}, {"seconds", secs}, {"feasible", rec.value("feasible", false)}};
+  if (rec.contains("area")) {
+    const auto& f = rec["area"]["flow"];
+    j["synth_seconds"] = f["synth_seconds"];
+    j["sta_seconds"] = f["sta_seconds"];
+    j["synth_cpu_seconds"] = f["synth_cpu_seconds"];
+    j["sta_cpu_seconds"] = f["sta_cpu_seconds"];
+    j["synth_flow"] = f["synth_flow"];
+    j["synth_workers"] = f["synth_workers"];
+    j["module_synth_seconds"] = f["module_synth_seconds"];
+    std::string mods;
+    for (const auto& m : f["module_synth_seconds"]) {
+      if (mods.size() > 200) break;
+      mods += fmt::format("{}{} {:.1f} s", mods.empty() ? "" : ", ", m["module"].get<std::string>(), m["seconds"].get<double>());
+    }
+    std::cout << fmt::format(
+        "  synthesis {:.1f} s ({:.1f} CPU s; {}, {} Yosys processes at a time; per module: {}), STA {:.1f} s ({:.1f} CPU s)\n",
+        f["synth_seconds"].get<double>(), f["synth_cpu_seconds"].get<double>(), f["synth_flow"].get<std::string>(),
+        f["synth_workers"].get<int>(), mods, f["sta_seconds"].get<double>(), f["sta_cpu_seconds"].get<double>());
+  }
+  double load[3] = {0, 0, 0};
+  if (::getloadavg(load, 3) == 3) {
+    j["load_average_1min_after"] = load[0];
+    std::cout << fmt::format("  load average after the eval: {:.2f} (1 min), {:.2f} (5 min)\n", load[0], load[1]);
+  }
+  return j;
 }
 
 // ---------------------------------------------------------------- N:M arrays
@@ -412,7 +474,7 @@ void run_bench(const BenchOptions& opts) {
   const nlohmann::json causal = causal_table(configs);
   const nlohmann::json traces = trace_table(opts);
   nlohmann::json areas = nlohmann::json::array();
-  if (opts.area) areas = area_table(configs);
+  if (opts.area) areas = area_table(configs, rows, opts);
   const nlohmann::json nm = nm_table(nm_configs, opts);
   const nlohmann::json eval = configs.empty() ? nlohmann::json() : eval_timing(configs.front(), opts);
   if (!opts.json_out.empty()) {

@@ -14,7 +14,9 @@
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
 #include "core/workload.h"
+#include "flows/activity.h"
 #include "flows/area.h"
+#include "flows/power.h"
 #include "flows/simbuild.h"
 #include "flows/subprocess.h"
 #include "gen/generator.h"
@@ -97,11 +99,92 @@ void add_area(nlohmann::json& rec, const gen::Outputs& rtl, const EvalOptions& o
   }
 }
 
+// One design's energy per query on `w`: its area result (synthesized or cached, with the netlist in
+// the cache), cycles from the fast model, input activity from the pin-level model, report_power.
+nlohmann::json design_energy(const core::AttentionConfig& c, const core::AttentionWorkload& w,
+                             const std::string& liberty, const std::string& area_cache) {
+  flows::AreaOptions ao;
+  ao.liberty = liberty;
+  if (!area_cache.empty()) ao.cache_root = area_cache;
+  const flows::AreaResult a = flows::synthesize_area(gen::generate(c), ao);
+  nlohmann::json j = {{"available", false}, {"note", ""}};
+  if (!a.feasible) {
+    j["note"] = "synthesis: " + a.reason;
+    return j;
+  }
+  if (!a.timing_available) {
+    j["note"] = "no timing (needed for the run clock): " + a.timing_note;
+    return j;
+  }
+  const tb::RunResult run = tb::run_attention_fast(c, w);
+  const flows::InputActivity act = flows::measure_unit_input_activity(c, w);
+  const flows::PowerResult p = flows::estimate_power(flows::cached_netlist(a, ao), a, act, flows::PowerOptions{});
+  if (!p.available) {
+    j["note"] = "power: " + p.note;
+    return j;
+  }
+  const double run_period_ns = 1000.0 / a.fmax_mhz;
+  const double queries = static_cast<double>(w.q.rows());
+  const double cycles = static_cast<double>(run.cycles_total);
+  auto per_query = [&](const flows::PowerReport& r) {
+    return cycles * flows::energy_per_cycle_pj(r, p.clock_period_ns, run_period_ns) / queries +
+           flows::macro_access_energy_pj(a);
+  };
+  auto watts = [](const flows::PowerReport& r) {
+    return nlohmann::json{{"internal", r.internal_w},     {"switching", r.switching_w},
+                          {"leakage", r.leakage_w},       {"total", r.total_w},
+                          {"sequential", r.sequential_w}, {"combinational", r.combinational_w}};
+  };
+  j["available"] = true;
+  j["pj_per_query"] = per_query(p.report);
+  j["cycles"] = run.cycles_total;
+  j["queries"] = w.q.rows();
+  j["fmax_mhz"] = a.fmax_mhz;
+  j["run_period_ns"] = run_period_ns;
+  j["sdc_period_ns"] = p.clock_period_ns;
+  j["power_w_at_sdc_clock"] = watts(p.report);
+  j["input_activity"] = {{"pins", act.pins.size()}, {"mean", act.mean_activity}, {"cycles", act.cycles}};
+  j["memory_access_pj"] = nullptr;  // macro mode hook (flows::macro_access_energy_pj): not implemented
+  j["sta_seconds"] = p.sta_seconds;
+  return j;
+}
+
 void infeasible_config(nlohmann::json& rec, const EvalOptions& o, const core::InputError& e) {
   rec["feasible"] = false;
   rec["reason"] = std::string("invalid config: ") + e.what();
   rec["config"] = raw_config(o.config);
 }
+
+}  // namespace
+
+nlohmann::json attention_energy(const core::AttentionConfig& c, const core::AttentionWorkload& w,
+                                const std::string& liberty, const std::string& area_cache) {
+  nlohmann::json e = {{"method",
+                       "OpenSTA report_power on the mapped netlist, input pins toggled as measured on the "
+                       "workload, propagated by OpenSTA; docs/energy.md"},
+                      {"unit", design_energy(c, w, liberty, area_cache)}};
+  e["memory_access"] =
+      "not modelled separately: the memories are flip-flops in the netlist (inside report_power); the "
+      "SRAM macro mode's per-access energy hook is flows::macro_access_energy_pj";
+  if (c.dense_baseline) {
+    e["dense"] = nullptr;
+    e["ratio"] = nullptr;
+    return e;
+  }
+  core::AttentionConfig dense = c;
+  dense.dense_baseline = true;
+  e["dense"] = design_energy(dense, w, liberty, area_cache);
+  const auto& u = e["unit"];
+  const auto& d = e["dense"];
+  if (u["available"].get<bool>() && d["available"].get<bool>()) {
+    e["ratio"] = u["pj_per_query"].get<double>() / d["pj_per_query"].get<double>();
+  } else {
+    e["ratio"] = nullptr;
+  }
+  return e;
+}
+
+namespace {
 
 void evaluate_attention(const EvalOptions& o, nlohmann::json& rec) {
   core::AttentionConfig c;
@@ -125,6 +208,8 @@ void evaluate_attention(const EvalOptions& o, nlohmann::json& rec) {
   rec["feasible"] = true;
   rec["reason"] = "";
   if (o.area) add_area(rec, gen::generate(c), o, run.cycles_total);
+  if (o.energy && rec["feasible"].get<bool>())
+    rec["energy"] = attention_energy(c, w, o.liberty, o.area_cache);
   if (o.verify) {
     const std::string problem = verify_with_verilator(
         flows::ensure_simulator(c, flows::default_cache_dir()), o, core::config_hash(c),
@@ -148,6 +233,7 @@ void evaluate_nm(const EvalOptions& o, nlohmann::json& rec) {
   rec["config"] = core::to_json(c);
   rec["config_hash"] = core::config_hash(c);
   if (!o.thresholds.empty()) throw core::InputError("--thresholds", "applies to attention configs only");
+  if (o.energy) throw core::InputError("--energy", "applies to attention configs only (N:M arrays: not implemented)");
 
   const core::NmWorkload w = core::load_nm_workload(o.workload, c);
   const tb::StimulusOptions stim;  // full rate
@@ -209,7 +295,11 @@ void add_eval_command(CLI::App& app) {
   e->add_option("--json", o->json_out, "write the record here (exit status 0 even if infeasible)");
   e->add_flag("--verify", o->verify, "also run the Verilated RTL; fail if any number differs");
   e->add_flag("!--no-area", o->area, "skip synthesis and timing");
+  e->add_flag("--energy", o->energy,
+              "energy per query of the unit and its dense baseline (OpenSTA report_power, docs/energy.md)");
+
   e->callback([o] {
+    if (o->energy && !o->area) throw core::InputError("--energy", "needs synthesis: drop --no-area");
     const nlohmann::json rec = evaluate(*o);
     const std::string text = rec.dump(2) + "\n";
     if (o->json_out.empty()) {

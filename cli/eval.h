@@ -8,6 +8,9 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+
+#include "core/config.h"
+#include "core/workload.h"
 #include <nlohmann/json.hpp>
 
 namespace accelgen::cli {
@@ -17,7 +20,15 @@ struct EvalOptions {
   bool verify = false;
   bool area = true;  // --no-area: skip synthesis (cycles only)
   std::string area_cache;  // area cache root; empty: the default (bench uses a fresh one for a cold eval)
+  bool energy = false;  // --energy: pJ/query of the unit and its dense baseline (docs/energy.md)
 };
+
+// Energy per query of an attention config and of its dense baseline on one workload (the `energy`
+// object of eval records and of the bench, docs/energy.md): synthesis (cached), the fast model's
+// cycles, input activity from the pin-level model, OpenSTA report_power. Never throws for a tool
+// problem: `available` false with a `note`.
+nlohmann::json attention_energy(const core::AttentionConfig& c, const core::AttentionWorkload& w,
+                                const std::string& liberty, const std::string& area_cache);
 
 // Builds the record; throws core::InputError only for a bad workload or thresholds file (the
 // config is part of the design point: its errors go into the record).

@@ -1,6 +1,7 @@
 #include "flows/area.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "flows/liberty.h"
 #include "flows/sta_report.h"
 #include "flows/subprocess.h"
+#include "flows/synth_jobs.h"
 #include "flows/text_io.h"
 #include "flows/yosys_stat.h"
 #include "gen/template.h"
@@ -34,7 +36,16 @@ const fs::path kBinaryDir = ACCELGEN_BINARY_DIR;
 
 constexpr const char* kOsuRelPath = "usr/share/qflow/tech/osu018/osu018_stdcells.lib";
 // Bump when the way numbers are computed from the tool outputs changes (part of the cache key).
-constexpr const char* kAreaFlowVersion = "accelgen-area-1";
+constexpr const char* kAreaFlowVersion = "accelgen-area-2";
+
+// CPU seconds of every child process this process has waited for (and their waited-for children:
+// Yosys waits for ABC), user + system. Differences around a tool run give its CPU time.
+double children_cpu_seconds() {
+  rusage u{};
+  if (::getrusage(RUSAGE_CHILDREN, &u) != 0) return 0;
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -46,6 +57,109 @@ AreaResult infeasible(AreaResult r, std::string reason) {
   return r;
 }
 
+// The flow scripts of one synthesis mode, rendered for this design (their text is part of the cache key).
+struct SynthScripts {
+  bool single_process = false;
+  std::string single;              // flows/area.ys
+  std::string elab, module;         // flows/area_elab.ys, area_module.ys (templates)
+};
+
+// Yosys failed: the reason, with the log's error lines.
+std::string yosys_failure(const ProcessResult& p, const fs::path& log, const LibertyInfo& lib, bool keep_log) {
+  if (p.timed_out) return "Yosys timed out";
+  std::string why = fmt::format("Yosys failed (exit {}): {}", p.exit_code, tool_error(log));
+  if (lib.buffer_cell.empty()) why += fmt::format(" (liberty {} has no buffer cell; ABC needs one)", lib.name);
+  if (keep_log) why += fmt::format(" [log {}]", log.string());
+  return why;
+}
+
+// The single-process flow: flows/area.ys on the whole design. Leaves stat.txt and netlist.v in w.
+// Returns "" or why it failed.
+std::string synth_single(const gen::Outputs& outputs, const fs::path& w, const SynthScripts& s,
+                         const LibertyInfo& lib, const AreaOptions& o, AreaResult& r) {
+  write_text(w / "area.ys", s.single);
+  std::vector<std::string> argv = {"yosys", "-s", "area.ys"};
+  argv.insert(argv.end(), outputs.rtl_files.begin(), outputs.rtl_files.end());
+  const ProcessResult p = run_process(argv, w, w / "yosys.log", o.timeout_s);
+  r.synth_flow = "single-process";
+  r.synth_workers = 1;
+  if (p.timed_out) return fmt::format("Yosys timed out after {} s", o.timeout_s);
+  if (p.exit_code != 0) return yosys_failure(p, w / "yosys.log", lib, !o.work_dir.empty());
+  return "";
+}
+
+// The per-module flow: elaborate once (module list and costs), one Yosys process per module (the
+// costliest first, at most o.jobs at a time), then join the modules' stat sections into `stat`
+// (and stat.txt) and their mapped netlists into netlist.v in w. Returns "" or why it failed.
+std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, const SynthScripts& s,
+                             const std::string& abc_timing, const LibertyInfo& lib, const AreaOptions& o,
+                             AreaResult& r, YosysStat& stat) {
+  static const std::regex ident("[A-Za-z_][A-Za-z0-9_]*");
+  r.synth_flow = "per-module";
+  const bool keep = !o.work_dir.empty();
+  std::vector<std::string> rtl(outputs.rtl_files.begin(), outputs.rtl_files.end());
+
+  write_text(w / "area_elab.ys", gen::fill(s.elab, {{"TOP", outputs.top}}));
+  std::vector<std::string> argv = {"yosys", "-q", "-s", "area_elab.ys"};
+  argv.insert(argv.end(), rtl.begin(), rtl.end());
+  ProcessResult p = run_process(argv, w, w / "yosys_elab.log", o.timeout_s);
+  if (p.timed_out) return fmt::format("Yosys timed out after {} s (elaboration)", o.timeout_s);
+  if (p.exit_code != 0) return yosys_failure(p, w / "yosys_elab.log", lib, keep);
+  const std::vector<ModuleCost> modules = parse_module_costs(read_text(w / "modules.txt"));
+  for (const ModuleCost& m : modules) {
+    // Module names become file names and Yosys command arguments: only plain identifiers (the
+    // generator emits no parameter overrides, so no $paramod names).
+    if (!std::regex_match(m.name, ident))
+      return "internal: module name is not a plain identifier, use the single-process flow: " + m.name;
+  }
+
+  std::vector<PoolJob> jobs;
+  for (const ModuleCost& m : modules) {
+    std::string others;
+    for (const ModuleCost& x : modules)
+      if (x.name != m.name) others += " " + x.name;
+    const std::string script = fmt::format("area_{}.ys", m.name);
+    write_text(w / script, gen::fill(s.module, {{"TOP", outputs.top},
+                                                {"MODULE", m.name},
+                                                {"BLACKBOX", others.empty() ? "" : "blackbox" + others},
+                                                {"ABC_TIMING", abc_timing}}));
+    PoolJob j{m.name, {"yosys", "-q", "-s", script}, w / fmt::format("yosys_{}.log", m.name), m.cost};
+    j.argv.insert(j.argv.end(), rtl.begin(), rtl.end());
+    jobs.push_back(std::move(j));
+  }
+  r.synth_workers = std::max(1, std::min<int>(o.jobs > 0 ? o.jobs : default_synth_jobs(), static_cast<int>(jobs.size())));
+  const std::vector<PoolOutcome> outcomes = run_job_pool(jobs, w, r.synth_workers, o.timeout_s);
+  std::vector<const PoolOutcome*> ran;
+  for (const PoolOutcome& x : outcomes) {
+    if (!x.ran) continue;
+    if (x.result.timed_out) return fmt::format("Yosys timed out after {} s (module {})", o.timeout_s, x.name);
+    if (x.result.exit_code != 0) return yosys_failure(x.result, x.log, lib, keep) + " (module " + x.name + ")";
+    ran.push_back(&x);
+  }
+  std::sort(ran.begin(), ran.end(), [](const PoolOutcome* a, const PoolOutcome* b) { return a->seconds > b->seconds; });
+  for (const PoolOutcome* x : ran) {
+    r.module_seconds.push_back({x->name, x->seconds});
+    if (x->cpu_seconds >= 0) r.module_cpu_seconds.push_back(x->cpu_seconds);
+  }
+
+  // Join: each module's stat section (the format of flows/area.ys's report, one module, no
+  // hierarchy section: the instance counts follow from the submodule cells, flows/yosys_stat.h) and
+  // each module's netlist, in elaboration order (children before parents).
+  std::string stat_text, netlist;
+  for (const ModuleCost& m : modules) {
+    const std::string text = read_text(w / (m.name + ".stat.txt"));
+    YosysStat one = parse_yosys_stat(text);
+    if (one.modules.size() != 1 || one.modules.front().name != m.name)
+      return "internal: the stat report of module " + m.name + " does not have exactly its section";
+    stat.modules.push_back(std::move(one.modules.front()));
+    stat_text += text;
+    netlist += read_text(w / (m.name + ".mapped.v"));
+  }
+  write_text(w / "stat.txt", stat_text);
+  write_text(w / "netlist.v", netlist);
+  return "";
+}
+
 void run_timing(AreaResult& r, const fs::path& work, int timeout_s) {
   if (r.sta_version.empty()) {
     r.timing_note = "OpenSTA (sta) not found: run ./setup.sh (Debian package opensta)";
@@ -53,8 +167,10 @@ void run_timing(AreaResult& r, const fs::path& work, int timeout_s) {
   }
   const fs::path log = work / "sta.log";
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = children_cpu_seconds();
   const ProcessResult p = run_process({"sta", "-no_splash", "-exit", "sta.tcl"}, work, log, timeout_s);
   r.sta_seconds = seconds_since(t0);
+  r.sta_cpu_seconds = children_cpu_seconds() - cpu0;
   if (p.timed_out) {
     r.timing_note = fmt::format("OpenSTA timed out after {} s", timeout_s);
     return;
@@ -160,9 +276,15 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
         fmt::format("-D {} -constr abc.constr", static_cast<long long>(std::llround(period_ns * 1000)));
     abc_constr = fmt::format("set_driving_cell {}\nset_load 10.0\n", lib.buffer_cell);
   }
-  std::string flow;
+  SynthScripts scripts;
+  scripts.single_process = o.single_process;
   try {
-    flow = gen::fill(flow_text, {{"TOP", outputs.top}, {"ABC_TIMING", abc_timing}});
+    if (o.single_process) {
+      scripts.single = gen::fill(flow_text, {{"TOP", outputs.top}, {"ABC_TIMING", abc_timing}});
+    } else {
+      scripts.elab = read_text(kSourceDir / "flows/area_elab.ys");
+      scripts.module = read_text(kSourceDir / "flows/area_module.ys");
+    }
   } catch (const std::exception& e) {
     return infeasible(base, std::string("internal: ") + e.what());
   }
@@ -174,8 +296,12 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
 
   // ---- cache
   core::Fnv1a64 h;
-  for (const std::string& part : {std::string(kAreaFlowVersion), outputs.top, lib_text, sdc_text, flow,
-                                  abc_constr, sta_text, tv.yosys, tv.sta}) {
+  // Everything that changes a number: the flow mode and its scripts (with the ABC options), the
+  // liberty, the SDC, the STA script, the tool versions and the RTL. Not the number of jobs.
+  for (const std::string& part :
+       {std::string(kAreaFlowVersion), std::string(o.single_process ? "single-process" : "per-module"),
+        outputs.top, lib_text, sdc_text, scripts.single, scripts.elab, scripts.module, abc_timing,
+        abc_constr, sta_text, tv.yosys, tv.sta}) {
     h.update(part);
     h.update(std::string(1, '\0'));
   }
@@ -224,7 +350,6 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
         write_text(w / f.name, f.content);
     }
     write_text(w / "cells.lib", lib_text);
-    write_text(w / "area.ys", flow);
     if (!abc_constr.empty()) write_text(w / "abc.constr", abc_constr);
     write_text(w / "clock.sdc", sdc_text);
     write_text(w / "sta.tcl", sta_text);
@@ -233,23 +358,27 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     return infeasible(base, std::string("cannot prepare the work directory: ") + e.what());
   }
   const fs::path& w = work->path();
-  std::vector<std::string> argv = {"yosys", "-s", "area.ys"};
-  argv.insert(argv.end(), outputs.rtl_files.begin(), outputs.rtl_files.end());
   const auto t0 = std::chrono::steady_clock::now();
-  const ProcessResult p = run_process(argv, w, w / "yosys.log", o.timeout_s);
-  base.synth_seconds = seconds_since(t0);
-  if (p.timed_out) return infeasible(base, fmt::format("Yosys timed out after {} s", o.timeout_s));
-  if (p.exit_code != 0) {
-    std::string why = fmt::format("Yosys failed (exit {}): {}", p.exit_code, tool_error(w / "yosys.log"));
-    if (lib.buffer_cell.empty())
-      why += fmt::format(" (liberty {} has no buffer cell; ABC needs one)", lib.name);
-    if (!o.work_dir.empty()) why += fmt::format(" [log {}]", (w / "yosys.log").string());
-    return infeasible(base, why);
+  const double cpu0 = children_cpu_seconds();
+  std::string failure;
+  std::optional<YosysStat> joined;  // per-module flow: the modules' stat sections
+  try {
+    if (o.single_process) {
+      failure = synth_single(outputs, w, scripts, lib, o, base);
+    } else {
+      joined.emplace();
+      failure = synth_per_module(outputs, w, scripts, abc_timing, lib, o, base, *joined);
+    }
+  } catch (const std::exception& e) {
+    failure = std::string("internal: ") + e.what();
   }
+  base.synth_seconds = seconds_since(t0);
+  base.synth_cpu_seconds = children_cpu_seconds() - cpu0;
+  if (!failure.empty()) return infeasible(base, failure);
 
   AreaResult numbers;
   try {
-    numbers = summarize_area(parse_yosys_stat(read_text(w / "stat.txt")), lib, outputs.top);
+    numbers = summarize_area(joined ? *joined : parse_yosys_stat(read_text(w / "stat.txt")), lib, outputs.top);
   } catch (const std::exception& e) {
     return infeasible(base, std::string("internal: cannot use the Yosys stat report: ") + e.what());
   }
@@ -278,7 +407,7 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     try {
       fs::create_directories(tmp);
       write_text(tmp / "result.json", to_json(r).dump(2) + "\n");
-      for (const char* f : {"stat.txt", "critical_path.txt", "area.ys", "sta.log"}) {
+      for (const char* f : {"stat.txt", "critical_path.txt", "area.ys", "sta.log", "netlist.v"}) {
         if (fs::exists(w / f)) fs::copy_file(w / f, tmp / f, fs::copy_options::overwrite_existing);
       }
       entry->publish(tmp);
@@ -288,6 +417,13 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     }
   }
   return r;
+}
+
+fs::path cached_netlist(const AreaResult& r, const AreaOptions& o) {
+  if (!o.use_cache || r.cache_key.empty()) return {};
+  const CacheEntry entry((o.cache_root.empty() ? default_cache_dir() : o.cache_root) / "area", r.top, r.cache_key);
+  const fs::path p = entry.dir() / "netlist.v";
+  return fs::is_regular_file(p) ? p : fs::path();
 }
 
 }  // namespace accelgen::flows

@@ -4,6 +4,16 @@ namespace accelgen::flows {
 
 namespace {
 
+nlohmann::json module_seconds_json(const AreaResult& r) {
+  nlohmann::json a = nlohmann::json::array();
+  for (size_t i = 0; i < r.module_seconds.size(); ++i) {
+    nlohmann::json m = {{"module", r.module_seconds[i].first}, {"seconds", r.module_seconds[i].second}};
+    if (i < r.module_cpu_seconds.size()) m["cpu_seconds"] = r.module_cpu_seconds[i];
+    a.push_back(m);
+  }
+  return a;
+}
+
 nlohmann::json num_or_null(bool available, double v) {
   return available ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
@@ -50,12 +60,18 @@ nlohmann::json to_json(const AreaResult& r) {
       {"yosys_version", r.yosys_version},
       {"sta_version", r.sta_version},
       {"flow",
-       {{"script", "flows/area.ys"},
+       {{"script", r.synth_flow == "single-process" ? "flows/area.ys"
+                                                      : "flows/area_elab.ys, area_module.ys"},
+        {"synth_flow", r.synth_flow},
+        {"synth_workers", r.synth_workers},
+        {"module_synth_seconds", module_seconds_json(r)},
         {"sta_script", "flows/sta.tcl"},
         {"cache_key", r.cache_key},
         {"from_cache", r.from_cache},
         {"synth_seconds", r.synth_seconds},
-        {"sta_seconds", r.sta_seconds}}},
+        {"sta_seconds", r.sta_seconds},
+        {"synth_cpu_seconds", r.synth_cpu_seconds},
+        {"sta_cpu_seconds", r.sta_cpu_seconds}}},
   };
 }
 
@@ -98,6 +114,16 @@ AreaResult area_result_from_json(const nlohmann::json& j) {
   r.from_cache = f.at("from_cache").get<bool>();
   r.synth_seconds = f.at("synth_seconds").get<double>();
   r.sta_seconds = f.at("sta_seconds").get<double>();
+  r.synth_flow = f.value("synth_flow", "single-process");  // entries written before the per-module flow
+  r.synth_workers = f.value("synth_workers", 1);
+  r.synth_cpu_seconds = f.value("synth_cpu_seconds", 0.0);
+  r.sta_cpu_seconds = f.value("sta_cpu_seconds", 0.0);
+  if (f.contains("module_synth_seconds")) {
+    for (const auto& m : f.at("module_synth_seconds")) {
+      r.module_seconds.push_back({m.at("module").get<std::string>(), m.at("seconds").get<double>()});
+      if (m.contains("cpu_seconds")) r.module_cpu_seconds.push_back(m.at("cpu_seconds").get<double>());
+    }
+  }
   return r;
 }
 

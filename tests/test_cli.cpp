@@ -752,6 +752,15 @@ TEST(CliEval, InvalidConfigGivesAnInfeasibleRecordAndStatusZero) {
   expect_input_error(accelgen({"eval", "--config", bad.string(), "--workload", w.string()}), {"config.lanes"});
 }
 
+// --energy needs synthesis; both are checked before any work (no synthesis here).
+TEST(CliEval, EnergyNeedsSynthesis) {
+  TempDir t;
+  const fs::path w = t.path() / "w";
+  ASSERT_EQ(accelgen({"workload", "--config", kDefaultConfig, "--lq", "2", "--lk", "8", "--out", w.string()}).status, 0);
+  expect_input_error(accelgen({"eval", "--config", kDefaultConfig, "--workload", w.string(), "--energy", "--no-area"}),
+                     {"--energy", "--no-area"});
+}
+
 TEST(CliEval, AreaAndTimingGiveLatencyFromFmax) {
   TempDir t;
   const fs::path cfg = write_config(t.path(), "tiny.json",

@@ -1,0 +1,42 @@
+// accelgen::flows — switching activity of the attention unit's input pins, measured on a workload's
+// simulation, for the power estimate (flows/power.h).
+//
+// The golden pin-level model runs the workload with the full-rate stimulus `accelgen eval` uses
+// (tb::run_attention, seed 1, no gaps or back-pressure) and every input bit of `<name>_attn_top` is
+// counted per cycle: toggles per clock cycle (activity) and the fraction of cycles it is 1 (duty).
+// The testbench drives random garbage on data inputs whose valid is low (a verification device);
+// a real sender holds its last value, so here a data, key-last, slot, key-count or config
+// address/data input keeps its previous value while its valid/write-enable is low. The clock is not
+// an input bit here (OpenSTA takes it from the SDC).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/workload.h"
+
+namespace accelgen::flows {
+
+struct PinActivity {
+  std::string pin;  // port bit as OpenSTA names it in the mapped netlist: "rst_ni", "q_data_i[3]"
+  double activity = 0;  // toggles per clock cycle, 0..1
+  double duty = 0;      // fraction of cycles at 1
+};
+
+struct InputActivity {
+  std::vector<PinActivity> pins;
+  int64_t cycles = 0;        // simulated cycles counted
+  double mean_activity = 0;  // over all pins
+};
+
+// Throws std::runtime_error if the model run fails (it then says nothing about the hardware).
+InputActivity measure_unit_input_activity(const core::AttentionConfig& cfg, const core::AttentionWorkload& w);
+
+// The same numbers from per-cycle port values: values[c][p] is port p's value on cycle c as an
+// MSB-first hex string of ceil(width/4) digits (tb::Bits::hex). Exposed for the tests.
+InputActivity activity_from_vectors(const std::vector<std::string>& names, const std::vector<int>& widths,
+                                    const std::vector<std::vector<std::string>>& values);
+
+}  // namespace accelgen::flows
