@@ -191,6 +191,36 @@ TEST(CycleModelTimeline, TwoLanesEarlyFinisherTakesNextKeyImmediately) {
   EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 1, 0, 0, 0, 0}));
 }
 
+// The next-key register (docs/microarchitecture.md "Key issue"): keys go to lanes with room in index order,
+// not to the lane that becomes free first. 2 lanes, keys {1, -2, -2}, query [3], theta 1: key0 n=2 kept (s=3),
+// key1 and key2 n=1 pruned.
+//   c6 edge: start.  c7 edge: lane0 <- key0, lane1 <- key1 (both idle: they start them at once).
+//   c8: both lanes have room, lane0 first: key2 goes to lane0's next-key register (key0 is not done).
+//       lane1: key1 done (pruned), nothing for it: idle.                              steps 2, cycles 1
+//   c9: lane0 key0 done kept -> slot0, starts key2 from its register.                  steps 3, cycles 2
+//   c10: lane0 key2 done (pruned); slot0 granted -> output.                            steps 4, cycles 3
+//   c11: beat (0, 3); end condition -> end beat.   c12: end beat: count 1, steps 4, cycles 3.
+// (Handing key2 to the lane that became free first, lane1 in c8, would have ended the scores a cycle earlier.)
+TEST(CycleModelTimeline, TwoLanesKeyWaitsInTheNextKeyRegisterOfTheLowestLaneWithRoom) {
+  AttnCycleModel m(tiny(2));
+  const std::vector<AttnInputs> ins = then_idle(
+      {reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, false), key({-2}, true), query({3})},  // c0..c5
+      8);  // c6..c13
+  const Trace t = run(m, ins);
+  expect_trace(t, {
+                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
+                      ports(true, false),                                          // c4 last key
+                      ports(true, true),                                           // c5 query accepted
+                      ports(false, false),                                         // c6
+                      ports(false, true), ports(false, true), ports(false, true),  // c7..c9
+                      ports(false, true),                                          // c10
+                      score_beat(ports(false, true), 0, 3),                        // c11
+                      eoq_beat(ports(true, true), 1, 4, 3),                        // c12
+                      ports(true, true),                                           // c13
+                  });
+  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 1, 0, 0, 0}));
+}
+
 // 2 lanes, keys {1, 1}, query [3], theta 1: both kept (n=2, s=3) at the same edge; lowest lane goes first.
 //   c5 edge start.  c6 edge: lane0 <- key0, lane1 <- key1.  c7: both step 1.  c8: both kept -> slot0, slot1.
 //   c9: slot0 granted; slot1 waits (its lane is idle, nothing stalls).  c10: beat (0, 3); slot1 granted.
