@@ -145,24 +145,27 @@ module ag_bs_lane #(
   assign sscore_o = sscore_q;
 `ifndef SYNTHESIS
   // ---------------------------------------------------------------- simulation-only checks
-  // Ignored by synthesis (Yosys defines SYNTHESIS). A failure prints "ASSERTION FAILED at time T
-  // in <instance>: <signal>: <what>" (T = $time in ns) and calls $stop, which both testbenches report as a failure
-  // of that cycle (docs/verification.md "Assertions").
+  // Ignored by synthesis (Yosys defines SYNTHESIS). A failure prints "ASSERTION FAILED at time
+  // T in <instance>: <signal>: <what>" (T = $time in ns) and calls $stop, which both testbenches
+  // report as a failure of that cycle (docs/verification.md "Assertions").
   always @(posedge clk_i or negedge rst_ni) begin
     if (rst_ni) begin
       // The issue logic gives a key only to a free lane; the arbiter grants only a full slot.
       if (issue_i && !free_o) begin
-        $display("ASSERTION FAILED at time %0d in %m: issue_i: key issued to a busy lane", $time);
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("issue_i: key issued to a busy lane");
         $stop;
       end
       if (grant_i && !sv_q) begin
-        $display("ASSERTION FAILED at time %0d in %m: grant_i: empty result slot granted", $time);
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("grant_i: empty result slot granted");
         $stop;
       end
       // Behind unused_acc_top: before the last step |A| < 2^(ScoreWidth-2), so the top bit of the
       // accumulator is a copy of the sign.
       if (act_q && (acc_q[ScoreWidth-1] != acc_q[ScoreWidth-2])) begin
-        $display("ASSERTION FAILED at time %0d in %m: acc_q: accumulator overflow before the last step", $time);
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("acc_q: accumulator overflow before the last step");
         $stop;
       end
     end
