@@ -134,6 +134,7 @@ std::string replay_testbench(const ReplayTop& top) {
                    {{"dut_module", top.module},
                     {"tb_module", kTbModule},
                     {"clock", top.clock},
+                    {"reset", top.reset},
                     {"columns", columns},
                     {"column_count", std::to_string(top.ports.size())},
                     {"input_regs", join(input_regs, "\n")},
@@ -186,10 +187,18 @@ IcarusResult run_icarus_replay(const std::string& tb_text, const std::vector<gen
   int64_t mismatches = -1;
   static const std::regex kMismatch(R"(^MISMATCH cycle (\d+) signal (\S+) expected (\S+) got (\S+)\s*$)");
   static const std::regex kSummary(R"(^icarus: (\d+) cycles checked, (\d+) mismatches\s*$)");
+  static const std::regex kXState(R"(^XSTATE cycle (\d+) signal (\S+) got (\S+)\s*$)");
+  // An RTL assertion (docs/verification.md "Assertions"): it prints $time in ns (the RTL's
+  // `timescale 1ns / 1ps); the rising edge of cycle N is at 10 N + 9 ns.
+  static const std::regex kAssertion(R"(^ASSERTION FAILED at time (\d+) in (\S+): (.*)$)");
   for (std::string l; std::getline(lines, l);) {
     std::smatch m;
     if (!r.mismatch && std::regex_match(l, m, kMismatch)) {
       r.mismatch = Mismatch{std::stoll(m[1]), m[2], m[3], m[4]};
+    } else if (!r.mismatch && std::regex_match(l, m, kXState)) {
+      r.mismatch = Mismatch{std::stoll(m[1]), m[2], "no X or Z bit", m[3]};
+    } else if (!r.mismatch && std::regex_match(l, m, kAssertion)) {
+      r.mismatch = Mismatch{(std::stoll(m[1]) - 9) / 10, "assertion " + m[2].str(), "no failed assertion", m[3]};
     } else if (std::regex_match(l, m, kSummary)) {
       summary = true;
       r.cycles_checked = std::stoll(m[1]);

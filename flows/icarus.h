@@ -11,6 +11,13 @@
 //   MISMATCH cycle N signal S expected 'hE got 'hG
 // and always ending with the summary line
 //   icarus: N cycles checked, M mismatches
+// From the first reset cycle on, an X or Z bit on an output (a payload output while its valid is
+// expected 1) stops it first with
+//   XSTATE cycle N signal S got 'hG
+// and a simulation-only check inside the RTL that fails prints
+//   ASSERTION FAILED at time T in INSTANCE: SIGNAL: WHAT
+// (T = 10 N + 9 ns, the edge of cycle N) and stops the replay (docs/verification.md). Both are
+// parsed into IcarusResult::mismatch.
 //
 // The testbench is the template flows/icarus_tb.v.in (one output's check:
 // flows/icarus_tb_check.v.in), embedded at build time and filled with gen::fill; only the per-port

@@ -26,7 +26,7 @@ struct LockstepResult {
 
 // Runs until driver.finished(), the driver's cycle_limit() or, with stop_after >= 0, that cycle (a
 // waveform re-run of a failure goes a little past its mismatch). Without stop_after the loop stops
-// at the first mismatch. `compare(expected, got, cycle)` returns the first differing output;
+// at the first mismatch (or failed RTL assertion). `compare(expected, got, cycle)` returns the first differing output;
 // `observe(cycle, inputs, expected)` sees every cycle before the edge.
 template <class Driver, class Model, class Dut, class Compare, class Observe>
 LockstepResult run_lockstep(Driver& driver, Model& model, Dut* dut, int64_t stop_after, Compare compare,
@@ -50,7 +50,19 @@ LockstepResult run_lockstep(Driver& driver, Model& model, Dut* dut, int64_t stop
     observe(cycle, in, expected);
     driver.observe(in, expected, cycle);
     model.tick(in);
-    if (dut != nullptr) dut->tick();
+    if (dut != nullptr) {
+      dut->tick();
+      // The RTL's simulation-only checks run at the clock edge; a failure counts as this cycle's
+      // mismatch (the RTL has printed which check, module and signal; docs/verification.md).
+      if (!r.mismatch && dut->assertion_failed()) {
+        r.mismatch = Mismatch{cycle, "assertion", "no failed assertion",
+                              "$stop (see the ASSERTION FAILED line: module and signal)"};
+        if (stop_after < 0) {
+          ++cycle;
+          break;
+        }
+      }
+    }
   }
   r.cycles = cycle;
   return r;

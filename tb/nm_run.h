@@ -26,6 +26,8 @@ class NmDut {
   virtual golden::NmOutputs eval(const golden::NmInputs& in) = 0;
   // The rising edge at the end of the cycle (inputs as given to the last eval), then clock low.
   virtual void tick() = 0;
+  // A simulation-only check inside the RTL has failed (docs/verification.md "Assertions").
+  virtual bool assertion_failed() const { return false; }
 };
 
 struct NmRun {

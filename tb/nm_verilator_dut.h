@@ -55,6 +55,7 @@ class VerilatorNmDut : public NmDut {
   }
 
   void tick() override { vt_.rising_edge(); }
+  bool assertion_failed() const override { return vt_.assertion_failed(); }
 
  private:
   // Slot (c, s) at [(c*n + s)*SW +: SW]: value in the low ww bits, index (if any) above.

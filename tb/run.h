@@ -28,6 +28,8 @@ class Dut {
   virtual golden::UnitOutputs eval(const golden::AttnInputs& in) = 0;
   // The rising edge at the end of the cycle (inputs as given to the last eval), then clock low.
   virtual void tick() = 0;
+  // A simulation-only check inside the RTL has failed (docs/verification.md "Assertions").
+  virtual bool assertion_failed() const { return false; }
 };
 
 struct RunResult {

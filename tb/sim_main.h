@@ -6,6 +6,7 @@
 // May include: core/, tb/, CLI11.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "core/error.h"
 #include "tb/lockstep.h"
 #include "tb/stimulus_options.h"
+#include "tb/xstate_args.h"
 
 namespace accelgen::tb {
 
@@ -55,8 +57,9 @@ inline void check_config_hash(const std::string& path, const std::string& hash, 
 
 inline std::string reproduce_line(const SimArgs& a, const std::string& hash, const StimulusOptions& stim) {
   return fmt::format(
-      "reproduce: config {} (hash {}), workload {}, --seed {} --valid-prob {} --ready-prob {} --reset-at {}",
-      a.config, hash, a.workload, stim.seed, stim.valid_prob, stim.ready_prob, stim.reset_at);
+      "reproduce: config {} (hash {}), workload {}, --seed {} --valid-prob {} --ready-prob {} --reset-at {}{}",
+      a.config, hash, a.workload, stim.seed, stim.valid_prob, stim.ready_prob, stim.reset_at,
+      xstate_args_text());
 }
 
 // Prints the first failure of a run (mismatch, timeout or functional error) with the reproduce line;
@@ -67,6 +70,7 @@ inline int report_failure(const SimArgs& a, const std::string& repro,
                           const std::string& functional_error,
                           const std::function<void(int64_t last_cycle)>& retrace) {
   if (mismatch) {
+    std::fflush(stdout);  // the RTL's ASSERTION FAILED line (stdout) before the report
     std::cerr << fmt::format("MISMATCH at cycle {}: {} expected {}, got {}\n  {}\n", mismatch->cycle,
                              mismatch->signal, mismatch->expected, mismatch->got, repro);
     retrace(mismatch->cycle + 2);
@@ -101,10 +105,14 @@ int run_and_report(const SimArgs& a, const StimulusOptions& stim, const std::str
                         });
 }
 
-// Parses the command line and runs `run`; bad input (options, config, workload) is status 2 with
-// one line.
+// Parses the command line (Verilator's X-state arguments +verilator+...: tb/xstate_args.h; the
+// rest: `app`) and runs `run`; bad input (options, config, workload) is status 2 with one line.
 template <class Run>
 int sim_main(CLI::App& app, int argc, char** argv, Run run) {
+  if (const std::string bad = take_xstate_args(argc, argv); !bad.empty()) {
+    std::cerr << "error: " << bad << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -72,6 +72,7 @@ class VerilatorDut : public Dut {
   }
 
   void tick() override { vt_.rising_edge(); }
+  bool assertion_failed() const override { return vt_.assertion_failed(); }
 
  private:
   VerilatedTop<Top> vt_;

@@ -75,9 +75,11 @@ ProofRun run_proof(const core::AttentionConfig& cfg, const gen::Outputs& o, cons
   const int64_t rw = tw + 2;
   const int depth = cfg.wk + 3;  // cycle 0 sample, 1 issue, 2..wk+1 steps, wk+2 the slot after
 
+  // -DSYNTHESIS: -formal replaces Yosys's implicit SYNTHESIS define with FORMAL, and the RTL's
+  // simulation-only checks ($display, $stop; docs/verification.md) are not for the SAT proof.
   const std::string script = fmt::format(
-      "read_verilog -formal -DLANE_MODULE={lane} -DTABLE_MODULE={table} -DQPOS_MODULE={qpos} {lane}.v "
-      "{table}.v {qpos}.v "
+      "read_verilog -formal -DSYNTHESIS -DLANE_MODULE={lane} -DTABLE_MODULE={table} -DQPOS_MODULE={qpos} "
+      "{lane}.v {table}.v {qpos}.v "
       "{src}/tests/formal/lane_ref.v {src}/tests/formal/lane_bound_check.v\n"
       "hierarchy -check -top lane_bound_check -chparam D {d} -chparam WQ {wq} -chparam WK {wk} "
       "-chparam TW {tw} -chparam BW {bw} -chparam SW {sw} -chparam KIW {kiw} -chparam BIW {biw} "

@@ -9,7 +9,10 @@
 //  - IcarusVectorFile: one field per port at its width, key rows where the ports put them; a short
 //    or cut vector file fails;
 //  - IcarusSensitivity: a wrong expected value and an RTL whose divider rounds down instead of to
-//    nearest are both caught, with a MISMATCH line naming the cycle and the signal.
+//    nearest are both caught, with a MISMATCH line naming the cycle and the signal; registers
+//    without reset are caught, an output valid without reset as an XSTATE line (X after reset);
+//  - AssertionSensitivity: a score engine that drops a result beat under back-pressure fires its
+//    handshake assertion on both simulators at the same cycle (docs/verification.md).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -316,6 +320,79 @@ TEST(IcarusSensitivity, RegisterWithoutResetIsCaught) {
   const tb::IcarusResult r = tb::icarus_crosscheck(o, cfg, w, {4, 1.0, 1.0, -1}, scratch("noreset"));
   EXPECT_FALSE(r.passed) << r.log;
   ASSERT_TRUE(r.mismatch.has_value()) << "expected an output mismatch, not a tool failure:\n" << r.log;
+}
+
+// The explicit X check (docs/verification.md "X-state"): an output valid register without reset is
+// X from the reset cycle on, and the replay names it as X (not just as a wrong value) at cycle 0.
+TEST(IcarusSensitivity, OutputValidWithoutResetIsReportedAsX) {
+  const core::AttentionConfig cfg = load("r_d7");
+  gen::Outputs o = gen::generate(cfg);
+  ASSERT_TRUE(test_support::mutate_file(o, cfg.name + "_softmax_v.v", "      ov_q       <= 1'b0;\n",
+                                        "      // reset removed: ov_q <= 1'b0;\n"))
+      << "the back-end no longer has the line this test mutates; update the test";
+  const core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 2, 5, 4);
+  const tb::IcarusResult r = tb::icarus_crosscheck(o, cfg, w, {4, 1.0, 1.0, -1}, scratch("noreset_valid"));
+  EXPECT_FALSE(r.passed) << r.log;
+  ASSERT_TRUE(r.mismatch.has_value()) << r.log;
+  EXPECT_EQ(r.mismatch->cycle, 0) << r.log;
+  EXPECT_EQ(r.mismatch->signal, "o_valid_o") << r.log;
+  EXPECT_EQ(r.mismatch->expected, "no X or Z bit") << r.log;
+  EXPECT_NE(r.log.find("XSTATE cycle 0 signal o_valid_o got 'hx"), std::string::npos) << r.log;
+}
+
+// The same mutation as AssertionSensitivity below, on the score engine's output register: a
+// result beat held off by the back-end (s_ready_i low) is dropped instead of held.
+gen::Outputs dropped_valid_rtl(const core::AttentionConfig& cfg) {
+  gen::Outputs o = gen::generate(cfg);
+  const bool mutated = test_support::mutate_file(
+      o, cfg.name + "_out_arb.v", "    end else if (out_load) begin\n      s_valid_o <= found | eoq_fire_o;",
+      "    end else begin\n      s_valid_o <= (found | eoq_fire_o) & out_load;");
+  EXPECT_TRUE(mutated) << "the output arbiter no longer has the lines this test mutates; update the test";
+  return o;
+}
+
+// Assertions (docs/verification.md): the dropped beat never reaches an output before the end of
+// its query, but the score engine's handshake check fires at the edge after the drop, on Verilator
+// (reported as the failure of that cycle, with the RTL's line naming instance and signal, a
+// waveform and the reproduce line) and on Icarus (the replay stops; the line is parsed), at the
+// same cycle, since both run the same stimulus.
+TEST(AssertionSensitivity, DroppedValidFiresOnBothSimulatorsAtTheSameCycle) {
+  const std::string name = "r_d7";
+  const fs::path cfg_file = kSource / "configs/regression" / (name + ".json");
+  const core::AttentionConfig cfg = core::load_attention_config(cfg_file.string());
+  const gen::Outputs o = dropped_valid_rtl(cfg);
+  // Every key kept and the output mostly not ready: both collect buffers fill and hold the score
+  // engine's result stream off.
+  core::AttentionWorkload w = core::make_workload(cfg, "gaussian", 6, 20, 8);
+  w.params.theta = core::signed_min(core::widths(cfg).tw);
+  const tb::StimulusOptions stim{8, 1.0, 0.2, -1};
+  const fs::path dir = scratch("assertion");
+  core::write_workload(w, (dir / "w").string());
+
+  const fs::path simv = flows::ensure_simulator(o, cfg.name + "_dropvalid", flows::default_cache_dir()).exe;
+  const fs::path fst = dir / "fail.fst";
+  const std::vector<std::string> argv = {simv.string(), "--config", cfg_file.string(), "--workload",
+                                         (dir / "w").string(), "--fst", fst.string(), "--seed", "8",
+                                         "--valid-prob", "1", "--ready-prob", "0.2"};
+  const flows::ProcessResult v = flows::run_process(argv, "", dir / "verilator.log", 600);
+  const std::string vlog = test_support::read_bytes(dir / "verilator.log");
+  EXPECT_EQ(v.exit_code, 1) << vlog;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(vlog, m, std::regex(R"(MISMATCH at cycle (\d+): assertion)"))) << vlog;
+  const int64_t cycle = std::stoll(m[1]);
+  ASSERT_TRUE(std::regex_search(vlog, m, std::regex(R"(ASSERTION FAILED at time (\d+) in (\S+): s_valid_o: )")))
+      << vlog;
+  EXPECT_EQ(std::stoll(m[1]), 2 * cycle + 1) << "Verilator time of the edge of cycle " << cycle << "\n" << vlog;
+  EXPECT_NE(m[2].str().find("u_out_arb"), std::string::npos) << vlog;
+  EXPECT_TRUE(test_support::has(vlog, "--seed 8")) << vlog;
+  EXPECT_TRUE(fs::exists(fst) && fs::file_size(fst) > 0) << "no waveform at " << fst;
+
+  const tb::IcarusResult r = tb::icarus_crosscheck(o, cfg, w, stim, dir / "icarus");
+  EXPECT_FALSE(r.passed) << r.log;
+  ASSERT_TRUE(r.mismatch.has_value()) << r.log;
+  EXPECT_EQ(r.mismatch->cycle, cycle) << r.log;
+  EXPECT_NE(r.mismatch->signal.find("u_out_arb"), std::string::npos) << r.mismatch->signal;
+  EXPECT_NE(r.mismatch->got.find("s_valid_o"), std::string::npos) << r.mismatch->got;
 }
 
 }  // namespace

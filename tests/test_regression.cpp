@@ -296,6 +296,37 @@ TEST_P(Simulation, RandomWorkloadsMatchModelEveryCycle) {
   }
 }
 
+// X-state (issue 14): the same simulator, workload and stimulus (gaps, back-pressure, a reset in
+// the middle of a query) from all-zero power-up state and from three random ones must give
+// byte-identical reports: no result and no cycle depends on a register's power-up value. The
+// simulator is the regression's own (the X-state options are run-time arguments): 4 runs of a
+// few hundred cycles per config.
+TEST_P(Simulation, XStateSweepGivesTheZeroStateReport) {
+  const fs::path dir = scratch("xstate_" + GetParam());
+  const int lk = std::min(cfg_.max_keys, 2 * cfg_.lanes + 1);
+  const core::AttentionWorkload w = core::make_workload(cfg_, "gaussian", 4, lk, 31);
+  const fs::path wdir = dir / "w";
+  core::write_workload(w, wdir.string());
+  tb::StimulusOptions stim{31, 0.7, 0.5, -1};
+  const tb::RunResult probe = tb::run_attention(cfg_, w, stim, nullptr);
+  ASSERT_TRUE(probe.ok()) << probe.functional_error;
+  stim.reset_at = probe.cycles_simulated / 2;
+  const std::vector<std::string> argv = {
+      simv_.string(), "--config", cfg_file_.string(), "--workload", wdir.string(), "--fst",
+      (dir / "fail.fst").string(), "--seed", std::to_string(stim.seed), "--valid-prob",
+      fmt::format("{}", stim.valid_prob), "--ready-prob", fmt::format("{}", stim.ready_prob),
+      "--reset-at", std::to_string(stim.reset_at)};
+  EXPECT_EQ(test_support::xstate_sweep(argv, dir, GetParam()), "");
+  // A bad X-state argument is bad input: status 2 and one line naming it.
+  std::vector<std::string> bad = argv;
+  bad.push_back("+verilator+rand+reset+3");
+  const flows::ProcessResult r = flows::run_process(bad, "", dir / "bad.log", 60);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(read_file(dir / "bad.log"),
+            "error: +verilator+rand+reset+3: allowed are +verilator+rand+reset+N (N 0, 1 or 2) and "
+            "+verilator+seed+N (N 1..2147483647; Verilator reads 0 as 'pick a seed')\n");
+}
+
 core::AttentionWorkload with_theta(core::AttentionWorkload w, int64_t theta) {
   w.params.theta = theta;
   return w;

@@ -151,6 +151,43 @@ module ag_attn_top #(
     .o_cycles_o  (o_cycles_o),
     .o_bcycles_o (o_bcycles_o)
   );
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- simulation-only checks
+  // Ignored by synthesis (Yosys defines SYNTHESIS). A failure prints "ASSERTION FAILED at time
+  // T in <instance>: <signal>: <what>" (T = $time in ns) and calls $stop, which both testbenches
+  // report as a failure of that cycle (docs/verification.md "Assertions").
+  localparam integer ChkBeatWidth =
+      ValueDim*OutWidth + KeyCountWidth + StepsWidth + 2*CyclesWidth + 1;
+  wire [ChkBeatWidth-1:0] chk_o_beat =
+      {o_data_o, o_empty_o, o_count_o, o_steps_o, o_cycles_o, o_bcycles_o};
+  reg                     chk_o_held_q;  // a beat was offered and not taken at the last edge
+  reg  [ChkBeatWidth-1:0] chk_o_beat_q;  // that beat
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_o_held_q <= 1'b0;
+    end else begin
+      // An output beat stays valid and unchanged until o_ready_i takes it.
+      if (chk_o_held_q && (!o_valid_o || chk_o_beat != chk_o_beat_q)) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("o_valid_o: beat dropped or changed before o_ready_i");
+        $stop;
+      end
+      // The in-flight query count never wraps.
+      if (q_fire && !o_fire && &inflight_q) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("inflight_q: query accepted with the in-flight count at its maximum");
+        $stop;
+      end
+      if (o_fire && !q_fire && ~|inflight_q) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("inflight_q: output beat with no query in flight");
+        $stop;
+      end
+      chk_o_held_q <= o_valid_o & ~o_ready_i;
+      chk_o_beat_q <= chk_o_beat;
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

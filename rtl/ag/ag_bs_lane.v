@@ -185,6 +185,34 @@ module ag_bs_lane #(
   assign sctx_o   = sctx_q;
   assign skey_o   = skey_q;
   assign sscore_o = sscore_q;
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- simulation-only checks
+  // Ignored by synthesis (Yosys defines SYNTHESIS). A failure prints "ASSERTION FAILED at time
+  // T in <instance>: <signal>: <what>" (T = $time in ns) and calls $stop, which both testbenches
+  // report as a failure of that cycle (docs/verification.md "Assertions").
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (rst_ni) begin
+      // The issue logic gives a key only to a lane with room; the arbiter grants only a full slot.
+      if (issue_i && nv_q) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("issue_i: key issued to a lane whose next-key register is full");
+        $stop;
+      end
+      if (grant_i && !sv_q) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("grant_i: empty result slot granted");
+        $stop;
+      end
+      // Behind unused_acc_top: before the last step |A| < 2^(ScoreWidth-2), so the top bit of the
+      // accumulator is a copy of the sign (acc_q is read from the second step of a key on).
+      if (act_q && !first && (acc_q[ScoreWidth-1] != acc_q[ScoreWidth-2])) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("acc_q: accumulator overflow before the last step");
+        $stop;
+      end
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

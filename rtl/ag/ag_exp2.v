@@ -83,6 +83,13 @@ module ag_exp2 #(
   // 2^-I: a right shift; beyond ExpFracBits places nothing is left.
   wire too_small = int_part > 5'd19;
   assign e_o = too_small ? {(ExpFracBits+1){1'b0}} : interp >> int_part;
+`ifndef SYNTHESIS
+  // No simulation-only checks in this combinational module (a check on a settling net could fire
+  // on a glitch): unused_step_hi is zero because neighbouring table entries differ by less than
+  // 2^ExpStepWidth, which the generator proves for the whole table when it writes it;
+  // unused_slope_lo are the fraction bits the interpolation truncates by definition
+  // (docs/softmax.md step 5), they carry no invariant.
+`endif
 endmodule
 
 `default_nettype wire

@@ -68,6 +68,10 @@ module ag_key_store #(
       assign plane_o[l*HeadDim +: HeadDim] = row[bit_sel*HeadDim +: HeadDim];
     end
   endgenerate
+`ifndef SYNTHESIS
+  // Simulation-only checks: the invariant behind unused_wr_index (the index never reaches MaxKeys)
+  // is checked where the index is made, in the fill counter's block (store_count).
+`endif
 endmodule
 
 `default_nettype wire

@@ -91,6 +91,45 @@ module ag_out_arb #(
       s_cycles_o <= cycles_i;
     end
   end
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- simulation-only checks
+  // Ignored by synthesis (Yosys defines SYNTHESIS). A failure prints "ASSERTION FAILED at time
+  // T in <instance>: <signal>: <what>" (T = $time in ns) and calls $stop, which both testbenches
+  // report as a failure of that cycle (docs/verification.md "Assertions").
+  localparam integer ChkOneI = 1;
+  localparam [NumLanes-1:0] ChkOne = ChkOneI[NumLanes-1:0];
+  localparam integer ChkBeatWidth =
+      KeyIndexWidth + ScoreWidth + KeyCountWidth + StepsWidth + CyclesWidth + 2;
+  wire [ChkBeatWidth-1:0] chk_s_beat =
+      {s_eoq_o, s_key_o, s_score_o, s_count_o, s_empty_o, s_steps_o, s_cycles_o};
+  reg                     chk_s_held_q;  // a result beat was offered and not taken at the last edge
+  reg  [ChkBeatWidth-1:0] chk_s_beat_q;  // that beat
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_s_held_q <= 1'b0;
+    end else begin
+      // A result beat stays valid and unchanged until s_ready_i takes it.
+      if (chk_s_held_q && (!s_valid_o || chk_s_beat != chk_s_beat_q)) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("s_valid_o: beat dropped or changed before s_ready_i");
+        $stop;
+      end
+      // The lane grant is one-hot or zero, and only a full slot is granted.
+      if (|(grant_o & (grant_o - ChkOne))) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("grant_o: more than one lane granted (%b)", grant_o);
+        $stop;
+      end
+      if (|(grant_o & ~sv_i)) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("grant_o: an empty result slot granted (%b)", grant_o);
+        $stop;
+      end
+      chk_s_held_q <= s_valid_o & ~s_ready_i;
+      chk_s_beat_q <= chk_s_beat;
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

@@ -345,6 +345,30 @@ module ag_score_top #(
       tc1_q  <= table_d;
     end
   end
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- simulation-only checks
+  // Ignored by synthesis (Yosys defines SYNTHESIS). A failure prints "ASSERTION FAILED at time
+  // T in <instance>: <signal>: <what>" (T = $time in ns) and calls $stop, which both testbenches
+  // report as a failure of that cycle (docs/verification.md "Assertions").
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (rst_ni) begin
+      // The younger context is busy only while the head context is.
+      if (busy_other && !busy_head) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("busy_q: younger context busy while the head is idle (head %0d, busy %b)",
+                 head_q, busy_q);
+        $stop;
+      end
+      // Per-context counters never wrap (they only count up until their context restarts).
+      if ((!start0 && (kept0_d < kept0_q || steps0_d < steps0_q || next0_d < next0_q)) ||
+          (!start1 && (kept1_d < kept1_q || steps1_d < steps1_q || next1_d < next1_q))) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("kept/steps/next: a per-context counter wrapped");
+        $stop;
+      end
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

@@ -288,6 +288,40 @@ module ag_softmax_v #(
       o_bcycles_o <= bcyc_inc;
     end
   end
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- simulation-only checks
+  // Ignored by synthesis (Yosys defines SYNTHESIS). A failure prints "ASSERTION FAILED at time
+  // T in <instance>: <signal>: <what>" (T = $time in ns) and calls $stop, which both testbenches
+  // report as a failure of that cycle (docs/verification.md "Assertions").
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (rst_ni) begin
+      // Behind unused_wr_n: a score is written below MaxKeys, so a buffer's count never wraps.
+      if (s_score_beat && wr_n >= MaxKeys[KeyCountWidth-1:0]) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("wr_n: score %0d written beyond the %0d-entry collect buffer", wr_n, MaxKeys);
+        $stop;
+      end
+      // Behind unused_idx_top: only written entries are issued, all below MaxKeys.
+      if (issue && idx_q >= MaxKeys[KeyCountWidth-1:0]) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("idx_q: entry %0d issued beyond the collect buffer", idx_q);
+        $stop;
+      end
+      // Behind unused_gap_sign: the buffer's maximum is at least every entry's score.
+      if (issue && gap_full[ScoreWidth]) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("gap_full: entry score above the buffer's maximum");
+        $stop;
+      end
+      // Only a full buffer is processed or released.
+      if (release_buf && !full_q[release_sel]) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("full_q: buffer %0d released while not full", release_sel);
+        $stop;
+      end
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

@@ -128,6 +128,34 @@ module n2m4_nm_top #(
     .ob_row_i (ob_row_q),
     .y_data_o (y_data_o)
   );
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- simulation-only checks
+  // Ignored by synthesis (Yosys defines SYNTHESIS). A failure prints "ASSERTION FAILED at time
+  // T in <instance>: <signal>: <what>" (T = $time in ns) and calls $stop, which both testbenches
+  // report as a failure of that cycle (docs/verification.md "Assertions").
+  reg                  chk_y_held_q;  // a result beat was offered and not taken at the last edge
+  reg [YBeatWidth:0]   chk_y_beat_q;  // that beat: {y_last_o, y_data_o}
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_y_held_q <= 1'b0;
+    end else begin
+      // A result beat stays valid and unchanged until y_ready_i takes it.
+      if (chk_y_held_q && (!y_valid_o || {y_last_o, y_data_o} != chk_y_beat_q)) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("y_valid_o: beat dropped or changed before y_ready_i");
+        $stop;
+      end
+      // The group counter of the x stream never wraps: a row tile ends at its wcount-th beat.
+      if (x_fire && !x_end && &xg_q) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("xg_q: group counter wrapped");
+        $stop;
+      end
+      chk_y_held_q <= y_valid_o & ~y_ready_i;
+      chk_y_beat_q <= {y_last_o, y_data_o};
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

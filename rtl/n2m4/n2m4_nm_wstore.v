@@ -44,6 +44,10 @@ module n2m4_nm_wstore #(
   end
 
   assign rd_beat_o = wmem_q[rd_group_i];
+`ifndef SYNTHESIS
+  // Simulation-only checks: the invariant behind unused_wr_index (the index never reaches Depth)
+  // is checked where the index is made, in the fill counter's block (store_count).
+`endif
 endmodule
 
 `default_nettype wire

@@ -32,6 +32,21 @@ module n2m4_store_count #(
       set_o   <= last_i || next_count == StoreEntries[StoreCountWidth-1:0];
     end
   end
+`ifndef SYNTHESIS
+  // ---------------------------------------------------------------- simulation-only checks
+  // Ignored by synthesis (Yosys defines SYNTHESIS). A failure prints "ASSERTION FAILED at time
+  // T in <instance>: <signal>: <what>" (T = $time in ns) and calls $stop, which both testbenches
+  // report as a failure of that cycle (docs/verification.md "Assertions").
+  // The count never wraps: no beat is written at or beyond StoreEntries (the set ends there by
+  // itself). This is the invariant behind unused_wr_index in the key store and the weight store.
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (rst_ni && fire_i && index_o >= StoreEntries[StoreCountWidth-1:0]) begin
+        $write("ASSERTION FAILED at time %0d in %m: ", $time);
+        $display("index_o: beat %0d written beyond the %0d entries", index_o, StoreEntries);
+        $stop;
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire
