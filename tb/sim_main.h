@@ -10,12 +10,14 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "core/error.h"
 #include "tb/lockstep.h"
+#include "tb/model_settings.h"
 #include "tb/stimulus_options.h"
 
 namespace accelgen::tb {
@@ -43,6 +45,16 @@ inline void add_sim_options(CLI::App& app, SimArgs& a, StimulusOptions& stim) {
   app.add_option("--fst", a.fst, "waveform written on a mismatch")->required();
   add_stimulus_options(app, stim);
   app.add_option("--tool-version", a.tool_version);
+  // Coverage simulators (flows::SimFlavor::coverage) write Verilator's line and toggle counters of
+  // the run to this file; the others refuse the option.
+  app.add_option("--coverage-file", model_settings().coverage_file, "write the run's coverage (.dat)")
+      ->check([](const std::string&) {
+#if defined(VM_COVERAGE) && VM_COVERAGE
+        return std::string();
+#else
+        return std::string("this simulator was built without coverage");
+#endif
+      });
 }
 
 // A config must be the one this simulator was built for (its generated params header).
@@ -103,10 +115,20 @@ int run_and_report(const SimArgs& a, const StimulusOptions& stim, const std::str
 
 // Parses the command line and runs `run`; bad input (options, config, workload) is status 2 with
 // one line.
+// Arguments starting with '+' are Verilog plusargs for the models (tb::ModelSettings), the rest is
+// the command line.
 template <class Run>
 int sim_main(CLI::App& app, int argc, char** argv, Run run) {
+  std::vector<char*> options;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && argv[i][0] == '+') {
+      model_settings().plusargs.emplace_back(argv[i]);
+    } else {
+      options.push_back(argv[i]);
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(options.size()), options.data());
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }

@@ -7,9 +7,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "tb/model_settings.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
+#if VM_COVERAGE
+#include "verilated_cov.h"
+#endif
 
 namespace accelgen::tb {
 
@@ -25,6 +30,7 @@ class VerilatedTop {
     ctx_->randReset(2);
     ctx_->randSeed(static_cast<int>(seed & 0x7fffffff));
     ctx_->traceEverOn(!fst_path.empty());
+    pass_plusargs();
     top_ = std::make_unique<Top>(ctx_.get());
     if (!fst_path.empty()) {
       fst_ = std::make_unique<VerilatedFstC>();
@@ -38,6 +44,11 @@ class VerilatedTop {
   }
   ~VerilatedTop() {
     if (fst_) fst_->close();
+#if VM_COVERAGE
+    // Before the model goes: the coverage database points at its counters.
+    const std::string& cov = model_settings().coverage_file;
+    if (!cov.empty()) ctx_->coveragep()->write(cov.c_str());
+#endif
     top_->final();
   }
   VerilatedTop(const VerilatedTop&) = delete;
@@ -60,6 +71,15 @@ class VerilatedTop {
   }
 
  private:
+  // The command line's plusargs, for $value$plusargs in the RTL (a program name first, as Verilator
+  // expects argv).
+  void pass_plusargs() {
+    const std::vector<std::string>& plus = model_settings().plusargs;
+    if (plus.empty()) return;
+    std::vector<const char*> argv = {"simv"};
+    for (const std::string& p : plus) argv.push_back(p.c_str());
+    ctx_->commandArgs(static_cast<int>(argv.size()), argv.data());
+  }
   void dump(uint64_t time) {
     if (fst_) fst_->dump(time);
   }
