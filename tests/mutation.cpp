@@ -291,10 +291,7 @@ class RegionMutator {
     size_t skip_to = 0;    // a replication count {N{...}} or {(A-B){...}} is left alone too
     for (size_t k = r_.first; k < r_.last; ++k) {
       const std::string& w = t_[k].text;
-      if (w == "{" && k + 1 < r_.last) {
-        const size_t count_end = is(k + 1, "(") ? close_of(k + 1) + 1 : k + 2;
-        if (is(count_end, "{")) skip_to = count_end;
-      }
+      if (w == "{") skip_to = std::max(skip_to, replication_count_end(k));
       if (k < skip_to) continue;
       if (w == "[") ++select_depth;
       if (w == "]") --select_depth;
@@ -364,6 +361,16 @@ class RegionMutator {
       }
     }
     return std::nullopt;
+  }
+  // For the '{' at k: one past the replication count if it opens {count{...}}, else k.
+  size_t replication_count_end(size_t k) const {
+    for (size_t j = k + 1; j < r_.last; ++j) {
+      const std::string& w = t_[j].text;
+      if (w == "{") return j;
+      if (w == "," || w == "}") return k;
+      if (w == "(" || w == "[") j = close_of(j);
+    }
+    return k;
   }
   size_t close_of(size_t k) const {
     const std::string open = t_[k].text, close = open == "(" ? ")" : open == "[" ? "]" : "}";

@@ -98,6 +98,24 @@ void add_softmax_cases(const core::AttentionConfig& cfg_, std::vector<AttnCase>&
     EXPECT_GT(2.0 * 1e3 * std::log2(std::exp(1.0)), core::widths(cfg_).ef);
     cases.push_back({"dominant_key", w, rough, equals_v_row(w.v, 0)});
   }
+  if (cfg_.max_keys >= 2 * one) {
+    // An exact rounding tie: n = 2^(F_o+1) equal scores, all kept, V = +1 (even columns) or -1 (odd
+    // columns) in key 0 and 0 elsewhere: O = +-2^F_o / n = +-1/2 LSB exactly, which rounds away from
+    // zero to +-1. The divider's remainder then equals its divisor at the last step (a quotient bit
+    // decided by `num >= den`; found by the mutation bench, tests/README.md "Mutants").
+    core::AttentionWorkload w = core::make_workload(cfg_, "gaussian", 3, static_cast<int>(2 * one), 81);
+    w.q.setZero();
+    w.params.theta = 0;
+    w.v.setZero();
+    for (Eigen::Index c = 0; c < w.v.cols(); ++c) w.v(0, c) = c % 2 == 0 ? 1 : -1;
+    cases.push_back({"rounding_tie", w, rough, [](const core::IntMatrix& o) {
+                       for (Eigen::Index i = 0; i < o.rows(); ++i) {
+                         for (Eigen::Index c = 0; c < o.cols(); ++c) {
+                           EXPECT_EQ(o(i, c), c % 2 == 0 ? 1 : -1) << "query " << i << " column " << c;
+                         }
+                       }
+                     }});
+  }
   // Real models' softmax scales (scores in integer units of quantized Q*K): the register's mantissa
   // and shift over the supported range, every key kept; checked against the cycle model every cycle
   // and against the functional model row by row.
