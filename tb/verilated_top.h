@@ -64,6 +64,9 @@ class VerilatedTop {
   }
   // The rising edge at the end of the cycle (time 2 * cycle + 1), then the next cycle.
   void rising_edge() {
+#if VM_COVERAGE
+    zero_coverage_after_first_reset();
+#endif
     top_->clk_i = 1;
     top_->eval();
     dump(2 * cycle_ + 1);
@@ -71,6 +74,21 @@ class VerilatedTop {
   }
 
  private:
+#if VM_COVERAGE
+  // Coverage counts from the first edge after the first reset is released: the random power-up
+  // state (randReset(2)) would otherwise count as toggles of every register bit that happened to
+  // power up as 1. Reset itself is still covered by the runs that reset again mid-run.
+  void zero_coverage_after_first_reset() {
+    if (!top_->rst_ni) {
+      reset_seen_ = true;
+    } else if (reset_seen_ && !counting_) {
+      ctx_->coveragep()->zero();
+      counting_ = true;
+    }
+  }
+  bool reset_seen_ = false;
+  bool counting_ = false;
+#endif
   // The command line's plusargs, for $value$plusargs in the RTL (a program name first, as Verilator
   // expects argv).
   void pass_plusargs() {
