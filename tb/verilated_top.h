@@ -75,13 +75,17 @@ class VerilatedTop {
 
  private:
 #if VM_COVERAGE
-  // Coverage counts from the first edge after the first reset is released: the random power-up
-  // state (randReset(2)) would otherwise count as toggles of every register bit that happened to
-  // power up as 1. Reset itself is still covered by the runs that reset again mid-run.
+  // At the first edge after the first reset is released, the counters so far (power-up, time-0
+  // settling, the reset) go to "<coverage file>.reset" and start again from 0: the random
+  // power-up state (randReset(2)) would otherwise count as toggles of every register bit that
+  // happened to power up as 1. The coverage bench takes line points from both files and toggle
+  // points from the main file only.
   void zero_coverage_after_first_reset() {
     if (!top_->rst_ni) {
       reset_seen_ = true;
     } else if (reset_seen_ && !counting_) {
+      const std::string& cov = model_settings().coverage_file;
+      if (!cov.empty()) ctx_->coveragep()->write((cov + ".reset").c_str());
       ctx_->coveragep()->zero();
       counting_ = true;
     }

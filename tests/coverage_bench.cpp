@@ -6,7 +6,9 @@
 // run with --coverage-file (each must still pass every check), the per-run files merged with
 // `verilator_coverage --write`, then per generated module: line points (statement blocks and
 // branches) and toggle points (signal bits) covered / total, summed over instances, and every
-// uncovered line with its text. Writes DIR/coverage.json, DIR/uncovered.txt, DIR/coverage.info
+// uncovered line with its text. Toggles count from the first edge after a run's first reset (the
+// random power-up state is not stimulus); line points count the whole run, since Verilator 5.006
+// counts some combinational blocks only when it settles them at time 0. Writes DIR/coverage.json, DIR/uncovered.txt, DIR/coverage.info
 // (lcov, from verilator_coverage --write-info; its paths name the build directory, the file names
 // are the generated ones) and prints the table.
 //
@@ -60,10 +62,13 @@ struct ModuleCoverage {
   std::map<int, std::set<std::string>> uncovered_lines;  // line -> what (line points only)
 };
 
-// Reads a verilator_coverage .dat file: lines `C '<key>\x02<value>\x01...' <count>`. Points that
-// differ only in the instance ('h') are one point, hit if any instance hit it.
-std::map<std::string, ModuleCoverage> read_coverage(const fs::path& dat) {
-  std::map<std::string, std::pair<Point, bool>> points;  // key without the instance -> (point, hit)
+// Reads verilator_coverage .dat files: lines `C '<key>\x02<value>\x01...' <count>`. Points that
+// differ only in the instance ('h') are one point, hit if any instance hit it. Line points come
+// from `all` (the whole runs), toggle points from `after_reset` (the runs after their first reset:
+// tb/verilated_top.h).
+using PointMap = std::map<std::string, std::pair<Point, bool>>;  // key without the instance -> (point, hit)
+
+void read_points(const fs::path& dat, bool toggles, PointMap& points) {
   std::ifstream in(dat);
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("C '", 0) != 0) continue;
@@ -80,12 +85,19 @@ std::map<std::string, ModuleCoverage> read_coverage(const fs::path& dat) {
     p.line = std::atoi(kv["l"].c_str());
     p.toggle = kv["page"].rfind("v_toggle", 0) == 0;
     p.what = kv["o"];
+    if (p.toggle != toggles) continue;
     const std::string key = fmt::format("{}\x01{}\x01{}\x01{}\x01{}\x01{}", p.file, p.line, kv["n"], kv["page"],
                                         p.what, kv["S"]);
     auto& entry = points[key];
     entry.first = p;
     entry.second = entry.second || count > 0;
   }
+}
+
+std::map<std::string, ModuleCoverage> read_coverage(const fs::path& all, const fs::path& after_reset) {
+  PointMap points;
+  read_points(all, false, points);
+  read_points(after_reset, true, points);
   std::map<std::string, ModuleCoverage> modules;
   for (const auto& [key, ph] : points) {
     const auto& [p, hit] = ph;
@@ -133,7 +145,8 @@ Design load(const fs::path& config_file, const fs::path& dir) {
   return d;
 }
 
-// Runs every case with its own coverage file; returns the files, or throws on a failing case.
+// Runs every case with its own coverage file (and the file of its power-up and first reset,
+// "<file>.reset"); returns the main files, or throws on a failing case.
 std::vector<fs::path> run_cases(const Design& d, const fs::path& dir, int jobs) {
   std::vector<fs::path> files(d.cases.size());
   std::vector<std::string> failures;
@@ -198,10 +211,14 @@ int run(const Options& o) {
     const Design d = load(config, dir);
     std::cerr << fmt::format("{}: {} cases on the coverage simulator\n", d.name, d.cases.size());
     const std::vector<fs::path> files = run_cases(d, dir, o.jobs);
+    const fs::path after_reset = o.out / (d.name + "_after_reset.dat");
+    verilator_coverage({"--write", after_reset.string()}, files, dir / "merge.log");
+    std::vector<fs::path> with_reset = files;
+    for (const fs::path& f : files) with_reset.push_back(f.string() + ".reset");
     const fs::path merged = o.out / (d.name + ".dat");
-    verilator_coverage({"--write", merged.string()}, files, dir / "merge.log");
+    verilator_coverage({"--write", merged.string()}, with_reset, dir / "merge.log");
     merged_files.push_back(merged);
-    for (const auto& [file, m] : read_coverage(merged)) {
+    for (const auto& [file, m] : read_coverage(merged, after_reset)) {
       const std::string kind = module_kind(d.name, file);
       report[d.name][kind] = {{"lines", m.lines}, {"lines_hit", m.lines_hit}, {"toggles", m.toggles},
                               {"toggles_hit", m.toggles_hit}};
