@@ -39,6 +39,7 @@ std::vector<fs::path> toolkit_sources(SimKind kind) {
             kSourceDir / "tb/run.h",                 kSourceDir / "tb/report.h",
             kSourceDir / "tb/lockstep.h",            kSourceDir / "tb/sim_main.h",
             kSourceDir / "tb/xstate_args.h",
+            kSourceDir / "tb/model_settings.h",
             kSourceDir / "golden/nm_model.h",        kSourceDir / "tb/nm_driver.h",
             kSourceDir / "tb/stimulus_options.h",
             kSourceDir / "core/nm_config.h",         kSourceDir / "core/nm_workload.h",
@@ -51,6 +52,7 @@ std::vector<fs::path> toolkit_sources(SimKind kind) {
           kSourceDir / "tb/stimulus_options.h",
           kSourceDir / "tb/lockstep.h",         kSourceDir / "tb/sim_main.h",
           kSourceDir / "tb/xstate_args.h",
+          kSourceDir / "tb/model_settings.h",
           kSourceDir / "tb/report.h",           kSourceDir / "golden/cycle_model.h",
           kSourceDir / "golden/unit_model.h",   kSourceDir / "golden/functional.h",
           kSourceDir / "golden/softmax.h",      kSourceDir / "core/config.h",
@@ -67,8 +69,9 @@ std::string read_all(const fs::path& p) {
   return s.str();
 }
 
-std::string cache_key(const gen::Outputs& o, SimKind kind) {
+std::string cache_key(const gen::Outputs& o, SimKind kind, SimFlavor flavor) {
   core::Fnv1a64 h;
+  if (flavor.coverage) h.update("flavor:coverage");
   for (const auto& f : o.files) {
     h.update(f.name);
     h.update(f.content);
@@ -88,7 +91,7 @@ void run_step(const std::vector<std::string>& argv, const fs::path& cwd, const f
   }
 }
 
-void build_into(const gen::Outputs& o, SimKind kind, const fs::path& dir) {
+void build_into(const gen::Outputs& o, SimKind kind, SimFlavor flavor, const fs::path& dir) {
   const fs::path rtl = dir / "rtl";
   const fs::path obj = dir / "obj";
   fs::create_directories(rtl);
@@ -104,15 +107,19 @@ void build_into(const gen::Outputs& o, SimKind kind, const fs::path& dir) {
       "--top-module", o.top, "--trace-fst", "--x-assign", "unique", "--x-initial", "unique",
       "-Wno-fatal", "-MAKEFLAGS", "OPT_FAST=-O2", "-MAKEFLAGS", "OPT_SLOW=-O1", "-MAKEFLAGS",
       "OPT_GLOBAL=-O2"};
+  if (flavor.coverage) verilate.insert(verilate.end(), {"--coverage-line", "--coverage-toggle"});
   verilate.insert(verilate.end(), rtl_paths.begin(), rtl_paths.end());
   run_step(verilate, dir, dir / "verilate.log", "Verilator");
 
   std::vector<std::string> compile = {
-      ACCELGEN_CXX, "-std=c++20", "-O2", "-DVM_TRACE=1", "-DVM_TRACE_FST=1", "-DVM_COVERAGE=0",
+      ACCELGEN_CXX, "-std=c++20", "-O2", "-DVM_TRACE=1", "-DVM_TRACE_FST=1",
+      flavor.coverage ? "-DVM_COVERAGE=1" : "-DVM_COVERAGE=0",
       "-DVM_SC=0", "-include", (rtl / o.params_header).string(), "-I" + obj.string(),
       "-I" + kSourceDir.string(), "-isystem", (vroot / "include").string(), "-isystem",
       (vroot / "include/vltstd").string(), "-isystem", ACCELGEN_EIGEN_INCLUDE,
       toolkit_sources(kind).front().string(), (obj / "Vdut__ALL.a").string()};
+  // The coverage database is not in the shared runtime archive (built without coverage).
+  if (flavor.coverage) compile.push_back((vroot / "include/verilated_cov.cpp").string());
   for (const auto& a : toolkit_archives()) compile.push_back(a.string());
   for (const char* lib : {"-lfmt", "-lz", "-lpthread"}) compile.emplace_back(lib);
   compile.insert(compile.end(), {"-o", (dir / "simv").string()});
@@ -130,9 +137,10 @@ SimBuild ensure_simulator(const core::NmConfig& c, const fs::path& cache_root) {
 }
 
 SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const fs::path& cache_root_given,
-                          SimKind kind) {
+                          SimKind kind, SimFlavor flavor) {
   // Absolute: the build runs Verilator and the compiler in other working directories.
-  CacheEntry entry(fs::absolute(cache_root_given), name, cache_key(o, kind));
+  CacheEntry entry(fs::absolute(cache_root_given), flavor.coverage ? name + "-cov" : name,
+                   cache_key(o, kind, flavor));
   const fs::path& dir = entry.dir();
   SimBuild b;
   b.exe = dir / "simv";
@@ -150,7 +158,7 @@ SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name, const 
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path tmp = entry.scratch(".build-");
   try {
-    build_into(o, kind, tmp);
+    build_into(o, kind, flavor, tmp);
   } catch (...) {
     // Keep the failed build's logs next to the cache for inspection; it is never used as a result.
     std::error_code ec;

@@ -28,6 +28,14 @@ struct SimBuild {
 // N:M array's (tb/nm_verilator_main.cpp). Each kind's cache key covers its own sources.
 enum class SimKind { kAttention, kNm };
 
+// A build variant of the same simulator, cached apart from the plain one.
+struct SimFlavor {
+  // Verilator line and toggle coverage (--coverage-line --coverage-toggle); the simulator takes
+  // --coverage-file F and writes the run's counters there (tests/coverage_bench.cpp merges them).
+  // About 2x slower to run than the plain build.
+  bool coverage = false;
+};
+
 // Throws std::runtime_error with the tail of the failing tool's log if a build step fails.
 SimBuild ensure_simulator(const core::AttentionConfig& c, const std::filesystem::path& cache_root);
 SimBuild ensure_simulator(const core::NmConfig& c, const std::filesystem::path& cache_root);
@@ -35,7 +43,7 @@ SimBuild ensure_simulator(const core::NmConfig& c, const std::filesystem::path& 
 // broken design is caught.
 SimBuild ensure_simulator(const gen::Outputs& o, const std::string& name,
                           const std::filesystem::path& cache_root,
-                          SimKind kind = SimKind::kAttention);
+                          SimKind kind = SimKind::kAttention, SimFlavor flavor = {});
 
 struct CheckResult {
   std::string tool;  // "verilator-lint", "iverilog", "yosys"

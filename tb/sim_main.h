@@ -11,12 +11,14 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "core/error.h"
 #include "tb/lockstep.h"
+#include "tb/model_settings.h"
 #include "tb/stimulus_options.h"
 #include "tb/xstate_args.h"
 
@@ -45,6 +47,16 @@ inline void add_sim_options(CLI::App& app, SimArgs& a, StimulusOptions& stim) {
   app.add_option("--fst", a.fst, "waveform written on a mismatch")->required();
   add_stimulus_options(app, stim);
   app.add_option("--tool-version", a.tool_version);
+  // Coverage simulators (flows::SimFlavor::coverage) write Verilator's line and toggle counters of
+  // the run to this file; the others refuse the option.
+  app.add_option("--coverage-file", model_settings().coverage_file, "write the run's coverage (.dat)")
+      ->check([](const std::string&) {
+#if defined(VM_COVERAGE) && VM_COVERAGE
+        return std::string();
+#else
+        return std::string("this simulator was built without coverage");
+#endif
+      });
 }
 
 // A config must be the one this simulator was built for (its generated params header).
@@ -105,16 +117,27 @@ int run_and_report(const SimArgs& a, const StimulusOptions& stim, const std::str
                         });
 }
 
-// Parses the command line (Verilator's X-state arguments +verilator+...: tb/xstate_args.h; the
-// rest: `app`) and runs `run`; bad input (options, config, workload) is status 2 with one line.
+// Parses the command line and runs `run`; bad input (options, config, workload) is status 2 with
+// one line. Verilator's X-state arguments (+verilator+...: tb/xstate_args.h) are taken first; the
+// other arguments starting with '+' are Verilog plusargs for the models (tb::ModelSettings), the
+// rest is the command line (`app`).
 template <class Run>
 int sim_main(CLI::App& app, int argc, char** argv, Run run) {
   if (const std::string bad = take_xstate_args(argc, argv); !bad.empty()) {
-    std::cerr << "error: " << bad << "\n";
+    std::cerr << "error: " << bad << "
+";
     return 2;
   }
+  std::vector<char*> options;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && argv[i][0] == '+') {
+      model_settings().plusargs.emplace_back(argv[i]);
+    } else {
+      options.push_back(argv[i]);
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(options.size()), options.data());
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }

@@ -7,10 +7,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tb/xstate_args.h"
+#include "tb/model_settings.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
+#if VM_COVERAGE
+#include "verilated_cov.h"
+#endif
 
 namespace accelgen::tb {
 
@@ -31,6 +36,7 @@ class VerilatedTop {
     ctx_->randSeed(x.seed ? static_cast<int>(*x.seed) : static_cast<int>(seed & 0x7fffffff));
     ctx_->fatalOnError(false);
     ctx_->traceEverOn(!fst_path.empty());
+    pass_plusargs();
     top_ = std::make_unique<Top>(ctx_.get());
     if (!fst_path.empty()) {
       fst_ = std::make_unique<VerilatedFstC>();
@@ -44,6 +50,11 @@ class VerilatedTop {
   }
   ~VerilatedTop() {
     if (fst_) fst_->close();
+#if VM_COVERAGE
+    // Before the model goes: the coverage database points at its counters.
+    const std::string& cov = model_settings().coverage_file;
+    if (!cov.empty()) ctx_->coveragep()->write(cov.c_str());
+#endif
     top_->final();
   }
   VerilatedTop(const VerilatedTop&) = delete;
@@ -66,6 +77,9 @@ class VerilatedTop {
   // The rising edge at the end of the cycle (time 2 * cycle + 1), then the next cycle.
   void rising_edge() {
     ctx_->time(kPsPerNs * (2 * cycle_ + 1));
+#if VM_COVERAGE
+    zero_coverage_after_first_reset();
+#endif
     top_->clk_i = 1;
     top_->eval();
     dump(2 * cycle_ + 1);
@@ -75,6 +89,34 @@ class VerilatedTop {
  private:
   static constexpr uint64_t kPsPerNs = 1000;  // Verilator's time counts the RTL's precision (ps)
 
+#if VM_COVERAGE
+  // At the first edge after the first reset is released, the counters so far (power-up, time-0
+  // settling, the reset) go to "<coverage file>.reset" and start again from 0: the random
+  // power-up state (randReset(2)) would otherwise count as toggles of every register bit that
+  // happened to power up as 1. The coverage bench takes line points from both files and toggle
+  // points from the main file only.
+  void zero_coverage_after_first_reset() {
+    if (!top_->rst_ni) {
+      reset_seen_ = true;
+    } else if (reset_seen_ && !counting_) {
+      const std::string& cov = model_settings().coverage_file;
+      if (!cov.empty()) ctx_->coveragep()->write((cov + ".reset").c_str());
+      ctx_->coveragep()->zero();
+      counting_ = true;
+    }
+  }
+  bool reset_seen_ = false;
+  bool counting_ = false;
+#endif
+  // The command line's plusargs, for $value$plusargs in the RTL (a program name first, as Verilator
+  // expects argv).
+  void pass_plusargs() {
+    const std::vector<std::string>& plus = model_settings().plusargs;
+    if (plus.empty()) return;
+    std::vector<const char*> argv = {"simv"};
+    for (const std::string& p : plus) argv.push_back(p.c_str());
+    ctx_->commandArgs(static_cast<int>(argv.size()), argv.data());
+  }
   void dump(uint64_t time) {
     if (fst_) fst_->dump(time);
   }

@@ -30,6 +30,7 @@
 #include "tb/nm_report.h"
 #include "tb/nm_run.h"
 #include "tb/report.h"
+#include "tests/regression_cases.h"
 #include "tests/test_support.h"
 
 namespace accelgen {
@@ -192,42 +193,6 @@ TEST(NmWorkload, ValidationNamesTheFileAndTheRange) {
 
 // ---------------------------------------------------------------------------------- simulation
 
-struct SimCase {
-  std::string label;
-  NmWorkload workload;
-  tb::StimulusOptions stim;
-};
-
-std::string read_file(const fs::path& p) { return test_support::read_bytes(p); }
-
-// Runs one case on the Verilated simulator; checks it passes, that its report equals the
-// model-only report and that y.npy is X * W.
-void run_case(const NmConfig& cfg, const fs::path& cfg_file, const fs::path& simv, const fs::path& dir,
-              const SimCase& c) {
-  const fs::path wdir = dir / c.label;
-  core::write_nm_workload(c.workload, wdir.string());
-  const fs::path report = dir / (c.label + ".json"), y_file = dir / (c.label + "_y.npy");
-  const std::vector<std::string> argv = {
-      simv.string(), "--config", cfg_file.string(), "--workload", wdir.string(), "--report",
-      report.string(), "--fst", (dir / (c.label + ".fst")).string(), "--seed",
-      std::to_string(c.stim.seed), "--valid-prob", fmt::format("{}", c.stim.valid_prob),
-      "--ready-prob", fmt::format("{}", c.stim.ready_prob), "--reset-at",
-      std::to_string(c.stim.reset_at), "--out-tensor", y_file.string()};
-  std::string repro = "reproduce:";
-  for (const std::string& a : argv) repro += " " + a;
-  const flows::ProcessResult r = flows::run_process(argv, "", dir / (c.label + ".log"), 600);
-  ASSERT_EQ(r.exit_code, 0) << c.label << " failed:\n" << read_file(dir / (c.label + ".log")) << repro;
-
-  const tb::NmRun model = tb::run_nm(cfg, c.workload, c.stim, nullptr);
-  ASSERT_TRUE(model.ok()) << c.label << ": " << model.functional_error << "\n" << repro;
-  const nlohmann::json expected = tb::report_numbers(
-      tb::make_nm_report(cfg, c.workload, model, {"golden-cycle-model", "", wdir.string(), c.stim}));
-  const nlohmann::json got = tb::report_numbers(nlohmann::json::parse(read_file(report)));
-  EXPECT_EQ(got, expected) << c.label << ": Verilator report differs from the model's\n" << repro;
-  EXPECT_EQ(core::read_npy(y_file.string()), golden::nm_reference(c.workload.x, c.workload.w))
-      << c.label << "\n" << repro;
-}
-
 class NmSimulation : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -235,14 +200,14 @@ class NmSimulation : public ::testing::TestWithParam<std::string> {
     cfg_ = core::load_nm_config(cfg_file_.string());
     simv_ = flows::ensure_simulator(cfg_, flows::default_cache_dir()).exe;
   }
-  void run(const fs::path& dir, const SimCase& c) const {
-    SCOPED_TRACE(fmt::format("config {} case {} seed {}", GetParam(), c.label, c.stim.seed));
-    run_case(cfg_, cfg_file_, simv_, dir, c);
-  }
-  // A K that is not a multiple of m (or of n for the baseline) whenever max_k allows one.
-  int64_t odd_k(uint64_t seed) const {
-    const int64_t k = cfg_.max_k - static_cast<int64_t>(seed % 3);
-    return std::max<int64_t>(1, k % cfg_.m == 0 && k > 1 ? k - 1 : k);
+  // Each case on the Verilated RTL: no mismatch on any cycle, the report equal to the model's, Y
+  // equal to X * W (tests/regression_cases.h).
+  void run_cases(const std::vector<regression::NmCase>& cases, const fs::path& dir) const {
+    for (const regression::NmCase& c : cases) {
+      SCOPED_TRACE(fmt::format("config {} case {} seed {}", GetParam(), c.label, c.stim.seed));
+      const std::string failure = regression::run_prepared(regression::prepare(cfg_, cfg_file_, dir, c), simv_);
+      EXPECT_TRUE(failure.empty()) << failure;
+    }
   }
 
   fs::path cfg_file_;
@@ -250,55 +215,15 @@ class NmSimulation : public ::testing::TestWithParam<std::string> {
   fs::path simv_;
 };
 
+// Random GEMMs with partial row and column tiles, K not a multiple of m, gaps and back-pressure.
 TEST_P(NmSimulation, RandomGemmsMatchModelEveryCycle) {
-  const fs::path dir = scratch("random_" + GetParam());
-  struct Run { uint64_t seed; double valid, ready; };
-  for (const Run& run_ : {Run{1, 1.0, 1.0}, Run{2, 0.6, 0.4}, Run{3, 0.3, 0.9}, Run{4, 0.9, 0.2}}) {
-    // Partial row and column tiles: R and C one more than a multiple of rows and cols.
-    const int64_t r = cfg_.rows * static_cast<int64_t>(1 + run_.seed % 2) + 1;
-    const int64_t c = cfg_.cols * static_cast<int64_t>(1 + run_.seed % 3) + 1;
-    run(dir, {fmt::format("seed{}", run_.seed), core::make_nm_workload(cfg_, r, odd_k(run_.seed), c, run_.seed),
-              {run_.seed, run_.valid, run_.ready, -1}});
-  }
+  run_cases(regression::nm_random_cases(cfg_), scratch("random_" + GetParam()));
 }
 
-// W with the most negative weight in every slot the pattern allows (every k for the baseline and
-// M:M): with the most negative x everywhere, each accumulator reaches its largest value.
-IntMatrix most_negative_w(const NmConfig& cfg, int64_t k, int64_t c) {
-  IntMatrix w = IntMatrix::Zero(k, c);
-  for (int64_t i = 0; i < k; ++i) {
-    if (cfg.dense_baseline || i % cfg.m < cfg.n) w.row(i).setConstant(core::signed_min(cfg.ww));
-  }
-  return w;
-}
-
+// Most negative operands over the full K, one nonzero per group, all-zero weights, K = 1, reset
+// mid-run.
 TEST_P(NmSimulation, DirectedCases) {
-  const fs::path dir = scratch("directed_" + GetParam());
-  const tb::StimulusOptions plain{11, 1.0, 1.0, -1}, rough{12, 0.5, 0.5, -1};
-  const int64_t r = cfg_.rows + 1, c = cfg_.cols + 1, k = odd_k(0);
-  const NmWorkload base = core::make_nm_workload(cfg_, r, k, c, 77);
-
-  NmWorkload extreme{IntMatrix::Constant(r, cfg_.max_k, core::signed_min(cfg_.wx)),
-                     most_negative_w(cfg_, cfg_.max_k, c)};
-  run(dir, {"most_negative_full_k", extreme, rough});
-
-  // One nonzero per group, at the last position of the group: padding slots come first.
-  NmWorkload sparse = base;
-  sparse.w.setZero();
-  for (int64_t i = cfg_.m - 1; i < k; i += cfg_.m) sparse.w.row(i).setConstant(core::signed_max(cfg_.ww));
-  run(dir, {"one_nonzero_per_group", sparse, plain});
-
-  NmWorkload zeros = base;
-  zeros.w.setZero();
-  run(dir, {"all_zero_weights", zeros, rough});
-
-  run(dir, {"single_k", core::make_nm_workload(cfg_, 1, 1, 1, 78), plain});
-
-  // Reset half-way through the model's run of the same stimulus.
-  const tb::StimulusOptions probe{13, 0.8, 0.7, -1};
-  const tb::NmRun full = tb::run_nm(cfg_, base, probe, nullptr);
-  ASSERT_TRUE(full.ok()) << full.functional_error;
-  run(dir, {"reset_mid_run", base, {13, 0.8, 0.7, full.cycles_simulated / 2}});
+  run_cases(regression::nm_directed_cases(cfg_), scratch("directed_" + GetParam()));
 }
 
 // X-state (issue 14): the regression's simulator from all-zero power-up state and from three
@@ -342,7 +267,7 @@ TEST(NmSensitivity, BrokenMultiplexerIsCaughtWithMismatchReportAndWaveform) {
   const std::vector<std::string> argv = {simv.string(), "--config", cfg_file.string(), "--workload",
                                          (dir / "w").string(), "--fst", fst.string(), "--seed", "3"};
   const flows::ProcessResult r = flows::run_process(argv, "", dir / "log", 600);
-  const std::string log = read_file(dir / "log");
+  const std::string log = test_support::read_bytes(dir / "log");
   EXPECT_EQ(r.exit_code, 1) << log;
   EXPECT_TRUE(test_support::has(log, "MISMATCH at cycle")) << log;
   EXPECT_TRUE(test_support::has(log, "y_data_o[")) << log;
