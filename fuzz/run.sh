@@ -3,7 +3,7 @@
 # executions (default 1,000,000) or SECONDS of wall time, whichever ends first, starting from the
 # seeds of fuzz/seeds.py plus the checked-in corpus. Prints per target: executions, crashes, corpus
 # size. With --merge the checked-in corpus fuzz/corpus/<target>/ is replaced by the minimized union
-# (libFuzzer -merge=1). Targets run one after another, or --jobs N at a time.
+# (libFuzzer -merge=1 -use_counters=0: one input per covered edge). Targets run one after another, or --jobs N at a time.
 #
 #   fuzz/run.sh [--merge] [--runs N] [--max-time SECONDS] [--jobs N] [target...]
 #   targets: config npy thresholds nm_compress liberty (default: all)
@@ -64,7 +64,8 @@ fuzz_one() {
   if [[ $merge -eq 1 && $status -eq 0 ]]; then
     rm -rf "$bdir/merged/$t"
     mkdir -p "$bdir/merged/$t"
-    "$bdir/fuzz/fuzz_$t" -merge=1 -max_len=$maxlen "$bdir/merged/$t" "$here/corpus/$t" "$bdir/seeds/$t" \
+    # -use_counters=0: keep one input per covered edge (not per hit count), a few hundred files.
+    "$bdir/fuzz/fuzz_$t" -merge=1 -use_counters=0 -max_len=$maxlen "$bdir/merged/$t" "$here/corpus/$t" "$bdir/seeds/$t" \
       "$work" >>"$log" 2>&1
     rm -rf "${here:?}/corpus/$t"
     mv "$bdir/merged/$t" "$here/corpus/$t"
