@@ -253,7 +253,9 @@ std::vector<Case> cases() {
   v.push_back({"ConfigTruncatedJson", kGenerate, "{C}/cfg.json", config_file(R"({"d": 16, "lanes":)")});
   v.push_back({"ConfigNotAnObject", kGenerate, "config", config_file("[1, 2, 3]")});
   v.push_back({"ConfigBinaryGarbage", kGenerate, "{C}/cfg.json", config_file(std::string("\x00\xff\x93NUMPY", 8))});
-  v.push_back({"ConfigNestedAMillionDeep", kGenerate, "{C}/cfg.json", config_file(std::string(1000000, '['))});
+  // Before nesting was bounded, quoting this "kind" in the error message overflowed the stack (SIGSEGV).
+  v.push_back({"ConfigNestedAMillionDeep", kGenerate, "{C}/cfg.json",
+               config_file("{\"kind\": " + std::string(1000000, '[') + std::string(1000000, ']') + "}")});
   v.push_back({"ConfigDAsString", kGenerate, "config.d", config_with("d", "16")});
   v.push_back({"ConfigDAsFloat", kGenerate, "config.d", config_with("d", 16.5)});
   v.push_back({"ConfigDHuge", kGenerate, "config.d", config_file(R"({"d": 99999999999999999999999})")});
@@ -342,6 +344,10 @@ std::vector<Case> cases() {
                thresholds(thresholds_for_default(json::array({{{"slot", 0}, {"mode", "relative"}, {"delta", 1}}})))});
   v.push_back({"ThresholdsNoEntryForTheSlot", kModelT, "thresholds",
                thresholds(thresholds_for_default(json::array({{{"slot", 2}, {"theta", 1}}})))});
+  v.push_back({"ThresholdsModeNestedAMillionDeep", kModelT, "{C}/t.json",  // SIGSEGV before nesting was bounded
+               thresholds(R"({"config_hash": ")" + core::config_hash(core::load_attention_config(kConfig)) +
+                          R"(", "thresholds": [{"slot": 0, "theta": 1, "mode": )" +
+                          std::string(1000000, '[') + std::string(1000000, ']') + "}]}")});
   v.push_back({"ThresholdsThetaFloat", kModelT, "theta",
                thresholds(thresholds_for_default(json::array({{{"slot", 0}, {"theta", 1.5}}})))});
   // ---- options
