@@ -10,7 +10,7 @@ packages=(verilator yosys iverilog libgtest-dev libeigen3-dev libfmt-dev libcli1
           # design search (search/, docs/search.md): Optuna, plots, and the Slurm + PostgreSQL path
           python3-optuna python3-matplotlib python3-munkres slurm-wlm munge postgresql python3-psycopg2
           # fuzzing (fuzz/run.sh, not CTest): clang 14 with libFuzzer and the sanitizers; numpy for the seeds
-          clang python3-numpy)
+          clang libclang-rt-14-dev python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
