@@ -8,7 +8,9 @@ cd "$(dirname "$0")"
 packages=(verilator yosys iverilog libgtest-dev libeigen3-dev libfmt-dev libcli11-dev
           nlohmann-json3-dev zlib1g-dev cmake ninja-build g++ make opensta
           # design search (search/, docs/search.md): Optuna, plots, and the Slurm + PostgreSQL path
-          python3-optuna python3-matplotlib python3-munkres slurm-wlm munge postgresql python3-psycopg2)
+          python3-optuna python3-matplotlib python3-munkres slurm-wlm munge postgresql python3-psycopg2
+          # fuzzing (fuzz/run.sh, not CTest): clang 14 with libFuzzer and the sanitizers; numpy for the seeds
+          clang libclang-rt-14-dev python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -333,6 +333,9 @@ struct SlotThreshold {
 // threshold_modes [absolute, relative]), or a theta / delta does not fit the TW-bit register (theta in
 // [-2^(TW-1), 2^(TW-1) - 1], delta in [0, 2^(TW-1) - 1]). An entry without "mode" is absolute (older files).
 std::vector<SlotThreshold> read_thresholds(const std::string& path, const core::AttentionConfig& cfg);
+// The same checks on a parsed file; `path` names it in the messages.
+std::vector<SlotThreshold> parse_thresholds(const nlohmann::json& j, const std::string& path,
+                                            const core::AttentionConfig& cfg);
 
 // Sets w.params' mode and theta or delta to the file's entry for w.params.slot (the causal mask stays the
 // workload's own); InputError when the file is rejected by read_thresholds or has no entry for the slot.

@@ -287,7 +287,11 @@ std::string summary(const CalibrationResult& r, const CalibOptions& opts) {
 // ------------------------------------------------------------------------------ thresholds file
 
 std::vector<SlotThreshold> read_thresholds(const std::string& path, const core::AttentionConfig& cfg) {
-  const nlohmann::json j = core::read_json_file(path, "thresholds file (JSON)");
+  return parse_thresholds(core::read_json_file(path, "thresholds file (JSON)"), path, cfg);
+}
+
+std::vector<SlotThreshold> parse_thresholds(const nlohmann::json& j, const std::string& path,
+                                            const core::AttentionConfig& cfg) {
   if (!j.is_object()) throw core::InputError(path, "must be a JSON object (an accelgen thresholds file)");
   static const std::set<std::string> known = {"tool", "tool_version", "config_hash", "max_error", "thresholds",
                                               "report"};

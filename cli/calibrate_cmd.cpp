@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "calib/calibrate.h"
+#include "core/atomic_dir.h"
 #include "core/error.h"
 #include "core/workload.h"
 #include "gen/generator.h"
@@ -56,18 +57,7 @@ int64_t parse_causal_offset(const std::string& text) {
 
 void write_file_atomically(const fs::path& path, const std::string& text) {
   if (fs::is_directory(path)) throw core::InputError(path.string(), "is a directory; --out names a JSON file");
-  if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream os(tmp);
-    os << text;
-    if (!os.good()) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw core::InputError(path.string(), "cannot write");
-    }
-  }
-  fs::rename(tmp, path);
+  core::write_file_atomically(path, text);
 }
 
 // Whether the cycle model's run implements the workload's rule: per query the kept count of the functional

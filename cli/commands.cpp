@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "calib/calibrate.h"
+#include "core/atomic_dir.h"
 #include "core/error.h"
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
@@ -44,14 +46,21 @@ struct RunFailure {  // NOLINT: thrown by value, caught in run_main
 };
 
 void write_text_atomically(const fs::path& path, const std::string& text) {
-  if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream os(tmp);
-    os << text;
-    if (!os.good()) throw core::InputError(path.string(), "cannot write");
+  core::write_file_atomically(path, text);  // InputError (status 2) when it cannot be written
+}
+
+// Both outputs of a run or neither: when the tensor cannot be written, the report just written goes too.
+void write_report_and_tensor(const std::string& report, const nlohmann::json& j, const std::string& out_tensor,
+                             const std::function<void()>& write_tensor) {
+  if (!report.empty()) write_text_atomically(report, j.dump(2) + "\n");
+  if (out_tensor.empty()) return;
+  try {
+    write_tensor();
+  } catch (...) {
+    std::error_code ec;
+    if (!report.empty()) fs::remove(report, ec);
+    throw;
   }
-  fs::rename(tmp, path);
 }
 
 struct StimulusArgs {
@@ -112,8 +121,7 @@ void cmd_nm_model(const std::string& config, const std::string& workload, const 
   }
   const nlohmann::json j =
       tb::make_nm_report(c, w, r, {"golden-cycle-model", gen::tool_version(), workload, stim});
-  if (!report.empty()) write_text_atomically(report, j.dump(2) + "\n");
-  if (!out_tensor.empty()) tb::write_nm_output_tensor(out_tensor, r);
+  write_report_and_tensor(report, j, out_tensor, [&] { tb::write_nm_output_tensor(out_tensor, r); });
   std::cout << tb::nm_summary(j);
 }
 
@@ -140,8 +148,7 @@ void cmd_model(const std::string& config, const std::string& workload, const std
   const nlohmann::json j =
       tb::make_report(c, w, r, {fast && golden::fast_model_supports(c, w) ? "golden-fast-model" : "golden-cycle-model",
                                 gen::tool_version(), workload, stim});
-  if (!report.empty()) write_text_atomically(report, j.dump(2) + "\n");
-  if (!out_tensor.empty()) tb::write_output_tensor(out_tensor, r, c.dv);
+  write_report_and_tensor(report, j, out_tensor, [&] { tb::write_output_tensor(out_tensor, r, c.dv); });
   std::cout << tb::summary(j);
 }
 
@@ -325,7 +332,10 @@ int run_main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A bad option is bad input like any other: one line (CLI11 would add a "Run with --help" line).
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
   } catch (const core::InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

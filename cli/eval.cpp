@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "calib/calibrate.h"
+#include "core/atomic_dir.h"
 #include "core/error.h"
 #include "core/nm_config.h"
 #include "core/nm_workload.h"
@@ -313,11 +314,9 @@ void add_eval_command(CLI::App& app) {
       if (!rec["feasible"].get<bool>()) throw std::runtime_error(reason);
       return;
     }
-    const fs::path out(o->json_out);
-    if (out.has_parent_path()) fs::create_directories(out.parent_path());
-    const fs::path tmp = out.string() + ".tmp";
-    std::ofstream(tmp) << text;
-    fs::rename(tmp, out);
+    // Through a per-process temporary: concurrent evals never share one, and a record that cannot be
+    // written is bad input (status 2) with nothing left behind.
+    core::write_file_atomically(o->json_out, text);
     std::cout << fmt::format("{}: feasible {}{}\n", o->json_out, rec["feasible"].get<bool>(),
                              rec["feasible"].get<bool>() ? "" : " (" + rec["reason"].get<std::string>() + ")");
   });

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include <fmt/format.h>
@@ -125,15 +126,33 @@ AttentionConfig parse_attention_config(const nlohmann::json& j) {
   return c;
 }
 
+nlohmann::json parse_json_text(const std::string& text, const std::string& where) {
+  // Every accelgen JSON file is a few levels deep. Deeper nesting is refused while parsing, because
+  // nlohmann's dump() and comparisons recurse: a file of a million '[' would overflow the stack in
+  // the error message that quotes it.
+  const auto depth_limit = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxJsonDepth) {
+      throw InputError(where, fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth));
+    }
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text, depth_limit);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError(where, fmt::format("not valid JSON ({})", e.what()));
+  }
+}
+
 nlohmann::json read_json_file(const std::string& path, const std::string& what) {
   if (std::filesystem::is_directory(path)) throw InputError(path, "is a directory, expected a " + what);
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "cannot open " + what);
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw InputError(path, fmt::format("not valid JSON ({})", e.what()));
-  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw InputError(path, "cannot read " + what);
+  return parse_json_text(text.str(), path);
 }
 
 AttentionConfig load_attention_config(const std::string& path) {

@@ -79,6 +79,10 @@ AttentionConfig load_attention_config(const std::string& path);
 // Reads a JSON file; a missing file, a directory or invalid JSON is an InputError naming the path.
 nlohmann::json read_json_file(const std::string& path, const std::string& what);
 
+// Parses JSON text; invalid JSON or nesting deeper than kMaxJsonDepth is an InputError naming `where`.
+inline constexpr int kMaxJsonDepth = 64;
+nlohmann::json parse_json_text(const std::string& text, const std::string& where);
+
 // Canonical JSON (every field, fixed key order) and its hash: same config, same hash.
 nlohmann::json to_json(const AttentionConfig& c);
 std::string config_hash(const AttentionConfig& c);

@@ -60,11 +60,45 @@ std::vector<int> slot_indices(std::vector<int> kept, int n) {
                                        v.group, v.column, v.nonzeros, n, m, n));
 }
 
+// K and C in [1, kMaxCompressedSlots] and G * C * n <= kMaxCompressedSlots, so that the slot count and
+// every index computed from it fit int64 (a meta.json or an in-memory form may claim anything).
+void check_sizes(const NmCompressed& c, const std::string& where) {
+  if (c.k < 1 || c.cols < 1 || c.k > kMaxCompressedSlots || c.cols > kMaxCompressedSlots ||
+      c.groups() * c.n > kMaxCompressedSlots / c.cols) {
+    throw InputError(where, fmt::format("k = {}, cols = {}; allowed k >= 1, cols >= 1 and G * C * n <= {}", c.k,
+                                        c.cols, kMaxCompressedSlots));
+  }
+}
+
 int64_t get_meta_int(const nlohmann::json& j, const std::string& key, const std::string& file) {
   if (!j.contains(key) || !j.at(key).is_number_integer() || j.at(key).get<int64_t>() < 0) {
     throw InputError(file, fmt::format("field \"{}\" must be a non-negative integer", key));
   }
   return j.at(key).get<int64_t>();
+}
+
+// The sizes meta.json gives, checked: a supported pattern, K and C >= 1, and G * C * n small enough to
+// compute (the arrays' shapes are compared against it next).
+NmCompressed check_meta(const nlohmann::json& meta, const std::string& meta_path) {
+  if (!meta.is_object() || meta.value("format", "") != kFormat) {
+    throw InputError(meta_path, fmt::format("field \"format\" must be \"{}\"", kFormat));
+  }
+  NmCompressed c;
+  // Clamped before the int cast so a huge value is reported by check_nm_pattern, not wrapped.
+  c.n = static_cast<int>(std::min<int64_t>(get_meta_int(meta, "n", meta_path), 1 << 20));
+  c.m = static_cast<int>(std::min<int64_t>(get_meta_int(meta, "m", meta_path), 1 << 20));
+  c.k = get_meta_int(meta, "k", meta_path);
+  c.cols = get_meta_int(meta, "cols", meta_path);
+  check_nm_pattern(c.n, c.m, meta_path + ": n", meta_path + ": m");
+  check_sizes(c, meta_path);
+  return c;
+}
+
+void check_shape(const NpyArray& a, const std::vector<int64_t>& shape, const std::string& name) {
+  if (a.shape != shape) {
+    throw InputError(name, fmt::format("shape must be [G, C, n] = [{}, {}, {}] (from meta.json)", shape[0],
+                                       shape[1], shape[2]));
+  }
 }
 
 }  // namespace
@@ -120,9 +154,7 @@ NmCompressed compress(const IntMatrix& w, int n, int m, Prune prune, const std::
 
 void validate_compressed(const NmCompressed& c, const std::string& where) {
   check_nm_pattern(c.n, c.m, where + ": n", where + ": m");
-  if (c.k < 1 || c.cols < 1) {
-    throw InputError(where, fmt::format("k = {}, cols = {}; allowed k >= 1, cols >= 1", c.k, c.cols));
-  }
+  check_sizes(c, where);
   const auto size = static_cast<size_t>(c.groups() * c.cols * c.n);
   if (c.values.size() != size || c.indices.size() != size) {
     throw InputError(where, fmt::format("values/indices hold {}/{} slots; [G, C, n] = [{}, {}, {}] "
@@ -180,36 +212,33 @@ void write_compressed(const NmCompressed& c, Prune prune, const std::string& dir
   write_dir_atomically(dir, "meta.json", [&](const std::filesystem::path& tmp) {
     write_npy_array((tmp / "values.npy").string(), {shape, c.values});
     write_npy_array((tmp / "indices.npy").string(), {shape, c.indices});
-    std::ofstream os(tmp / "meta.json");
-    os << meta.dump(2) << "\n";
-    if (!os.good()) throw InputError((tmp / "meta.json").string(), "cannot write");
+    write_file_checked(tmp / "meta.json", meta.dump(2) + "\n", (std::filesystem::path(dir) / "meta.json").string());
   });
 }
 
 NmCompressed read_compressed(const std::string& dir) {
   const std::string meta_path = (std::filesystem::path(dir) / "meta.json").string();
   const nlohmann::json meta = read_json_file(meta_path, "compressed-weights meta.json");
-  if (!meta.is_object() || meta.value("format", "") != kFormat) {
-    throw InputError(meta_path, fmt::format("field \"format\" must be \"{}\"", kFormat));
-  }
-  NmCompressed c;
-  // Clamped before the int cast so a huge value is reported by check_nm_pattern, not wrapped.
-  c.n = static_cast<int>(std::min<int64_t>(get_meta_int(meta, "n", meta_path), 1 << 20));
-  c.m = static_cast<int>(std::min<int64_t>(get_meta_int(meta, "m", meta_path), 1 << 20));
-  c.k = get_meta_int(meta, "k", meta_path);
-  c.cols = get_meta_int(meta, "cols", meta_path);
-  check_nm_pattern(c.n, c.m, meta_path + ": n", meta_path + ": m");
+  const NmCompressed sizes = check_meta(meta, meta_path);  // a bad meta.json is named first
+  const std::vector<int64_t> shape = {sizes.groups(), sizes.cols, sizes.n};
+  const std::string values_path = (std::filesystem::path(dir) / "values.npy").string();
+  const std::string indices_path = (std::filesystem::path(dir) / "indices.npy").string();
+  const NpyArray values = read_npy_array(values_path);
+  check_shape(values, shape, values_path);
+  const NpyArray indices = read_npy_array(indices_path);
+  return compressed_from_parts(meta, meta_path, {values, values_path}, {indices, indices_path}, dir);
+}
+
+NmCompressed compressed_from_parts(const nlohmann::json& meta, const std::string& meta_path,
+                                   const NamedArray& values, const NamedArray& indices,
+                                   const std::string& where) {
+  NmCompressed c = check_meta(meta, meta_path);
   const std::vector<int64_t> shape = {c.groups(), c.cols, c.n};
-  for (const char* name : {"values.npy", "indices.npy"}) {
-    const std::string path = (std::filesystem::path(dir) / name).string();
-    NpyArray a = read_npy_array(path);
-    if (a.shape != shape) {
-      throw InputError(path, fmt::format("shape must be [G, C, n] = [{}, {}, {}] (from meta.json)",
-                                         shape[0], shape[1], shape[2]));
-    }
-    (std::string(name) == "values.npy" ? c.values : c.indices) = std::move(a.data);
-  }
-  validate_compressed(c, dir);
+  check_shape(values.array, shape, values.name);
+  check_shape(indices.array, shape, indices.name);
+  c.values = values.array.data;
+  c.indices = indices.array.data;
+  validate_compressed(c, where);
   return c;
 }
 

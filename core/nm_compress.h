@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "core/npy.h"
 #include "core/tensor.h"
 
 namespace accelgen::core {
@@ -65,5 +68,19 @@ int64_t count_nonzeros(const IntMatrix& w);
 // renamed into place; an existing `dir` is replaced only if it holds a meta.json.
 void write_compressed(const NmCompressed& c, Prune prune, const std::string& dir);
 NmCompressed read_compressed(const std::string& dir);
+
+// Upper bound on K, C and the slot count G * C * n of a compressed form (far above any weight matrix
+// a config can take, max_k * cols).
+inline constexpr int64_t kMaxCompressedSlots = int64_t{1} << 40;
+
+// read_compressed's checks on parts already read: meta.json (named meta_path in messages) and the
+// two arrays (each with the name its messages use); `where` names the whole for validate_compressed.
+struct NamedArray {
+  const NpyArray& array;
+  std::string name;
+};
+NmCompressed compressed_from_parts(const nlohmann::json& meta, const std::string& meta_path,
+                                   const NamedArray& values, const NamedArray& indices,
+                                   const std::string& where);
 
 }  // namespace accelgen::core

@@ -292,7 +292,6 @@ void write_workload(const AttentionWorkload& w, const std::string& dir) {
     write_npy((tmp / "q.npy").string(), w.q);
     write_npy((tmp / "k.npy").string(), w.k);
     write_npy((tmp / "v.npy").string(), w.v);
-    std::ofstream p(tmp / "params.json");
     nlohmann::json j = {{"softmax_scale", w.params.softmax_scale}, {"slot", w.params.slot}};
     if (w.params.mode == ThresholdMode::relative) {
       j["threshold_mode"] = "relative";
@@ -304,8 +303,7 @@ void write_workload(const AttentionWorkload& w, const std::string& dir) {
       j["causal"] = true;
       j["causal_offset"] = w.params.causal_offset;
     }
-    p << j.dump(2) << "\n";
-    if (!p.good()) throw InputError((fs::path(dir) / "params.json").string(), "cannot write");
+    write_file_checked(tmp / "params.json", j.dump(2) + "\n", (fs::path(dir) / "params.json").string());
   });
 }
 

@@ -15,6 +15,7 @@ class FileLock {
   // lock: a cache without one only risks doing the same work twice.
   explicit FileLock(const std::filesystem::path& path);
   ~FileLock();  // closing the file releases the lock
+  bool held() const { return fd_ >= 0; }
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 

@@ -28,6 +28,13 @@ fs::path CacheEntry::scratch(const std::string& prefix) const {
   const fs::path tmp = root_ / fmt::format("{}{}-{}", prefix, dir_.filename().string(), ::getpid());
   std::error_code ec;
   fs::remove_all(tmp, ec);
+  if (lock_ && lock_->held()) {
+    // Only the lock holder fills this entry, so any other scratch directory of it is a dead run's.
+    const std::string stale = fmt::format("{}{}-", prefix, dir_.filename().string());
+    for (const auto& e : fs::directory_iterator(root_, ec)) {
+      if (e.path().filename().string().rfind(stale, 0) == 0) fs::remove_all(e.path(), ec);
+    }
+  }
   return tmp;
 }
 

@@ -35,7 +35,8 @@ class CacheEntry {
   // object goes away. Throws std::filesystem::filesystem_error if the root cannot be created.
   void lock();
 
-  // <root>/<prefix><name>-<key>-<pid>, with whatever a killed run left there removed. Not created.
+  // <root>/<prefix><name>-<key>-<pid>, not created. With the lock held, every other scratch
+  // directory of this entry (<prefix><name>-<key>-*, left by a killed run) is removed first.
   std::filesystem::path scratch(const std::string& prefix) const;
 
   // Renames a filled scratch directory to dir(). If that fails (a concurrent run of the same key

@@ -7,12 +7,15 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "core/error.h"
 #include "flows/liberty_function.h"
 #include "flows/text_io.h"
 
 namespace accelgen::flows {
 
 namespace {
+
+constexpr size_t kMaxGroupDepth = 64;
 
 struct LibToken {
   enum Kind { kWord, kString, kPunct, kEnd } kind;
@@ -45,7 +48,7 @@ class LibLexer {
       } else if (c == '/' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '*') {
         const size_t e = s_.find("*/", pos_ + 2);
         if (e == std::string::npos)
-          throw std::runtime_error(fmt::format("line {}: unterminated comment", line_));
+          throw core::InputError(fmt::format("liberty line {}", line_), "unterminated comment");
         line_ += static_cast<int>(std::count(s_.begin() + static_cast<std::ptrdiff_t>(pos_),
                                              s_.begin() + static_cast<std::ptrdiff_t>(e), '\n'));
         pos_ = e + 2;
@@ -74,7 +77,7 @@ class LibLexer {
         if (s_[pos_] == '\n') ++line_;
         t.text += s_[pos_++];
       }
-      if (pos_ >= s_.size()) throw std::runtime_error(fmt::format("line {}: unterminated string", t.line));
+      if (pos_ >= s_.size()) throw core::InputError(fmt::format("liberty line {}", t.line), "unterminated string");
       ++pos_;
       return t;
     }
@@ -110,7 +113,8 @@ class LibParser {
     // library ( name ) { ... }
     if (tok_.kind != LibToken::kWord || tok_.text != "library")
       fail("expected 'library(...) {' at the start");
-    parse_statement({});
+    std::vector<Frame> stack;
+    parse_statement(stack);
     if (tok_.kind != LibToken::kEnd) fail("text after the library group");
     if (info_.name.empty()) fail("no library name");
     return std::move(info_);
@@ -123,7 +127,7 @@ class LibParser {
   };
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error(fmt::format("liberty line {}: {}", tok_.line, what));
+    throw core::InputError(fmt::format("liberty line {}", tok_.line), what);
   }
   void advance() { tok_ = lex_.next(); }
   bool is_punct(char c) const { return tok_.kind == LibToken::kPunct && tok_.text[0] == c; }
@@ -132,8 +136,9 @@ class LibParser {
     advance();
   }
 
-  // One statement: a group, a simple attribute or a complex attribute.
-  void parse_statement(std::vector<Frame> stack) {
+  // One statement: a group, a simple attribute or a complex attribute. `stack` holds the enclosing
+  // groups; it is restored before returning.
+  void parse_statement(std::vector<Frame>& stack) {
     if (tok_.kind != LibToken::kWord && tok_.kind != LibToken::kString)
       fail("expected a name, got '" + tok_.text + "'");
     const std::string name = tok_.text;
@@ -164,6 +169,9 @@ class LibParser {
     advance();
     if (is_punct('{')) {  // group
       advance();
+      // Real libraries nest about 6 deep (library, cell, pin, timing, table); the limit keeps the
+      // recursion far from the end of the stack on a malicious file.
+      if (stack.size() >= kMaxGroupDepth) fail(fmt::format("groups nested deeper than {}", kMaxGroupDepth));
       stack.push_back({name, args});
       on_group_open(stack);
       while (!is_punct('}')) {
@@ -176,6 +184,7 @@ class LibParser {
       }
       advance();
       on_group_close(stack);
+      stack.pop_back();
       return;
     }
     if (is_punct(';')) advance();  // complex attribute; the ';' is optional
@@ -227,8 +236,11 @@ class LibParser {
     if (st.size() == 1 && name == "default_operating_conditions") info_.default_operating_conditions = value;
     if (st.size() == 2 && st[1].group == "cell") {
       if (name == "area") {
-        cell_.area =
-            parse_double(value, fmt::format("liberty line {}: area of cell {}", tok_.line, cell_.name));
+        try {
+          cell_.area = parse_double(value, "area");
+        } catch (const std::runtime_error&) {
+          fail(fmt::format("area of cell {} is not a number: '{}'", cell_.name, value));
+        }
         cell_.has_area = true;
       }
       if (name == "dont_use" && value == "true") cell_.dont_use = true;

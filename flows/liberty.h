@@ -38,7 +38,8 @@ struct LibertyInfo {
   const LibertyCell* find(const std::string& cell) const;
 };
 
-// Throws std::runtime_error "liberty line N: ..." on a syntax error.
+// Throws core::InputError("liberty line N", ...) on a syntax error, an area that is not a number or
+// groups nested deeper than 64.
 LibertyInfo parse_liberty(const std::string& text);
 
 }  // namespace accelgen::flows

@@ -82,6 +82,7 @@ class FunctionParser {
     skip_ws();
     if (pos_ < f_.size() && f_[pos_] == '!') {
       ++pos_;
+      const Nesting n(*this);
       return !parse_unary();
     }
     bool v = parse_primary();
@@ -100,6 +101,7 @@ class FunctionParser {
     if (pos_ >= f_.size()) fail("unexpected end");
     if (f_[pos_] == '(') {
       ++pos_;
+      const Nesting n(*this);
       const bool v = parse_or();
       skip_ws();
       if (pos_ >= f_.size() || f_[pos_] != ')') fail("missing ')'");
@@ -117,9 +119,20 @@ class FunctionParser {
     return it->second;
   }
 
+  // Counts the '(' and '!' the recursion is inside; a cell function needs a handful, the limit keeps
+  // a malicious one from overflowing the stack.
+  struct Nesting {
+    explicit Nesting(FunctionParser& p) : p_(p) {
+      if (++p_.depth_ > 256) p_.fail("nested deeper than 256");
+    }
+    ~Nesting() { --p_.depth_; }
+    FunctionParser& p_;
+  };
+
   const std::string& f_;
   const std::map<std::string, bool>& pins_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // accelgen::flows — run an external tool (Verilator, the compiler, Yosys, Icarus, a built simulator)
 // as a child process from an argument vector: no shell, so no quoting of user paths. Output goes to a
-// log file (or is inherited), and a time limit kills the whole process group.
+// log file (or is inherited), and a time limit kills the whole process group. The tool runs in its
+// own process group under a small guard process that kills the group when accelgen dies, however
+// it dies (SIGKILL included), so no Yosys or compiler outlives an interrupted run.
 #pragma once
 
 #include <filesystem>

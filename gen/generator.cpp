@@ -43,9 +43,7 @@ Outputs generate(const core::AttentionConfig& c) { return generate(plan_attentio
 void write_outputs(const Outputs& outputs, const std::filesystem::path& out) {
   core::write_dir_atomically(out, "manifest.json", [&](const std::filesystem::path& tmp) {
     for (const GeneratedFile& f : outputs.files) {
-      std::ofstream os(tmp / f.name, std::ios::binary);
-      os << f.content;
-      if (!os.good()) throw core::InputError((out / f.name).string(), "cannot write file");
+      core::write_file_checked(tmp / f.name, f.content, (out / f.name).string());
     }
   });
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_dir.h"
 #include "core/npy.h"
 
 namespace accelgen::tb {
@@ -28,11 +29,7 @@ nlohmann::json make_nm_report(const core::NmConfig& cfg, const core::NmWorkload&
 }
 
 void write_nm_output_tensor(const std::string& path, const NmRun& r) {
-  const std::filesystem::path p(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  const std::string tmp = path + ".tmp";
-  core::write_npy(tmp, r.y);
-  std::filesystem::rename(tmp, path);
+  core::write_file_atomically(path, core::serialize_npy(r.y));
 }
 
 std::string nm_summary(const nlohmann::json& r) {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_dir.h"
 #include "core/error.h"
 #include "core/npy.h"
 
@@ -126,21 +127,11 @@ void write_output_tensor(const std::string& path, const RunResult& r, int dv) {
       o(static_cast<Eigen::Index>(i), c) = r.queries[i].out[static_cast<size_t>(c)];
     }
   }
-  const std::filesystem::path p(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  const std::string tmp = path + ".tmp";
-  core::write_npy(tmp, o);
-  std::filesystem::rename(tmp, path);
+  core::write_file_atomically(path, core::serialize_npy(o));
 }
 
 void write_report(const std::string& path, const nlohmann::json& report) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream os(tmp);
-    os << report.dump(2) << "\n";
-    if (!os.good()) throw core::InputError(path, "cannot write report");
-  }
-  std::filesystem::rename(tmp, path);
+  core::write_file_atomically(path, report.dump(2) + "\n");
 }
 
 std::string summary(const nlohmann::json& r) {

@@ -163,6 +163,22 @@ TEST(Liberty, SyntaxErrorsThrow) {
   EXPECT_THROW(flows::parse_liberty("library(x) { cell (A) { area : big; } }"), std::runtime_error);
 }
 
+// Found by fuzz/liberty_fuzz.cpp's review: the reader recursed once per nested group and per '(' or
+// '!' of a function, so a deep enough file overflowed the stack. Both are bounded now, and every
+// rejection is the project's InputError naming the line.
+TEST(Liberty, DeepNestingIsAnInputErrorNotAStackOverflow) {
+  std::string deep = "library(x) {";
+  for (int i = 0; i < 100000; ++i) deep += " g(a) {";
+  const std::string msg = test_support::error_of([&] { flows::parse_liberty(deep); });
+  EXPECT_NE(msg.find("liberty line 1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("nested deeper than 64"), std::string::npos) << msg;
+  // A NAND2 candidate whose function nests a million deep is no NAND2 (and no crash).
+  const std::string lib = "library(x) { cell (N) { area : 1; pin (A) { direction : input; } pin (B) { direction : input; }"
+                          " pin (Y) { direction : output; function : \"" + std::string(1000000, '!') + "(A&B)\"; } } }";
+  EXPECT_EQ(flows::parse_liberty(lib).nand2_cell, "");
+  EXPECT_THROW(flows::parse_liberty("library(x) { cell (A) { area : big; } }"), core::InputError);
+}
+
 // ================================================================ Yosys stat parser on recorded output
 
 TEST(YosysStat, RecordedOsu018Hierarchy) {

@@ -610,5 +610,18 @@ TEST(ConfigJson, CanonicalJsonRoundTrips) {
   EXPECT_EQ(parse_attention_config(j), c);
 }
 
+// nlohmann's dump() and comparisons recurse, and error messages dump the offending value: a config
+// of a million '[' parsed fine and then overflowed the stack. Nesting is bounded while parsing.
+TEST(JsonText, NestingDeeperThanTheLimitIsAnInputErrorNamingTheFile) {
+  const std::string msg = error_of([] { parse_json_text(std::string(1000000, '[') , "c.json"); });
+  EXPECT_NE(msg.find("c.json"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("nested deeper than 64"), std::string::npos) << msg;
+  std::string ok;
+  for (int i = 0; i < kMaxJsonDepth; ++i) ok += "[";
+  for (int i = 0; i < kMaxJsonDepth; ++i) ok += "]";
+  EXPECT_NO_THROW(parse_json_text(ok, "ok.json"));
+  EXPECT_NE(error_of([] { parse_json_text("{\"d\": 1,", "t.json"); }).find("t.json: not valid JSON"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace accelgen::core

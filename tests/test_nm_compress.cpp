@@ -320,5 +320,30 @@ TEST(NpyArrayND, TruncatedThreeDimensionalDataIsRejected) {
   EXPECT_TRUE(has(error_of([&] { parse_npy_array(bytes, "t.npy"); }), "truncated data"));
 }
 
+// meta.json may claim any size: K = 2^63 - 1 made G = ceil(K / m) overflow int64 (undefined
+// behaviour, found while writing fuzz/nm_compress_fuzz.cpp); sizes are bounded before any arithmetic.
+TEST(NmCompressedParts, HugeSizesInMetaAreRejectedNamingTheFile) {
+  const NpyArray empty{{0, 1, 2}, {}};
+  for (const auto& [k, cols] : std::vector<std::pair<int64_t, int64_t>>{
+           {std::numeric_limits<int64_t>::max(), 1}, {1, std::numeric_limits<int64_t>::max()},
+           {int64_t{1} << 40, int64_t{1} << 40}, {0, 1}}) {
+    const nlohmann::json meta = {{"format", "accelgen-nm-compressed"}, {"n", 2}, {"m", 4}, {"k", k}, {"cols", cols}};
+    const std::string msg = error_of(
+        [&] { compressed_from_parts(meta, "d/meta.json", {empty, "d/values.npy"}, {empty, "d/indices.npy"}, "d"); });
+    EXPECT_TRUE(has(msg, "d/meta.json")) << msg;
+    EXPECT_TRUE(has(msg, "allowed k >= 1")) << msg;
+  }
+}
+
+TEST(NmCompressedParts, ValidPartsGiveTheFormAndWrongShapesNameTheArray) {
+  const nlohmann::json meta = {{"format", "accelgen-nm-compressed"}, {"n", 1}, {"m", 2}, {"k", 3}, {"cols", 1}};
+  const NpyArray values{{2, 1, 1}, {7, -3}};
+  const NpyArray indices{{2, 1, 1}, {1, 0}};
+  const NmCompressed c = compressed_from_parts(meta, "m", {values, "v"}, {indices, "i"}, "d");
+  EXPECT_EQ(decompress(c), rows({{0}, {7}, {-3}}));
+  const NpyArray wrong{{1, 1, 1}, {0}};
+  EXPECT_TRUE(has(error_of([&] { compressed_from_parts(meta, "m", {values, "v"}, {wrong, "i"}, "d"); }), "i: shape"));
+}
+
 }  // namespace
 }  // namespace accelgen::core
