@@ -124,8 +124,7 @@ int run_and_report(const SimArgs& a, const StimulusOptions& stim, const std::str
 template <class Run>
 int sim_main(CLI::App& app, int argc, char** argv, Run run) {
   if (const std::string bad = take_xstate_args(argc, argv); !bad.empty()) {
-    std::cerr << "error: " << bad << "
-";
+    std::cerr << "error: " << bad << "\n";
     return 2;
   }
   std::vector<char*> options;

@@ -258,13 +258,13 @@ std::vector<AttnCase> attention_directed_cases(const core::AttentionConfig& cfg)
   return cases;
 }
 
-namespace {
-
 // A K that is not a multiple of m (or of n for the baseline) whenever max_k allows one.
 int64_t odd_k(const core::NmConfig& cfg, uint64_t seed) {
   const int64_t k = cfg.max_k - static_cast<int64_t>(seed % 3);
   return std::max<int64_t>(1, k % cfg.m == 0 && k > 1 ? k - 1 : k);
 }
+
+namespace {
 
 // W with the most negative weight in every slot the pattern allows (every k for the baseline and
 // M:M): with the most negative x everywhere, each accumulator reaches its largest value.

@@ -85,4 +85,7 @@ Prepared with_outputs_in(Prepared p, const std::filesystem::path& dir);
 std::string run_prepared(const Prepared& p, const std::filesystem::path& simv,
                          const std::vector<std::string>& extra_args = {}, int time_limit_s = 600);
 
+// A K that is not a multiple of m (or of n for the baseline) whenever max_k allows one.
+int64_t odd_k(const core::NmConfig& cfg, uint64_t seed);
+
 }  // namespace accelgen::regression

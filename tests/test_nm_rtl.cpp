@@ -231,7 +231,7 @@ TEST_P(NmSimulation, DirectedCases) {
 // byte-identical reports, so no result or cycle depends on a register's power-up value.
 TEST_P(NmSimulation, XStateSweepGivesTheZeroStateReport) {
   const fs::path dir = scratch("xstate_" + GetParam());
-  const NmWorkload w = core::make_nm_workload(cfg_, cfg_.rows + 1, odd_k(1), cfg_.cols + 1, 31);
+  const NmWorkload w = core::make_nm_workload(cfg_, cfg_.rows + 1, regression::odd_k(cfg_, 1), cfg_.cols + 1, 31);
   core::write_nm_workload(w, (dir / "w").string());
   tb::StimulusOptions stim{31, 0.7, 0.5, -1};
   const tb::NmRun probe = tb::run_nm(cfg_, w, stim, nullptr);
