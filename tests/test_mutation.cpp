@@ -130,11 +130,11 @@ TEST(MutationSchema, UnmutatedSchemaPassesAndKnownMutantsAreKilled) {
     EXPECT_TRUE(failure.empty()) << "the unmutated schema must pass:\n" << failure;
   }
   // Each must make some case fail: the result stream never valid, the arbiter's output register
-  // loading while it is full, the lane's termination compare off by one at the threshold.
+  // loading while it is full, the lane's sign-step detection inverted.
   const std::string out_arb = cfg.name + "_out_arb.v", lane = cfg.name + "_bs_lane.v";
   for (const int id : {find_mutant(s, out_arb, "stuck-at-0", "found"),
                        find_mutant(s, out_arb, "logic", "~s_valid_o | s_ready_i"),
-                       find_mutant(s, lane, "comparison", "$signed(acc_ext) < $signed(tc_b)")}) {
+                       find_mutant(s, lane, "comparison", "bit_q == SignBit")}) {
     bool killed = false;
     for (const regression::Prepared& p : cases) {
       if (!regression::run_prepared(p, simv, {fmt::format("+mut={}", id)}, 120).empty()) {
