@@ -409,11 +409,18 @@ TEST(AreaFlow, SmallConfigWithOsu018AndGeLiberties) {
   EXPECT_EQ(g.nand2_cell, "GE_NAND2");
   expect_consistent(g, 1.0);
   EXPECT_NE(g.area_um2, r.area_um2);
-  // Flops are fixed by the RTL up to what logic optimization proves dead, which depends a little on
-  // the cells ABC maps to: after a change that only added `ifndef SYNTHESIS lines to softmax_v,
-  // OSU 0.18 um kept 986 of its flops and the GE liberty 985 (1930 vs 1929 in all). So equal
-  // within 0.1%.
-  EXPECT_NEAR(static_cast<double>(g.flops), static_cast<double>(r.flops), 0.001 * r.flops + 1.0);
+  // Flops are fixed by the RTL up to what logic optimization proves dead, which can depend on the
+  // cells ABC maps to: after a change that only added `ifndef SYNTHESIS lines to softmax_v (which
+  // Yosys skips), OSU 0.18 um kept 986 of its flops and the GE liberty 985. So: the same modules,
+  // every module's flops equal but for at most one flop in the whole design.
+  ASSERT_EQ(g.modules.size(), r.modules.size());
+  int flop_diff = 0;
+  for (size_t i = 0; i < r.modules.size(); ++i) {
+    EXPECT_EQ(g.modules[i].name, r.modules[i].name);
+    flop_diff += std::abs(g.modules[i].flops - r.modules[i].flops);
+  }
+  EXPECT_LE(flop_diff, 1) << "flops: GE " << g.flops << ", OSU " << r.flops;
+  EXPECT_LE(std::abs(g.flops - r.flops), 1);
   // Both count NAND2 equivalents of the same logic: they agree within a factor of two.
   EXPECT_GT(g.nand2_eq / r.nand2_eq, 0.5);
   EXPECT_LT(g.nand2_eq / r.nand2_eq, 2.0);
