@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -210,6 +211,7 @@ TEST(FastModel, RandomConfigsEqualPinLevelRun) {
     c.wk = pick(2, 16);
     c.wv = pick(2, 16);
     c.lanes = n % 5 == 0 ? 64 : pick(1, 20);
+    if (n % 4 != 1) c.key_banks = 1 << pick(0, std::bit_width(static_cast<unsigned>(c.lanes)) - 1);  // else derived
     c.max_keys = pick(1, 80);
     c.threshold_slots = pick(1, 4);
     c.alpha_mant_bits = pick(13, 24);
