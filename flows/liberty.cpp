@@ -142,6 +142,7 @@ class LibParser {
     if (tok_.kind != LibToken::kWord && tok_.kind != LibToken::kString)
       fail("expected a name, got '" + tok_.text + "'");
     const std::string name = tok_.text;
+    stmt_line_ = tok_.line;
     advance();
     if (is_punct(':')) {  // simple attribute: name : value [;]
       advance();
@@ -209,6 +210,7 @@ class LibParser {
       if (f.group == "latch" || f.group == "latch_bank") cell_.latch = cell_.sequential = true;
       if (f.group == "statetable") cell_.sequential = true;
       if (st.size() == 3 && (f.group == "bus" || f.group == "bundle")) cell_.bus = true;
+      if (st.size() == 3 && f.group == "memory") cell_.memory = true;
       if (st.size() == 3 && f.group == "pin") {
         pin_names_ = f.args;
         pin_direction_.clear();
@@ -245,6 +247,26 @@ class LibParser {
       }
       if (name == "dont_use" && value == "true") cell_.dont_use = true;
     }
+    if (st.size() == 3 && st[1].group == "cell" && st[2].group == "memory") {
+      if (name == "type") cell_.memory_type = value;
+      if (name == "address_width" || name == "word_width") {
+        // A macro holds at most 2^24 words of at most 4096 bits (far beyond any compiler's range).
+        const bool addr = name == "address_width";
+        const int hi = addr ? 24 : 4096;
+        double v = -1;
+        try {
+          v = parse_double(value, name);
+        } catch (const std::runtime_error&) {
+        }
+        if (!(v >= 1 && v <= hi) || v != static_cast<double>(static_cast<int>(v))) {
+          // Named by the attribute's own line (the lexer is already past it).
+          throw core::InputError(fmt::format("liberty line {}", stmt_line_),
+                                 fmt::format("{} of memory cell {} must be an integer in [1, {}], got '{}'", name,
+                                             cell_.name, hi, value));
+        }
+        (addr ? cell_.address_width : cell_.word_width) = static_cast<int>(v);
+      }
+    }
     if (st.size() == 3 && st[1].group == "cell" && st[2].group == "pin") {
       if (name == "direction") pin_direction_ = value;
       if (name == "function") pin_function_ = value;
@@ -258,6 +280,7 @@ class LibParser {
   LibertyCell cell_;
   std::vector<std::string> pin_names_;
   std::string pin_direction_, pin_function_;
+  int stmt_line_ = 0;  // line of the statement being parsed
 };
 
 void choose_reference_cells(LibertyInfo& lib) {

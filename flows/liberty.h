@@ -24,6 +24,11 @@ struct LibertyCell {
   bool bus = false;  // has bus or bundle pins
   std::vector<std::string> inputs;
   std::vector<std::pair<std::string, std::string>> outputs;  // pin, function ("" if none)
+  // A `memory() { type : ram; address_width : A; word_width : W; }` group, as SRAM compilers
+  // write it for a macro (2^A words of W bits); widths 0 when absent.
+  bool memory = false;
+  std::string memory_type;
+  int address_width = 0, word_width = 0;
 };
 
 struct LibertyInfo {
