@@ -112,7 +112,8 @@ module n2m4_nm_top #(
     .w_fire_i   (w_fire),
     .w_data_i   (w_data_i),
     .w_last_i   (w_last_i),
-    .rd_group_i (xb_group_q),
+    .rd_i       (x_fire),  // the beat of the group the x register takes at this edge
+    .rd_group_i (xg_q),
     .rd_beat_o  (w_beat),
     .wcount_o   (wcount),
     .wset_o     (wset)

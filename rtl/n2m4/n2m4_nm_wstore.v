@@ -4,9 +4,12 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-// Weight store of the N:M array (docs/nm_array.md "State"): D = Depth beat(s) of one column tile,
-// one write port (the weight stream) and one combinational read port (the beat of the group the
-// x register holds). Single-buffered: the control only offers w_ready_o between row tiles.
+// Weight store of the N:M array (docs/nm_array.md "State"): D = Depth beat(s) of one column tile in
+// one memory (n2m4_mem_weight, one write port and one synchronous read port). The top
+// presents the group the x register takes at the same edge (rd_i with the x beat); the beat is on
+// rd_beat_o in the next cycle, while the x register holds that group, and stays until the next
+// read. Single-buffered: the control only offers w_ready_o between row tiles, and never takes a
+// weight beat and an x beat at one edge, so a read never meets a write.
 module n2m4_nm_wstore #(
   parameter integer GroupWidth = 3,   // max(1, clog2(Depth)): group number
   parameter integer CountWidth = 3,   // clog2(Depth + 1): group count 0..Depth
@@ -18,15 +21,14 @@ module n2m4_nm_wstore #(
   // the beat: slot (c, s) at [(c*Slots + s)*SlotWidth +: SlotWidth]
   input  wire [WBeatWidth-1:0] w_data_i,
   input  wire                  w_last_i,    // the beat is the last group of the weight set
-  input  wire [GroupWidth-1:0] rd_group_i,  // group whose beat the PE array reads
-  output wire [WBeatWidth-1:0] rd_beat_o,   // that beat
+  input  wire                  rd_i,        // read the beat of rd_group_i at this edge
+  input  wire [GroupWidth-1:0] rd_group_i,  // group whose beat the PE array reads next
+  output wire [WBeatWidth-1:0] rd_beat_o,   // the beat read at the last edge with rd_i
   output wire [CountWidth-1:0] wcount_o,    // beats in the current set
   output wire                  wset_o       // a complete set is loaded
 );
-  localparam integer Depth = 5;  // weight store beats: ceil(MaxK / GroupSize)
 
-  reg  [WBeatWidth-1:0] wmem_q [0:Depth-1];  // not reset: a set is always written before it is read
-  wire [CountWidth-1:0] wr_index;            // the beat this weight beat writes
+  wire [CountWidth-1:0] wr_index;  // the beat this weight beat writes
   n2m4_store_count u_count (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
@@ -37,16 +39,20 @@ module n2m4_nm_wstore #(
     .set_o   (wset_o)
   );
 
-  always @(posedge clk_i) begin
-    if (w_fire_i) begin
-      wmem_q[wr_index] <= w_data_i;
-    end
-  end
-
-  assign rd_beat_o = wmem_q[rd_group_i];
+  // Not reset: a set is always written before it is read.
+  n2m4_mem_weight u_mem (
+    .clk_i   (clk_i),
+    .we_i    (w_fire_i),
+    .waddr_i (wr_index),
+    .wdata_i (w_data_i),
+    .re_i    (rd_i),
+    .raddr_i (rd_group_i),
+    .rdata_o (rd_beat_o)
+  );
 `ifndef SYNTHESIS
   // Simulation-only checks: the invariant behind unused_wr_index (the index never reaches Depth)
-  // is checked where the index is made, in the fill counter's block (store_count).
+  // is checked where the index is made, in the fill counter's block (store_count); a read of the
+  // word written at the same edge, in the memory.
 `endif
 endmodule
 
