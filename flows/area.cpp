@@ -467,7 +467,7 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
   if (!numbers.feasible) return infeasible(r, numbers.reason);
   try {
     split_memory_area(r, memories, macro, macro_cells_found, lib);
-    if (macro) write_text(w / "macros.lib", memory_liberty(r.memories, kModelClkToDoutNs));
+    if (macro) write_text(w / "macros.lib", memory_liberty(r.memories));
   } catch (const std::exception& e) {
     return infeasible(r, e.what());
   }

@@ -33,7 +33,8 @@ nlohmann::json to_json(const AreaResult& r) {
   nlohmann::json memories = nlohmann::json::array();
   for (const auto& m : r.memories) {
     memories.push_back({{"module", m.module}, {"role", m.role}, {"instances", m.instances}, {"depth", m.depth},
-                        {"width", m.width}, {"bits", m.bits}, {"area_um2", m.area_um2}, {"source", m.source}});
+                        {"width", m.width}, {"bits", m.bits}, {"area_um2", m.area_um2}, {"source", m.source},
+                        {"clk_to_dout_ns", m.clk_to_dout_ns}});
   }
   const bool t = r.timing_available;
   return {
@@ -113,7 +114,7 @@ AreaResult area_result_from_json(const nlohmann::json& j) {
       r.memories.push_back({m.at("module").get<std::string>(), m.at("role").get<std::string>(),
                             m.at("instances").get<int>(), m.at("depth").get<int>(), m.at("width").get<int>(),
                             m.at("bits").get<long long>(), m.at("area_um2").get<double>(),
-                            m.at("source").get<std::string>()});
+                            m.at("source").get<std::string>(), m.value("clk_to_dout_ns", 0.0)});
     }
   } else {
     r.logic_um2 = r.area_um2;  // an entry written before the memory split

@@ -29,6 +29,7 @@ struct MemoryArea {
   long long bits = 0;    // depth x width x instances
   double area_um2 = 0;   // all instances
   std::string source;    // "synthesized", "model", or "<macro cell> x N (D deep, W wide)" per instance
+  double clk_to_dout_ns = 0;  // macro mode: the read arc given to OpenSTA (macro's, else the model's)
 };
 
 struct AreaResult {

@@ -29,6 +29,9 @@ struct LibertyCell {
   bool memory = false;
   std::string memory_type;
   int address_width = 0, word_width = 0;
+  // Largest cell_rise/cell_fall value of a rising_edge timing arc of an output pin or bus, in ns
+  // (the library's time_unit applied); -1 when the cell has none. For a macro: its clk-to-dout.
+  double clk_to_out_ns = -1;
 };
 
 struct LibertyInfo {

@@ -10,7 +10,7 @@ std::vector<MacroCell> macro_cells(const LibertyInfo& lib) {
   std::vector<MacroCell> out;
   for (const LibertyCell& c : lib.cells) {
     if (!c.memory || c.memory_type != "ram" || !c.has_area || c.address_width < 1 || c.word_width < 1) continue;
-    out.push_back({c.name, 1 << c.address_width, c.word_width, c.area});
+    out.push_back({c.name, 1 << c.address_width, c.word_width, c.area, c.clk_to_out_ns});
   }
   return out;
 }
@@ -22,7 +22,7 @@ MacroTiling cheapest_tiling(const std::vector<MacroCell>& macros, int depth, int
   }
   MacroTiling best;
   for (const MacroCell& m : macros) {
-    MacroTiling t{m.name, (depth + m.words - 1) / m.words, (width + m.width - 1) / m.width, 0};
+    MacroTiling t{m.name, (depth + m.words - 1) / m.words, (width + m.width - 1) / m.width, 0, m.clk_to_dout_ns};
     t.area_um2 = t.count() * m.area_um2;
     const bool better = best.cell.empty() || t.area_um2 < best.area_um2 ||
                         (t.area_um2 == best.area_um2 && t.count() < best.count());

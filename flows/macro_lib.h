@@ -17,6 +17,7 @@ struct MacroCell {
   int words = 0;  // 2^address_width
   int width = 0;  // word_width
   double area_um2 = 0;
+  double clk_to_dout_ns = -1;  // largest rising_edge arc of an output (-1: the cell has none)
 };
 
 // The RAM macros of `lib` (cells with a memory group of type ram, both widths and an area), in
@@ -29,6 +30,7 @@ struct MacroTiling {
   std::string cell;
   int depth_tiles = 0, width_tiles = 0;
   double area_um2 = 0;  // count() x the cell's area
+  double clk_to_dout_ns = -1;  // the cell's
   int count() const { return depth_tiles * width_tiles; }
 };
 

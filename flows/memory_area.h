@@ -32,8 +32,8 @@ inline constexpr double kModelClkToDoutNs = 4.1;
 MemoryArea macro_memory_area(const MemorySpec& m, const std::vector<MacroCell>& macros);
 
 // A Liberty library with one cell per memory module (its ports as buses, area per instance,
-// a rising-edge arc clk_i -> rdata_o of `clk_to_dout_ns` and zero-setup checks on the inputs), so
-// that OpenSTA links the black boxes and times paths through them.
-std::string memory_liberty(const std::vector<MemoryArea>& memories, double clk_to_dout_ns);
+// a rising-edge arc clk_i -> rdata_o of the memory's clk_to_dout_ns and zero-setup checks on the
+// inputs), so that OpenSTA links the black boxes and times paths through them.
+std::string memory_liberty(const std::vector<MemoryArea>& memories);
 
 }  // namespace accelgen::flows

@@ -32,10 +32,12 @@ TEST(MacroLib, OnlyRamCellsWithAreaAndWidthsAreMacros) {
   EXPECT_EQ(m[0].words, 16);  // address_width 4
   EXPECT_EQ(m[0].width, 8);
   EXPECT_EQ(m[0].area_um2, 1000);
+  EXPECT_DOUBLE_EQ(m[0].clk_to_dout_ns, 1.5);  // max(cell_rise 1.5, cell_fall 1.25)
   EXPECT_EQ(m[1].name, "tm_ram_64x32");
   EXPECT_EQ(m[1].words, 64);  // address_width 6
   EXPECT_EQ(m[1].width, 32);
   EXPECT_EQ(m[1].area_um2, 9000);
+  EXPECT_DOUBLE_EQ(m[1].clk_to_dout_ns, 3.25);  // the largest entry; din0's setup 9.0 is not an output arc
 }
 
 struct TilingCase {
@@ -81,6 +83,16 @@ TEST(MacroLib, BadMemoryWidthsNameTheLine) {
   const std::string e = error_of([&] { parse_liberty(lib); });
   EXPECT_EQ(e.rfind("liberty line 6: ", 0), 0u) << e;
   EXPECT_NE(e.find("address_width"), std::string::npos) << e;
+}
+
+TEST(MacroLib, ClkToDoutFollowsTheTimeUnit) {
+  const std::string lib = "library (x) {\n time_unit : \"1ps\";\n cell (r) {\n  area : 5;\n"
+                          "  memory () { type : ram; address_width : 2; word_width : 4; }\n"
+                          "  pin (q) {\n   direction : output;\n   timing () {\n    timing_type : rising_edge;\n"
+                          "    cell_rise (scalar) { values (\"1500\"); }\n   }\n  }\n }\n}\n";
+  const std::vector<MacroCell> m = macro_cells(parse_liberty(lib));
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_DOUBLE_EQ(m[0].clk_to_dout_ns, 1.5);  // 1500 ps
 }
 
 TEST(MacroLib, ModelAreaIsLinearInBits) {
@@ -163,9 +175,12 @@ TEST(MacroArea, MacroModeTakesTheMacroAreaAndTimesThroughTheBlackBox) {
   // The logic is the top alone: 8 flops and 8 XORs, no memory flops.
   EXPECT_EQ(r.flops, 8);
   EXPECT_GT(r.logic_um2, 0);
-  // The macro's clk-to-dout (model: 4.1 ns) starts the critical path rdata_o -> xor -> q_o.
+  // The macro's own clk-to-dout (1.5 ns, not the model's 4.1 ns) starts the critical path
+  // rdata_o -> xor -> q_o.
+  EXPECT_DOUBLE_EQ(r.memories[0].clk_to_dout_ns, 1.5);
   ASSERT_TRUE(r.timing_available) << r.timing_note;
-  EXPECT_GT(r.critical_path_ns, kModelClkToDoutNs);
+  EXPECT_GT(r.critical_path_ns, 1.5);
+  EXPECT_LT(r.critical_path_ns, kModelClkToDoutNs);
   EXPECT_NE(r.critical_startpoint.find("u_"), std::string::npos) << r.critical_startpoint;
 }
 
@@ -176,6 +191,8 @@ TEST(MacroArea, ModelWithoutMacroLibAndFlopsModeSynthesizesTheMemory) {
   // Model: 11.8 um^2 per bit x 256 bits = 3020.8.
   EXPECT_NEAR(m.memory_um2, 3020.8, 1e-6);
   EXPECT_EQ(m.memories[0].source, "model");
+  ASSERT_TRUE(m.timing_available) << m.timing_note;
+  EXPECT_GT(m.critical_path_ns, kModelClkToDoutNs);  // the model's 4.1 ns read starts the path
   const AreaResult f = synthesize_area(two_memories("flops"), no_cache_options());
   ASSERT_TRUE(f.feasible) << f.reason;
   EXPECT_EQ(f.memory_mode, "flops");
