@@ -166,8 +166,11 @@ nlohmann::json attention_energy(const core::AttentionConfig& c, const core::Atte
                        "workload, propagated by OpenSTA; docs/energy.md"},
                       {"unit", design_energy(c, w, liberty, area_cache)}};
   e["memory_access"] =
-      "not modelled separately: the memories are flip-flops in the netlist (inside report_power); the "
-      "SRAM macro mode's per-access energy hook is flows::macro_access_energy_pj";
+      c.memory == "macro"
+          ? "NOT INCLUDED: \"memory\": \"macro\" keeps the memories as black boxes without power data, and the "
+            "per-access energy (flows::macro_access_energy_pj) is not implemented yet (docs/memory.md)"
+          : "not modelled separately: the memories are flip-flops in the netlist (inside report_power); the "
+            "SRAM macro mode's per-access energy hook is flows::macro_access_energy_pj";
   if (c.dense_baseline) {
     e["dense"] = nullptr;
     e["ratio"] = nullptr;
