@@ -10,9 +10,12 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "flows/area.h"
+#include "flows/liberty.h"
+#include "flows/macro_lib.h"
 #include "flows/text_io.h"
 #include "gen/dispatch.h"
 
@@ -27,6 +30,7 @@ using flows::AreaResult;
 
 struct AreaArgs {
   std::string config, liberty, sdc, json_out, work, cache;
+  std::vector<std::string> macro_libs;
   bool no_cache = false;
   bool single_process = false;
   int jobs = 0;
@@ -45,6 +49,12 @@ void print_summary(const AreaResult& r) {
   }
   std::cout << fmt::format("  {:<24} {:>5} {:>14.1f} {:>12} {:>9} {:>7}\n", "total", "", r.area_um2,
                            ge ? fmt::format("{:.1f}", r.nand2_eq) : "", r.cells, r.flops);
+  std::cout << fmt::format("  memory ({} mode): {:.1f} um^2 in {} bits, logic {:.1f} um^2\n", r.memory_mode,
+                           r.memory_um2, r.memory_bits, r.logic_um2);
+  for (const auto& m : r.memories) {
+    std::cout << fmt::format("    {:<22} {:>2} x {:>5} x {:>4} bits {:>14.1f} um^2  {}\n", m.module, m.instances,
+                             m.depth, m.width, m.area_um2, m.source);
+  }
   std::cout << fmt::format("  areas in the liberty's unit (um^2 for a real library){}\n",
                            ge ? fmt::format("; NAND2-eq = area / {} ({})", r.nand2_cell, r.nand2_area) : "");
   if (r.timing_available) {
@@ -87,6 +97,19 @@ void cmd_area(const AreaArgs& a) {
     if (!fs::is_regular_file(a.sdc)) throw core::InputError("--sdc", "no such file: " + a.sdc);
     o.sdc = fs::absolute(a.sdc);
   }
+  for (const std::string& m : a.macro_libs) {
+    // Checked here so that a bad file is an input error (exit 2) naming it, not an infeasible result.
+    if (!fs::is_regular_file(m)) throw core::InputError("--macro-lib", "no such file: " + m);
+    try {
+      if (flows::macro_cells(flows::parse_liberty(flows::read_text(m))).empty())
+        throw core::InputError("--macro-lib", m + ": no RAM macro (a cell with memory() { type : ram; "
+                                              "address_width; word_width; } and an area)");
+    } catch (const core::InputError& e) {
+      if (e.where() == "--macro-lib") throw;
+      throw core::InputError("--macro-lib", m + ": " + e.what());
+    }
+    o.macro_libs.push_back(fs::absolute(m));
+  }
   if (a.timeout_s < 1) throw core::InputError("--timeout", "must be at least 1 second");
   if (a.jobs < 0 || a.jobs > 256) throw core::InputError("--jobs", "must be 0 (one per core) to 256");
   o.single_process = a.single_process;
@@ -121,6 +144,10 @@ void add_area_command(CLI::App& app) {
   cmd->add_option("--timeout", a->timeout_s, "time limit per tool run, seconds");
   cmd->add_option("--work", a->work, "keep the Yosys/OpenSTA work files in this directory");
   cmd->add_option("--cache", a->cache, "cache directory (default: $ACCELGEN_CACHE or ~/.cache/accelgen)");
+  cmd->add_option("--macro-lib", a->macro_libs,
+                  "\"memory\": \"macro\": Liberty files with SRAM macros (docs/memory.md); without: the SRAM "
+                  "area model")
+      ->expected(1, -1);
   cmd->add_flag("--no-cache", a->no_cache, "always synthesize; do not read or write the cache");
   cmd->add_option("--jobs", a->jobs,
                   "Yosys processes at a time, one module each (default 0: one per core; "

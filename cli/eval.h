@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -17,6 +18,7 @@ namespace accelgen::cli {
 
 struct EvalOptions {
   std::string config, workload, thresholds, liberty, json_out;
+  std::vector<std::string> macro_libs;  // --macro-lib: SRAM macros for "memory": "macro" (docs/memory.md)
   bool verify = false;
   bool area = true;  // --no-area: skip synthesis (cycles only)
   std::string area_cache;  // area cache root; empty: the default (bench uses a fresh one for a cold eval)

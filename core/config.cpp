@@ -131,6 +131,7 @@ AttentionConfig parse_attention_config(const nlohmann::json& j) {
   c.exp_lut_bits = get_int(j, spec("exp_lut_bits"), c.exp_lut_bits);
   c.overlap_backend = get_bool(j, "overlap_backend", c.overlap_backend);
   c.relative_thresholds = parse_threshold_modes(j, c.relative_thresholds);
+  c.memory = get_choice(j, spec("memory"), c.memory);
   // Cross-field constraints (core/field_specs.cpp): lanes <= max_keys, key_banks <= lanes.
   const nlohmann::json values = to_json(c);
   const FieldConstraint& lanes = attention_constraints().at(0);
@@ -199,7 +200,8 @@ nlohmann::json to_json(const AttentionConfig& c) {
                         {"out_frac_bits", c.out_frac_bits},
                         {"exp_lut_bits", c.exp_lut_bits},
                         {"overlap_backend", c.overlap_backend},
-                        {"threshold_modes", threshold_modes_json(c.relative_thresholds)}};
+                        {"threshold_modes", threshold_modes_json(c.relative_thresholds)},
+                        {"memory", c.memory}};
 }
 
 nlohmann::json threshold_modes_json(bool relative) {

@@ -32,6 +32,9 @@ struct AttentionConfig {
   // Threshold modes the hardware supports ("threshold_modes" in JSON): absolute only (false), or absolute
   // and relative (true: each slot register holds a mode bit and theta or delta; docs/semantics.md).
   bool relative_thresholds = false;
+  // Storage arrays in the area/timing/energy flow: "flops" (synthesized) or "macro" (SRAM macros,
+  // docs/memory.md). The generated RTL is the same in both modes.
+  std::string memory = "flops";
 
   bool operator==(const AttentionConfig&) const = default;
 };

@@ -8,6 +8,12 @@
 
 namespace accelgen::core {
 
+namespace {
+// The RTL is the same in both modes; only the area, timing and energy flow differ.
+constexpr const char* kMemoryDoc =
+    "storage arrays in the area/timing/energy flow: flops (synthesized) or macro (SRAM macros, docs/memory.md)";
+}  // namespace
+
 const std::vector<FieldSpec>& attention_field_specs() {
   static const std::vector<FieldSpec> specs = {
       {"name", "name", 0, 0, {}, "prefix of every module and file name ([a-z][a-z0-9_]{0,23})"},
@@ -28,6 +34,7 @@ const std::vector<FieldSpec>& attention_field_specs() {
       {"exp_lut_bits", "int", 0, 12, {}, "exp table index bits (0: derived, within 1 LSB)"},
       {"overlap_backend", "bool", 0, 1, {}, "score the next queries while the back-end finishes"},
       {"threshold_modes", "modes", 0, 1, {}, "threshold modes in hardware: [absolute] or [absolute, relative]"},
+      {"memory", "choice", 0, 0, {}, kMemoryDoc, {"flops", "macro"}},
   };
   return specs;
 }
@@ -43,6 +50,7 @@ const std::vector<FieldSpec>& nm_field_specs() {
       {"n", "int", 1, 16, {}, "nonzeros per group = multipliers per PE"},
       {"max_k", "int", 1, 65536, {}, "largest reduction length K the weight store holds"},
       {"dense_baseline", "bool", 0, 1, {}, "no indices or multiplexers (dense baseline)"},
+      {"memory", "choice", 0, 0, {}, kMemoryDoc, {"flops", "macro"}},
   };
   return specs;
 }
@@ -91,6 +99,8 @@ nlohmann::json search_space_json(const std::string& kind, const nlohmann::json& 
                         {"default", defaults_canonical.at(f.name)}, {"base", base_canonical.at(f.name)}};
     if (f.type == "bool") {
       j["choices"] = {false, true};
+    } else if (f.type == "choice") {
+      j["choices"] = f.names;
     } else if (f.type == "modes") {
       j["choices"] = {threshold_modes_json(false), threshold_modes_json(true)};
     } else if (!f.choices.empty()) {

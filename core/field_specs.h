@@ -16,10 +16,12 @@ namespace accelgen::core {
 
 struct FieldSpec {
   std::string name;
-  std::string type;          // "int", "bool" or "name" (a module-name prefix, not searchable)
+  std::string type;          // "int", "bool", "choice" (one of `names`), "modes" (threshold_modes)
+                             // or "name" (a module-name prefix, not searchable)
   int lo = 0, hi = 0;        // "int": inclusive range, step 1 unless `choices` is set
   std::vector<int> choices;  // "int": non-empty means only these values
   std::string doc;
+  std::vector<std::string> names = {};  // "choice": the allowed strings, the default first
 };
 
 // A linear cross-field constraint: lo <= sum(coef * field) <= hi (INT_MIN / INT_MAX: no bound).

@@ -38,6 +38,17 @@ bool get_bool(const nlohmann::json& j, const std::string& key, bool fallback) {
   return v.get<bool>();
 }
 
+std::string get_choice(const nlohmann::json& j, const FieldSpec& f, const std::string& fallback) {
+  if (!j.contains(f.name)) return fallback;
+  const auto& v = j.at(f.name);
+  for (const std::string& allowed : f.names) {
+    if (v.is_string() && v.get<std::string>() == allowed) return allowed;
+  }
+  std::string list;
+  for (const std::string& allowed : f.names) list += (list.empty() ? "\"" : ", \"") + allowed + "\"";
+  throw InputError("config." + f.name, fmt::format("{} is not allowed; allowed {}", v.dump(), list));
+}
+
 std::string get_name(const nlohmann::json& j, const std::string& fallback) {
   if (!j.contains("name")) return fallback;
   const auto& v = j.at("name");

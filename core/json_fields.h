@@ -17,6 +17,8 @@ int get_int(const nlohmann::json& j, const std::string& key, int lo, int hi, int
 // The same, with the range of a field spec (core/field_specs.h).
 int get_int(const nlohmann::json& j, const FieldSpec& f, int fallback);
 bool get_bool(const nlohmann::json& j, const std::string& key, bool fallback);
+// A "choice" field: one of f.names (exit-2 error naming config.<field> and the allowed strings).
+std::string get_choice(const nlohmann::json& j, const FieldSpec& f, const std::string& fallback);
 // A module-name prefix: [a-z][a-z0-9_]{0,23}.
 std::string get_name(const nlohmann::json& j, const std::string& fallback);
 // Throws for a non-object, or for the first key not in `known`, listing the allowed keys.

@@ -80,6 +80,7 @@ NmConfig parse_nm_config(const nlohmann::json& j) {
   c.n = get_int(j, "n", spec("n").lo, c.m, std::min(c.n, c.m));  // n <= m (nm_constraints())
   c.max_k = get_int(j, spec("max_k"), c.max_k);
   c.dense_baseline = get_bool(j, "dense_baseline", c.dense_baseline);
+  c.memory = get_choice(j, spec("memory"), c.memory);
   return c;
 }
 
@@ -91,7 +92,7 @@ nlohmann::json to_json(const NmConfig& c) {
   return nlohmann::json{{"kind", "nm_array"}, {"name", c.name}, {"rows", c.rows},
                         {"cols", c.cols},     {"wx", c.wx},     {"ww", c.ww},
                         {"n", c.n},           {"m", c.m},       {"max_k", c.max_k},
-                        {"dense_baseline", c.dense_baseline}};
+                        {"dense_baseline", c.dense_baseline}, {"memory", c.memory}};
 }
 
 namespace {

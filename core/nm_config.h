@@ -24,6 +24,7 @@ struct NmConfig {
   int m = 4;                    // group size: 1, 2, 4, 8 or 16
   int max_k = 256;              // largest reduction length the weight store holds
   bool dense_baseline = false;  // no indices: n consecutive k per beat, same multipliers
+  std::string memory = "flops";  // storage in the area flow: "flops" or "macro" (docs/memory.md)
 
   bool operator==(const NmConfig&) const = default;
 };

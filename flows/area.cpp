@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@
 #include "flows/eda_tools.h"
 #include "flows/flow_cache.h"
 #include "flows/liberty.h"
+#include "flows/macro_lib.h"
+#include "flows/memory_area.h"
 #include "flows/sta_report.h"
 #include "flows/subprocess.h"
 #include "flows/synth_jobs.h"
@@ -91,9 +94,11 @@ std::string synth_single(const gen::Outputs& outputs, const fs::path& w, const S
 // The per-module flow: elaborate once (module list and costs), one Yosys process per module (the
 // costliest first, at most o.jobs at a time), then join the modules' stat sections into `stat`
 // (and stat.txt) and their mapped netlists into netlist.v in w. Returns "" or why it failed.
+// Modules in `macros` (the memories in "macro" mode) are not synthesized: they stay black boxes and
+// get an empty stat section (their area is added by the caller).
 std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, const SynthScripts& s,
                              const std::string& abc_timing, const LibertyInfo& lib, const AreaOptions& o,
-                             AreaResult& r, YosysStat& stat) {
+                             const std::set<std::string>& macros, AreaResult& r, YosysStat& stat) {
   static const std::regex ident("[A-Za-z_][A-Za-z0-9_]*");
   r.synth_flow = "per-module";
   const bool keep = !o.work_dir.empty();
@@ -115,6 +120,7 @@ std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, con
 
   std::vector<PoolJob> jobs;
   for (const ModuleCost& m : modules) {
+    if (macros.count(m.name) != 0) continue;
     std::string others;
     for (const ModuleCost& x : modules)
       if (x.name != m.name) others += " " + x.name;
@@ -147,6 +153,10 @@ std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, con
   // each module's netlist, in elaboration order (children before parents).
   std::string stat_text, netlist;
   for (const ModuleCost& m : modules) {
+    if (macros.count(m.name) != 0) {
+      stat.modules.push_back(YosysStatModule{m.name});
+      continue;
+    }
     const std::string text = read_text(w / (m.name + ".stat.txt"));
     YosysStat one = parse_yosys_stat(text);
     if (one.modules.size() != 1 || one.modules.front().name != m.name)
@@ -158,6 +168,39 @@ std::string synth_per_module(const gen::Outputs& outputs, const fs::path& w, con
   write_text(w / "stat.txt", stat_text);
   write_text(w / "netlist.v", netlist);
   return "";
+}
+
+// The memory split of the area (docs/memory.md): in "flops" mode each memory module's synthesized
+// area; in "macro" mode the macro tiling or model area replaces the black box's empty row and is
+// added to the total. logic = total - memory.
+void split_memory_area(AreaResult& r, const std::vector<MemorySpec>& memories, bool macro,
+                       const std::vector<MacroCell>& macros, const LibertyInfo& lib) {
+  r.memories.clear();
+  r.memory_um2 = 0;
+  r.memory_bits = 0;
+  for (const MemorySpec& spec : memories) {
+    auto row = std::find_if(r.modules.begin(), r.modules.end(), [&](const ModuleArea& m) { return m.name == spec.module; });
+    if (row == r.modules.end()) throw std::runtime_error("internal: memory module " + spec.module + " not in the design");
+    if (row->instances != spec.instances)
+      throw std::runtime_error(fmt::format("internal: memory {} has {} instances, the manifest says {}", spec.module,
+                                           row->instances, spec.instances));
+    MemoryArea a;
+    if (macro) {
+      a = macro_memory_area(spec, macros);
+      row->area_um2 = a.area_um2 / spec.instances;
+      row->nand2_eq = lib.nand2_area > 0 ? row->area_um2 / lib.nand2_area : 0;
+      r.area_um2 += a.area_um2;
+    } else {
+      a = {spec.module, spec.role, spec.instances, spec.depth, spec.width,
+           static_cast<long long>(spec.depth) * spec.width * spec.instances, row->area_um2 * row->instances,
+           "synthesized"};
+    }
+    r.memory_um2 += a.area_um2;
+    r.memory_bits += a.bits;
+    r.memories.push_back(a);
+  }
+  r.nand2_eq = lib.nand2_area > 0 ? r.area_um2 / lib.nand2_area : 0;
+  r.logic_um2 = r.area_um2 - r.memory_um2;
 }
 
 void run_timing(AreaResult& r, const fs::path& work, int timeout_s) {
@@ -289,6 +332,38 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     return infeasible(base, std::string("internal: ") + e.what());
   }
 
+  // ---- memories (docs/memory.md): in "macro" mode black boxes costed by the macro libraries or the model
+  std::vector<MemorySpec> memories;
+  std::vector<MacroCell> macro_cells_found;
+  std::string macro_texts;
+  try {
+    memories = manifest_memories(outputs);
+    base.memory_mode = manifest_memory_mode(outputs);
+  } catch (const std::exception& e) {
+    return infeasible(base, std::string("internal: cannot read the manifest's memories: ") + e.what());
+  }
+  const bool macro = base.memory_mode == "macro";
+  if (macro && o.single_process)
+    return infeasible(base, "\"memory\": \"macro\" needs the per-module flow (drop --single-process)");
+  if (macro) {
+    for (const fs::path& p : o.macro_libs) {
+      try {
+        const std::string text = read_text(p);
+        const std::vector<MacroCell> cells = macro_cells(parse_liberty(text));
+        macro_cells_found.insert(macro_cells_found.end(), cells.begin(), cells.end());
+        macro_texts += text + std::string(1, '\0');
+      } catch (const std::exception& e) {
+        return infeasible(base, fmt::format("cannot read macro library {}: {}", p.string(), e.what()));
+      }
+    }
+    if (!o.macro_libs.empty() && macro_cells_found.empty())
+      return infeasible(base, "--macro-lib: no RAM macro (memory() group of type ram with an area) in the files");
+  }
+  std::set<std::string> macro_modules;
+  if (macro) {
+    for (const MemorySpec& m : memories) macro_modules.insert(m.module);
+  }
+
   const ToolVersions& tv = tool_versions();
   base.yosys_version = tv.yosys;
   base.sta_version = tv.sta;
@@ -301,7 +376,8 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
   for (const std::string& part :
        {std::string(kAreaFlowVersion), std::string(o.single_process ? "single-process" : "per-module"),
         outputs.top, lib_text, sdc_text, scripts.single, scripts.elab, scripts.module, abc_timing,
-        abc_constr, sta_text, tv.yosys, tv.sta}) {
+        abc_constr, sta_text, tv.yosys, tv.sta, base.memory_mode,
+        macro ? fmt::format("{}|{}|{}", kModelUm2PerBit, kModelClkToDoutNs, macro_texts) : std::string()}) {
     h.update(part);
     h.update(std::string(1, '\0'));
   }
@@ -367,7 +443,7 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
       failure = synth_single(outputs, w, scripts, lib, o, base);
     } else {
       joined.emplace();
-      failure = synth_per_module(outputs, w, scripts, abc_timing, lib, o, base, *joined);
+      failure = synth_per_module(outputs, w, scripts, abc_timing, lib, o, macro_modules, base, *joined);
     }
   } catch (const std::exception& e) {
     failure = std::string("internal: ") + e.what();
@@ -389,6 +465,12 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
   r.cells = numbers.cells;
   r.modules = numbers.modules;
   if (!numbers.feasible) return infeasible(r, numbers.reason);
+  try {
+    split_memory_area(r, memories, macro, macro_cells_found, lib);
+    if (macro) write_text(w / "macros.lib", memory_liberty(r.memories));
+  } catch (const std::exception& e) {
+    return infeasible(r, e.what());
+  }
   r.feasible = true;
 
   // ---- timing
@@ -407,7 +489,7 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
     try {
       fs::create_directories(tmp);
       write_text(tmp / "result.json", to_json(r).dump(2) + "\n");
-      for (const char* f : {"stat.txt", "critical_path.txt", "area.ys", "sta.log", "netlist.v"}) {
+      for (const char* f : {"stat.txt", "critical_path.txt", "area.ys", "sta.log", "netlist.v", "macros.lib"}) {
         if (fs::exists(w / f)) fs::copy_file(w / f, tmp / f, fs::copy_options::overwrite_existing);
       }
       entry->publish(tmp);

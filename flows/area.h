@@ -22,6 +22,7 @@
 #pragma once
 
 #include <filesystem>
+#include <vector>
 
 #include "core/config.h"
 #include "flows/area_result.h"
@@ -43,6 +44,9 @@ struct AreaOptions {
   // their results are cached under different keys. The number of jobs never changes a result.
   bool single_process = false;
   int jobs = 0;
+  // "memory": "macro" configs: Liberty files with SRAM macros (docs/memory.md); empty: the SRAM
+  // area model. Ignored in "flops" mode.
+  std::vector<std::filesystem::path> macro_libs;
 };
 
 // The OSU 0.18 um liberty that setup.sh extracts from Debian's qflow-tech-osu018 into

@@ -30,8 +30,20 @@ nlohmann::json to_json(const AreaResult& r) {
                        {"flops", m.flops},
                        {"cells", m.cells}});
   }
+  nlohmann::json memories = nlohmann::json::array();
+  for (const auto& m : r.memories) {
+    memories.push_back({{"module", m.module}, {"role", m.role}, {"instances", m.instances}, {"depth", m.depth},
+                        {"width", m.width}, {"bits", m.bits}, {"area_um2", m.area_um2}, {"source", m.source},
+                        {"clk_to_dout_ns", m.clk_to_dout_ns}});
+  }
   const bool t = r.timing_available;
   return {
+      {"memory",
+       {{"mode", r.memory_mode},
+        {"area_um2", r.memory_um2},
+        {"logic_area_um2", r.logic_um2},
+        {"bits", r.memory_bits},
+        {"memories", memories}}},
       {"feasible", r.feasible},
       {"reason", r.reason},
       {"top", r.top},
@@ -91,6 +103,21 @@ AreaResult area_result_from_json(const nlohmann::json& j) {
     r.modules.push_back({m.at("name").get<std::string>(), m.at("instances").get<int>(),
                          m.at("area_um2").get<double>(), num(m.at("nand2_eq")), m.at("flops").get<int>(),
                          m.at("cells").get<int>()});
+  }
+  if (j.contains("memory")) {
+    const auto& mem = j.at("memory");
+    r.memory_mode = mem.at("mode").get<std::string>();
+    r.memory_um2 = mem.at("area_um2").get<double>();
+    r.logic_um2 = mem.at("logic_area_um2").get<double>();
+    r.memory_bits = mem.at("bits").get<long long>();
+    for (const auto& m : mem.at("memories")) {
+      r.memories.push_back({m.at("module").get<std::string>(), m.at("role").get<std::string>(),
+                            m.at("instances").get<int>(), m.at("depth").get<int>(), m.at("width").get<int>(),
+                            m.at("bits").get<long long>(), m.at("area_um2").get<double>(),
+                            m.at("source").get<std::string>(), m.value("clk_to_dout_ns", 0.0)});
+    }
+  } else {
+    r.logic_um2 = r.area_um2;  // an entry written before the memory split
   }
   const auto& t = j.at("timing");
   r.timing_available = t.at("available").get<bool>();

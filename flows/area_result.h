@@ -21,6 +21,17 @@ struct ModuleArea {
   int cells = 0;
 };
 
+// One memory module of the design (docs/memory.md) and its area: synthesized ("flops" mode) or
+// an SRAM macro tiling / the SRAM model ("macro" mode).
+struct MemoryArea {
+  std::string module, role;
+  int instances = 0, depth = 0, width = 0;
+  long long bits = 0;    // depth x width x instances
+  double area_um2 = 0;   // all instances
+  std::string source;    // "synthesized", "model", or "<macro cell> x N (D deep, W wide)" per instance
+  double clk_to_dout_ns = 0;  // macro mode: the read arc given to OpenSTA (macro's, else the model's)
+};
+
 struct AreaResult {
   bool feasible = false;
   std::string reason;  // why not feasible
@@ -32,6 +43,11 @@ struct AreaResult {
   int flops = 0;
   int cells = 0;
   std::vector<ModuleArea> modules;  // in Yosys's order
+  // Memories (docs/memory.md): the config's mode, their area and bits, the rest of the design.
+  std::string memory_mode = "flops";
+  double memory_um2 = 0, logic_um2 = 0;
+  long long memory_bits = 0;
+  std::vector<MemoryArea> memories;
 
   // Timing at the liberty's default operating conditions (its typical corner for OSU018).
   bool timing_available = false;

@@ -105,6 +105,8 @@ class LibLexer {
   int line_ = 1;
 };
 
+double time_unit_in_ns(const std::string& raw);
+
 class LibParser {
  public:
   explicit LibParser(const std::string& text) : lex_(text) { advance(); }
@@ -142,6 +144,7 @@ class LibParser {
     if (tok_.kind != LibToken::kWord && tok_.kind != LibToken::kString)
       fail("expected a name, got '" + tok_.text + "'");
     const std::string name = tok_.text;
+    stmt_line_ = tok_.line;
     advance();
     if (is_punct(':')) {  // simple attribute: name : value [;]
       advance();
@@ -188,6 +191,7 @@ class LibParser {
       return;
     }
     if (is_punct(';')) advance();  // complex attribute; the ';' is optional
+    on_complex_attribute(stack, name, args);
     if (stack.empty()) fail("expected '{' after library(...)");
   }
 
@@ -209,7 +213,8 @@ class LibParser {
       if (f.group == "latch" || f.group == "latch_bank") cell_.latch = cell_.sequential = true;
       if (f.group == "statetable") cell_.sequential = true;
       if (st.size() == 3 && (f.group == "bus" || f.group == "bundle")) cell_.bus = true;
-      if (st.size() == 3 && f.group == "pin") {
+      if (st.size() == 3 && f.group == "memory") cell_.memory = true;
+      if (st.size() == 3 && (f.group == "pin" || f.group == "bus")) {
         pin_names_ = f.args;
         pin_direction_.clear();
         pin_function_.clear();
@@ -223,7 +228,15 @@ class LibParser {
       info_.cells.push_back(std::move(cell_));
       return;
     }
-    if (st.size() == 3 && st[1].group == "cell" && f.group == "pin") {
+    if (st.size() == 4 && st[1].group == "cell" && f.group == "timing") {
+      const bool out = pin_direction_ == "output" || pin_direction_ == "inout";
+      if (out && arc_type_ == "rising_edge" && arc_max_ >= 0)
+        cell_.clk_to_out_ns = std::max(cell_.clk_to_out_ns, arc_max_ * time_unit_ns_);
+      arc_type_.clear();
+      arc_related_.clear();
+      arc_max_ = -1;
+    }
+    if (st.size() == 3 && st[1].group == "cell" && (f.group == "pin" || f.group == "bus")) {
       for (const auto& p : pin_names_) {
         if (pin_direction_ == "input") cell_.inputs.push_back(p);
         if (pin_direction_ == "output" || pin_direction_ == "inout")
@@ -232,8 +245,38 @@ class LibParser {
     }
   }
 
+  // values ("0.1, 0.2", ...) of a cell_rise / cell_fall table inside a pin's or bus's timing group:
+  // the largest entry of the arc (kept until the timing group closes, when its type is known).
+  void on_complex_attribute(const std::vector<Frame>& st, const std::string& name,
+                            const std::vector<std::string>& args) {
+    if (name != "values" || st.size() != 5 || st[1].group != "cell" || st[3].group != "timing") return;
+    if (st[4].group != "cell_rise" && st[4].group != "cell_fall") return;
+    for (const std::string& row : args) {
+      std::string num;
+      for (char ch : row + ",") {
+        if (ch == ',' || ch == ' ' || ch == '\\') {
+          if (!num.empty()) {
+            try {
+              arc_max_ = std::max(arc_max_, parse_double(num, "values"));
+            } catch (const std::runtime_error&) {
+              fail(fmt::format("values of cell {}: '{}' is not a number", cell_.name, num));
+            }
+          }
+          num.clear();
+        } else {
+          num += ch;
+        }
+      }
+    }
+  }
+
   void on_attribute(const std::vector<Frame>& st, const std::string& name, const std::string& value) {
     if (st.size() == 1 && name == "default_operating_conditions") info_.default_operating_conditions = value;
+    if (st.size() == 1 && name == "time_unit") time_unit_ns_ = time_unit_in_ns(value);
+    if (st.size() == 4 && st[1].group == "cell" && st[3].group == "timing") {
+      if (name == "timing_type") arc_type_ = value;
+      if (name == "related_pin") arc_related_ = value;
+    }
     if (st.size() == 2 && st[1].group == "cell") {
       if (name == "area") {
         try {
@@ -245,7 +288,27 @@ class LibParser {
       }
       if (name == "dont_use" && value == "true") cell_.dont_use = true;
     }
-    if (st.size() == 3 && st[1].group == "cell" && st[2].group == "pin") {
+    if (st.size() == 3 && st[1].group == "cell" && st[2].group == "memory") {
+      if (name == "type") cell_.memory_type = value;
+      if (name == "address_width" || name == "word_width") {
+        // A macro holds at most 2^24 words of at most 4096 bits (far beyond any compiler's range).
+        const bool addr = name == "address_width";
+        const int hi = addr ? 24 : 4096;
+        double v = -1;
+        try {
+          v = parse_double(value, name);
+        } catch (const std::runtime_error&) {
+        }
+        if (!(v >= 1 && v <= hi) || v != static_cast<double>(static_cast<int>(v))) {
+          // Named by the attribute's own line (the lexer is already past it).
+          throw core::InputError(fmt::format("liberty line {}", stmt_line_),
+                                 fmt::format("{} of memory cell {} must be an integer in [1, {}], got '{}'", name,
+                                             cell_.name, hi, value));
+        }
+        (addr ? cell_.address_width : cell_.word_width) = static_cast<int>(v);
+      }
+    }
+    if (st.size() == 3 && st[1].group == "cell" && (st[2].group == "pin" || st[2].group == "bus")) {
       if (name == "direction") pin_direction_ = value;
       if (name == "function") pin_function_ = value;
       if (name == "three_state") cell_.three_state = true;
@@ -258,7 +321,28 @@ class LibParser {
   LibertyCell cell_;
   std::vector<std::string> pin_names_;
   std::string pin_direction_, pin_function_;
+  int stmt_line_ = 0;  // line of the statement being parsed
+  double time_unit_ns_ = 1;  // library time_unit in ns
+  std::string arc_type_, arc_related_;  // the timing group being read
+  double arc_max_ = -1;                 // its largest cell_rise/cell_fall value, -1: none
 };
+
+// "1ns", "100ps", "1us" -> ns; anything else: 1 (ns, the common unit).
+double time_unit_in_ns(const std::string& raw) {
+  std::string v;
+  for (char ch : raw)
+    if (ch != '"') v += ch;
+  const size_t unit = v.find_first_not_of("0123456789.");
+  if (unit == std::string::npos || unit == 0) return 1;
+  double n = 1;
+  try {
+    n = parse_double(v.substr(0, unit), "time_unit");
+  } catch (const std::runtime_error&) {
+    return 1;
+  }
+  const std::string u = v.substr(unit);
+  return u == "ps" ? n / 1000 : u == "us" ? n * 1000 : n;
+}
 
 void choose_reference_cells(LibertyInfo& lib) {
   const LibertyCell* nand2 = nullptr;

@@ -24,6 +24,14 @@ struct LibertyCell {
   bool bus = false;  // has bus or bundle pins
   std::vector<std::string> inputs;
   std::vector<std::pair<std::string, std::string>> outputs;  // pin, function ("" if none)
+  // A `memory() { type : ram; address_width : A; word_width : W; }` group, as SRAM compilers
+  // write it for a macro (2^A words of W bits); widths 0 when absent.
+  bool memory = false;
+  std::string memory_type;
+  int address_width = 0, word_width = 0;
+  // Largest cell_rise/cell_fall value of a rising_edge timing arc of an output pin or bus, in ns
+  // (the library's time_unit applied); -1 when the cell has none. For a macro: its clk-to-dout.
+  double clk_to_out_ns = -1;
 };
 
 struct LibertyInfo {

@@ -96,6 +96,9 @@ PowerResult estimate_power(const fs::path& netlist, const AreaResult& area, cons
     if (!(r.clock_period_ns > 0)) return unavailable(r, "no create_clock -period in " + area.sdc_path);
     fs::copy_file(area.liberty_path, w / "cells.lib");
     fs::copy_file(netlist, w / "netlist.v");
+    // "memory": "macro": the black-box cells the area flow kept next to the netlist.
+    if (fs::is_regular_file(netlist.parent_path() / "macros.lib"))
+      fs::copy_file(netlist.parent_path() / "macros.lib", w / "macros.lib");
     write_text(w / "clock.sdc", sdc);
     write_text(w / "top.txt", area.top + "\n");
     write_text(w / "power.tcl", read_text(kSourceDir / "flows/power.tcl"));

@@ -15,6 +15,10 @@
 # Output: power.txt, `report_power` in W at the SDC clock.
 
 read_liberty cells.lib
+# "memory": "macro": the memory black boxes (flows/memory_area.cpp; no access energy in them yet).
+if {[file exists macros.lib]} {
+  read_liberty macros.lib
+}
 read_verilog netlist.v
 set top_file [open top.txt r]
 set top [string trim [read $top_file]]

@@ -11,6 +11,10 @@
 # critical_path.txt.
 
 read_liberty cells.lib
+# "memory": "macro": the memory modules as black-box cells with their clk-to-dout (docs/memory.md).
+if {[file exists macros.lib]} {
+  read_liberty macros.lib
+}
 read_verilog netlist.v
 set top_file [open top.txt r]
 set top [string trim [read $top_file]]

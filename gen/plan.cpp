@@ -479,10 +479,12 @@ AttentionPlan plan_attention(const core::AttentionConfig& c) {
   Vars score = prefix;
   score["port_decls"] = port_decls(a.score_ports);
   d.modules.push_back({"score_top", score});
+  add_memory(d, "value", c.max_keys, c.dv * c.wv, 1);
   d.modules.push_back({"value_store", prefix});
   Vars e = exp2.texts;
   e["prefix"] = c.name;
   d.modules.push_back({"exp2", e});
+  add_memory(d, "collect", c.max_keys, w.kiw + w.sw, 2);  // ping-pong collect buffers of {key, score}
   d.modules.push_back({"softmax_v", prefix});
   Vars top = prefix;
   top["port_decls"] = port_decls(d.top_ports);
@@ -512,8 +514,10 @@ NmPlan plan_nm(const core::NmConfig& c) {
   Vars top = prefix;
   top["port_decls"] = port_decls(d.top_ports);
   top["xg_ext"] = texts.at("xg_ext");
-  d.modules = {{"store_count", prefix}, {"nm_wstore", wstore}, {"nm_pe", pe}, {"nm_array", prefix},
-               {"nm_top", top}};
+  d.modules = {{"store_count", prefix}};
+  add_memory(d, "weight", n.widths.depth, n.widths.wbw, 1);
+  for (ModulePlan m : std::vector<ModulePlan>{{"nm_wstore", wstore}, {"nm_pe", pe}, {"nm_array", prefix}, {"nm_top", top}})
+    d.modules.push_back(std::move(m));
   d.header = nm_header(d, c.dense_baseline);
   return n;
 }

@@ -377,6 +377,11 @@ std::vector<Case> cases() {
                {"eval", "--config", "{NMCFG}", "--workload", "{C}/nm", "--thresholds", "{C}/t.json", "--no-area",
                 "--json", "{C}/e.json"},
                "--thresholds", [](const fs::path& c) { write_nm_workload(c / "nm"); }});
+  v.push_back({"OptionAreaMacroLibMissing",
+               {"area", "--config", "{CFG}", "--macro-lib", "{C}/none.lib", "--json", "{C}/a.json"}, "--macro-lib"});
+  v.push_back({"OptionAreaMacroLibWithoutRam",
+               {"area", "--config", "{CFG}", "--macro-lib", "{C}/inv.lib", "--json", "{C}/a.json"}, "--macro-lib",
+               [](const fs::path& c) { std::ofstream(c / "inv.lib") << "library (x) {\n  cell (inv) { area : 1; }\n}\n"; }});
   // ---- paths: metacharacters in a missing file's name, outputs below a file
   v.push_back({"PathWithShellMetacharactersMissing",
                {"generate", "--config", "{C}/a b;touch PWNED;$(touch PWNED)`touch PWNED`/c.json", "--out", "{C}/o"},

@@ -213,7 +213,8 @@ TEST(CliGenerate, WritesFilelistManifestRtlAndHeader) {
     }
   }
   for (const char* m : {"ag_cfg_regs.v", "ag_key_store.v", "ag_bound_table.v", "ag_bs_lane.v", "ag_score_top.v",
-                        "ag_value_store.v", "ag_exp2.v", "ag_softmax_v.v"})
+                        "ag_value_store.v", "ag_exp2.v", "ag_softmax_v.v", "ag_mem_key.v", "ag_mem_value.v",
+                        "ag_mem_collect.v"})
     EXPECT_TRUE(listed.contains(m)) << m;
 
   const json m = json::parse(read_bytes(out / "manifest.json"));
@@ -223,6 +224,15 @@ TEST(CliGenerate, WritesFilelistManifestRtlAndHeader) {
   EXPECT_EQ(m.at("files").get<std::vector<std::string>>(), files);
   EXPECT_EQ(m.at("config"), json::parse(read_bytes(kDefaultConfig)));
   EXPECT_EQ(m.at("params_header"), "ag_params.h");
+  // docs/memory.md: the value store is max_keys x dv*wv = 64 x 128; the collect buffers two
+  // max_keys x (KeyIndexWidth + ScoreWidth) = 64 x (6 + 8 + 8 + clog2(16)) = 64 x 26.
+  std::map<std::string, json> mems;
+  for (const auto& mem : m.at("memories")) mems[mem.at("role").get<std::string>()] = mem;
+  ASSERT_TRUE(mems.contains("value") && mems.contains("collect") && mems.contains("key")) << m.at("memories");
+  EXPECT_EQ(mems["value"], json({{"module", "ag_mem_value"}, {"role", "value"}, {"depth", 64}, {"width", 128},
+                                 {"bits", 8192}, {"instances", 1}}));
+  EXPECT_EQ(mems["collect"], json({{"module", "ag_mem_collect"}, {"role", "collect"}, {"depth", 64}, {"width", 26},
+                                   {"bits", 1664}, {"instances", 2}}));
 
   // The same hash wherever the config is identified.
   EXPECT_TRUE(has(read_bytes(out / "ag_params.h"), hash));

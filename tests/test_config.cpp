@@ -603,7 +603,7 @@ TEST(ConfigJson, CanonicalJsonRoundTrips) {
            {"overlap_backend", false}});
   const json j = to_json(c);
   EXPECT_EQ(j.at("kind"), "attention");
-  EXPECT_EQ(j.size(), 17u);
+  EXPECT_EQ(j.size(), 18u);
   EXPECT_EQ(c.key_banks, 2);
   EXPECT_EQ(c.out_frac_bits, 5);
   EXPECT_EQ(c.exp_lut_bits, 3);

@@ -146,9 +146,17 @@ TEST(NmGenerator, SameConfigSameBytesAndFileSet) {
   const gen::Outputs a = gen::generate_nm(c), b = gen::generate_nm(c);
   ASSERT_EQ(a.files.size(), b.files.size());
   for (size_t i = 0; i < a.files.size(); ++i) EXPECT_EQ(a.files[i].content, b.files[i].content);
-  EXPECT_EQ(a.rtl_files, (std::vector<std::string>{"n1m2_store_count.v", "n1m2_nm_wstore.v",
+  EXPECT_EQ(a.rtl_files, (std::vector<std::string>{"n1m2_store_count.v", "n1m2_mem_weight.v", "n1m2_nm_wstore.v",
                                                     "n1m2_nm_pe.v", "n1m2_nm_array.v", "n1m2_nm_top.v"}));
   EXPECT_EQ(a.params_header, "n1m2_params.h");
+  // The weight store: D = ceil(max_k / m) = ceil(7 / 2) = 4 beats of cols * n * (ww + clog2(m)) =
+  // 2 * 1 * (4 + 1) = 10 bits (docs/nm_array.md), one memory.
+  for (const auto& f : a.files) {
+    if (f.name != "manifest.json") continue;
+    EXPECT_EQ(nlohmann::json::parse(f.content).at("memories"),
+              nlohmann::json::parse(R"([{"module": "n1m2_mem_weight", "role": "weight", "depth": 4, "width": 10,
+                                        "bits": 40, "instances": 1}])"));
+  }
 }
 
 // ----------------------------------------------------------------------------------- workloads

@@ -67,7 +67,8 @@ TEST(SearchSpace, AttentionRangesAreTheDocumentedOnes) {
   EXPECT_EQ(field(s, "overlap_backend")["choices"], json({false, true}));
   EXPECT_EQ(field(s, "threshold_modes")["choices"], json::parse(R"([["absolute"], ["absolute", "relative"]])"));
   EXPECT_EQ(field(s, "key_banks")["choices"], json({0, 1, 2, 4, 8, 16, 32, 64}));  // 0: derived
-  EXPECT_EQ(s["fields"].size(), kAttentionRanges.size() + 4);
+  EXPECT_EQ(field(s, "memory")["choices"], json({"flops", "macro"}));
+  EXPECT_EQ(s["fields"].size(), kAttentionRanges.size() + 5);
   EXPECT_EQ(s["fixed"], json({"kind", "name"}));
 }
 
@@ -109,6 +110,31 @@ TEST(SearchSpace, NmRangesChoicesAndBoundaries) {
     const bool legal = m == 1 || m == 2 || m == 4 || m == 8 || m == 16;
     const std::string e = error_or_empty([&] { parse_nm_config({{"kind", "nm_array"}, {"m", m}, {"n", 1}}); });
     EXPECT_EQ(e.empty(), legal) << "m = " << m << ": " << e;
+  }
+}
+
+// docs/config.md: "memory" is "flops" (default) or "macro" for both kinds; anything else (another
+// string, a number, a bool, the right word in another case) is rejected naming config.memory and
+// both allowed values.
+TEST(SearchSpace, MemoryIsAStringChoiceOfBothKinds) {
+  for (const std::string kind : {"attention", "nm_array"}) {
+    const json f = field(space_of(kind), "memory");
+    EXPECT_EQ(f["type"], "choice") << kind;
+    EXPECT_EQ(f["choices"], json({"flops", "macro"})) << kind;
+    EXPECT_EQ(f["default"], "flops") << kind;
+  }
+  EXPECT_EQ(parse_attention_config(json::object()).memory, "flops");
+  EXPECT_EQ(parse_attention_config({{"memory", "macro"}}).memory, "macro");
+  EXPECT_EQ(parse_nm_config({{"kind", "nm_array"}}).memory, "flops");
+  EXPECT_EQ(parse_nm_config({{"kind", "nm_array"}, {"memory", "macro"}}).memory, "macro");
+  EXPECT_EQ(to_json(parse_attention_config({{"memory", "macro"}})).at("memory"), "macro");
+  EXPECT_NE(config_hash(parse_attention_config({{"memory", "macro"}})), config_hash(AttentionConfig{}));
+  for (const json& bad : {json("sram"), json("Macro"), json(""), json(1), json(true), json::array({"macro"})}) {
+    for (const std::string& e : {error_of([&] { parse_attention_config({{"memory", bad}}); }),
+                                 error_of([&] { parse_nm_config({{"kind", "nm_array"}, {"memory", bad}}); })}) {
+      EXPECT_EQ(e.rfind("config.memory: ", 0), 0u) << bad.dump() << ": " << e;
+      EXPECT_NE(e.find("\"flops\", \"macro\""), std::string::npos) << e;
+    }
   }
 }
 

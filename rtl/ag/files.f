@@ -8,7 +8,9 @@ ag_bs_lane.v
 ag_key_issue.v
 ag_out_arb.v
 ag_score_top.v
+ag_mem_value.v
 ag_value_store.v
 ag_exp2.v
+ag_mem_collect.v
 ag_softmax_v.v
 ag_attn_top.v
