@@ -26,6 +26,9 @@ namespace accelgen::tb {
 
 struct SimArgs {
   std::string config, workload, report, fst, out_tensor, tool_version = "unknown";
+  // The attention simulator runs further workloads after `workload` without a reset, each its own
+  // key set (`--workload` given more than once; tb::AttnDriver); the N:M simulator takes one.
+  std::vector<std::string> more_workloads;
 };
 
 // --seed, --valid-prob, --ready-prob and --reset-at, filling `stim`.
@@ -41,7 +44,16 @@ inline void add_stimulus_options(CLI::App& app, StimulusOptions& stim) {
 // The options both simulators take.
 inline void add_sim_options(CLI::App& app, SimArgs& a, StimulusOptions& stim) {
   app.add_option("--config", a.config)->required();
-  app.add_option("--workload", a.workload)->required();
+  // Repeatable: the first goes to a.workload, the others to a.more_workloads (after parsing).
+  app.add_option_function<std::vector<std::string>>(
+         "--workload",
+         [&a](const std::vector<std::string>& dirs) {
+           a.workload = dirs.front();
+           a.more_workloads.assign(dirs.begin() + 1, dirs.end());
+         },
+         "workload directory; again for workloads run after it without a reset (attention unit)")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--report", a.report);
   app.add_option("--out-tensor", a.out_tensor, "write the output tensor as .npy");
   app.add_option("--fst", a.fst, "waveform written on a mismatch")->required();
@@ -67,10 +79,17 @@ inline void check_config_hash(const std::string& path, const std::string& hash, 
   }
 }
 
+// The workload directories of a run, "A then B then C" for several.
+inline std::string workloads_text(const SimArgs& a) {
+  std::string text = a.workload;
+  for (const std::string& w : a.more_workloads) text += " then " + w;
+  return text;
+}
+
 inline std::string reproduce_line(const SimArgs& a, const std::string& hash, const StimulusOptions& stim) {
   return fmt::format(
       "reproduce: config {} (hash {}), workload {}, --seed {} --valid-prob {} --ready-prob {} --reset-at {}{}",
-      a.config, hash, a.workload, stim.seed, stim.valid_prob, stim.ready_prob, stim.reset_at,
+      a.config, hash, workloads_text(a), stim.seed, stim.valid_prob, stim.ready_prob, stim.reset_at,
       xstate_args_text());
 }
 

@@ -52,6 +52,38 @@ core::AttentionWorkload with_theta(core::AttentionWorkload w, int64_t theta) {
   return w;
 }
 
+// The smallest exponential the back-end keeps, at an exact rounding boundary. With alpha = 1 exactly
+// (sigma = ln 2: x = m - s in score units), n = 2^(F_o+1) keys at the top score and V = +1 (even
+// columns) or -1 (odd columns) in key 0, 0 elsewhere, plus one key EF below the top with V = 0:
+// that key's x is EF exactly, the largest exponent whose exponential is not flushed to 0
+// (e = 2^-EF, one LSB), so Z = n + 2^-EF and O = +-2^F_o / (n + 2^-EF) LSB, just below 1/2: it
+// rounds to 0. An underflow limit at x >= EF, a Z one LSB short or a numerator with its rounding
+// bits set would give exactly 1/2, i.e. +-1 (mutants of the exponential and the divider;
+// docs/verification.md "Mutants"). Needs n + 1 keys and a score gap of EF.
+void add_underflow_boundary_case(const core::AttentionConfig& cfg, std::vector<AttnCase>& cases,
+                                 const core::AttentionWorkload& base, const tb::StimulusOptions& stim) {
+  const int ef = core::widths(cfg).ef;
+  const int64_t n = int64_t{1} << (cfg.out_frac_bits + 1);
+  const int64_t top = core::signed_max(cfg.wk);
+  const double ln2 = std::log(2.0);
+  if (cfg.max_keys < n + 1 || top - ef < core::signed_min(cfg.wk) || core::quantize_alpha(ln2, cfg).value != 1.0) {
+    return;
+  }
+  core::AttentionWorkload w = base;
+  w.q = core::IntMatrix::Zero(2, cfg.d);
+  w.q.col(0).setOnes();  // s_j = K[j][0]
+  w.k = core::IntMatrix::Zero(n + 1, cfg.d);
+  w.k.col(0).setConstant(top);
+  w.k(n, 0) = top - ef;
+  w.v = core::IntMatrix::Zero(n + 1, cfg.dv);
+  for (Eigen::Index c = 0; c < w.v.cols(); ++c) w.v(0, c) = c % 2 == 0 ? 1 : -1;
+  w.params.theta = core::signed_min(core::widths(cfg).tw);  // every key kept
+  w.params.softmax_scale = ln2;
+  cases.push_back({"exp_underflow_boundary", w, stim, [](const core::IntMatrix& o) {
+                     EXPECT_TRUE((o.array() == 0).all()) << o;
+                   }});
+}
+
 // Directed cases of the softmax/xV back-end (issue 3), each with an output derived by hand.
 void add_softmax_cases(const core::AttentionConfig& cfg_, std::vector<AttnCase>& cases,
                        const core::AttentionWorkload& base, const tb::StimulusOptions& plain,
@@ -116,6 +148,7 @@ void add_softmax_cases(const core::AttentionConfig& cfg_, std::vector<AttnCase>&
                        }
                      }});
   }
+  add_underflow_boundary_case(cfg_, cases, base, rough);
   // Real models' softmax scales (scores in integer units of quantized Q*K): the register's mantissa
   // and shift over the supported range, every key kept; checked against the cycle model every cycle
   // and against the functional model row by row.
@@ -250,6 +283,19 @@ std::vector<AttnCase> attention_directed_cases(const core::AttentionConfig& cfg)
   add_decoder_cases(cfg, cases, base, plain, rough);
   cases.push_back({"full_key_store", core::make_workload(cfg, "peaky", 3, cfg.max_keys, 79), plain});
 
+  // A second key set in one run, without a reset: a full key store and its queries, then a shorter
+  // key set (the store's stale tail must not be read) with its own queries, under valid gaps and
+  // back-pressure, so that the new keys wait while queries of the first set are still in flight.
+  // Kills the mutants of the unit's in-flight count (which gates k_ready_o) and of the key store's
+  // new-set write index (docs/verification.md "Mutants").
+  {
+    AttnCase c{"second_key_set", core::make_workload(cfg, "gaussian", 4, cfg.max_keys, 82), {14, 0.7, 0.5, -1}};
+    core::AttentionWorkload second = core::make_workload(cfg, "peaky", 5, std::max(1, lk_odd - 1), 83);
+    second.params = c.workload.params;  // one round of config writes per run
+    c.then.push_back(second);
+    cases.push_back(c);
+  }
+
   // Reset in the middle of a query: half-way through the model's run of the same stimulus.
   const tb::StimulusOptions probe{13, 0.8, 0.7, -1};
   const tb::RunResult full = tb::run_attention(cfg, base, probe, nullptr);
@@ -325,6 +371,14 @@ std::vector<NmCase> nm_directed_cases(const core::NmConfig& cfg) {
 
 namespace {
 
+std::string reproduce_line(const Prepared& p) {
+  std::string workloads = "--workload " + p.workload_dir.string();
+  for (const fs::path& more : p.more_workload_dirs) workloads += " --workload " + more.string();
+  return fmt::format("reproduce: accelgen sim --config {} {} --seed {} --valid-prob {} --ready-prob {} --reset-at {}",
+                     p.config_file.string(), workloads, p.stim.seed, p.stim.valid_prob, p.stim.ready_prob,
+                     p.stim.reset_at);
+}
+
 Prepared common(const std::string& label, const fs::path& config_file, const fs::path& dir,
                 const tb::StimulusOptions& stim) {
   Prepared p;
@@ -336,11 +390,7 @@ Prepared common(const std::string& label, const fs::path& config_file, const fs:
   p.fst = dir / (label + ".fst");
   p.log = dir / (label + ".log");
   p.stim = stim;
-  p.reproduce = fmt::format(
-      "reproduce: accelgen sim --config {} --workload {} --seed {} --valid-prob {} --ready-prob {} "
-      "--reset-at {}",
-      config_file.string(), p.workload_dir.string(), stim.seed, stim.valid_prob, stim.ready_prob,
-      stim.reset_at);
+  p.reproduce = reproduce_line(p);
   return p;
 }
 
@@ -365,18 +415,29 @@ Prepared prepare(const core::AttentionConfig& cfg, const fs::path& config_file, 
                  const AttnCase& c) {
   Prepared p = common(c.label, config_file, dir, c.stim);
   core::write_workload(c.workload, p.workload_dir.string());
-  const tb::RunResult model = tb::run_attention(cfg, c.workload, c.stim, nullptr);
+  std::vector<core::AttentionWorkload> sets = {c.workload};
+  std::vector<std::string> more_dirs;
+  Eigen::Index rows = c.workload.q.rows();
+  for (size_t s = 0; s < c.then.size(); ++s) {
+    p.more_workload_dirs.push_back(dir / fmt::format("{}_then{}", c.label, s + 1));
+    more_dirs.push_back(p.more_workload_dirs.back().string());
+    core::write_workload(c.then[s], more_dirs.back());
+    sets.push_back(c.then[s]);
+    rows += c.then[s].q.rows();
+  }
+  p.reproduce = reproduce_line(p);
+  const tb::RunResult model = tb::run_attention(cfg, sets, c.stim, nullptr);
   if (!model.ok()) throw std::runtime_error(c.label + ": the golden model fails: " + model.functional_error);
-  p.expected_numbers = tb::report_numbers(
-      tb::make_report(cfg, c.workload, model, {"golden-cycle-model", "", p.workload_dir.string(), c.stim}));
-  const Eigen::Index rows = c.workload.q.rows(), cols = c.workload.v.cols();
+  p.expected_numbers = tb::report_numbers(tb::make_report(
+      cfg, sets, model, {"golden-cycle-model", "", p.workload_dir.string(), c.stim, more_dirs}));
+  const Eigen::Index first_rows = c.workload.q.rows(), cols = c.workload.v.cols();
   const auto check = c.check_output;
-  p.check_output = [rows, cols, check](const fs::path& out) -> std::string {
+  p.check_output = [rows, first_rows, cols, check](const fs::path& out) -> std::string {
     const core::IntMatrix o = core::read_npy(out.string());
     if (o.rows() != rows || o.cols() != cols) {
       return fmt::format("O is {}x{}, expected {}x{}", o.rows(), o.cols(), rows, cols);
     }
-    return check ? captured_failures([&] { check(o); }) : std::string();
+    return check ? captured_failures([&] { check(o.topRows(first_rows)); }) : std::string();
   };
   return p;
 }
@@ -410,12 +471,14 @@ std::string run_prepared(const Prepared& p, const fs::path& simv, const std::vec
   std::error_code ec;
   fs::remove(p.report, ec);
   fs::remove(p.out_tensor, ec);
-  std::vector<std::string> argv = {
-      simv.string(), "--config", p.config_file.string(), "--workload", p.workload_dir.string(),
+  std::vector<std::string> argv = {simv.string(), "--config", p.config_file.string(), "--workload",
+                                   p.workload_dir.string()};
+  for (const fs::path& more : p.more_workload_dirs) argv.insert(argv.end(), {"--workload", more.string()});
+  argv.insert(argv.end(), {
       "--report", p.report.string(), "--fst", p.fst.string(), "--seed", std::to_string(p.stim.seed),
       "--valid-prob", fmt::format("{}", p.stim.valid_prob), "--ready-prob",
       fmt::format("{}", p.stim.ready_prob), "--reset-at", std::to_string(p.stim.reset_at),
-      "--out-tensor", p.out_tensor.string()};
+      "--out-tensor", p.out_tensor.string()});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   const flows::ProcessResult r = flows::run_process(argv, "", p.log, time_limit_s);
   if (r.exit_code != 0) {
