@@ -52,36 +52,40 @@ core::AttentionWorkload with_theta(core::AttentionWorkload w, int64_t theta) {
   return w;
 }
 
-// The smallest exponential the back-end keeps, at an exact rounding boundary. With alpha = 1 exactly
-// (sigma = ln 2: x = m - s in score units), n = 2^(F_o+1) keys at the top score and V = +1 (even
-// columns) or -1 (odd columns) in key 0, 0 elsewhere, plus one key EF below the top with V = 0:
-// that key's x is EF exactly, the largest exponent whose exponential is not flushed to 0
-// (e = 2^-EF, one LSB), so Z = n + 2^-EF and O = +-2^F_o / (n + 2^-EF) LSB, just below 1/2: it
-// rounds to 0. An underflow limit at x >= EF, a Z one LSB short or a numerator with its rounding
-// bits set would give exactly 1/2, i.e. +-1 (mutants of the exponential and the divider;
-// docs/verification.md "Mutants"). Needs n + 1 keys and a score gap of EF.
-void add_underflow_boundary_case(const core::AttentionConfig& cfg, std::vector<AttnCase>& cases,
-                                 const core::AttentionWorkload& base, const tb::StimulusOptions& stim) {
+// The smallest exponential the back-end keeps, at an exact rounding boundary. n = 2^(F_o+1) keys at
+// the top score with V = +1 (even columns) or -1 (odd columns) in key 0 and 0 elsewhere, plus one
+// key whose exponent x = alpha * (m - s) is EF exactly, the largest x whose exponential is not
+// flushed to 0 (e = 2^-EF, one LSB), with V = 0: Z = n + 2^-EF and O = +-2^F_o / (n + 2^-EF) LSB,
+// just below 1/2, so it rounds to 0. An underflow limit at x >= EF, a Z one LSB short, a numerator
+// with its rounding bits set, or an x a fraction of an LSB too large would give exactly 1/2, i.e.
+// +-1 (mutants of the exponential and the divider; docs/verification.md "Mutants"). Two ways to
+// reach x = EF: alpha = 1 (sigma = ln 2) and a score gap of EF, or alpha = EF (sigma = EF ln 2, a
+// large scale, so the scale shift is small) and a gap of 1. Needs n + 1 keys, the gap and an alpha
+// the register holds exactly.
+void add_underflow_boundary_cases(const core::AttentionConfig& cfg, std::vector<AttnCase>& cases,
+                                  const core::AttentionWorkload& base, const tb::StimulusOptions& stim) {
   const int ef = core::widths(cfg).ef;
   const int64_t n = int64_t{1} << (cfg.out_frac_bits + 1);
   const int64_t top = core::signed_max(cfg.wk);
-  const double ln2 = std::log(2.0);
-  if (cfg.max_keys < n + 1 || top - ef < core::signed_min(cfg.wk) || core::quantize_alpha(ln2, cfg).value != 1.0) {
-    return;
+  struct Variant { const char* label; double alpha; int64_t gap; };
+  for (const Variant& v : {Variant{"exp_underflow_boundary", 1.0, ef}, Variant{"exp_underflow_boundary_alpha", 1.0 * ef, 1}}) {
+    const double sigma = v.alpha * std::log(2.0);
+    if (cfg.max_keys < n + 1 || top - v.gap < core::signed_min(cfg.wk) ||
+        core::quantize_alpha(sigma, cfg).value != v.alpha) {
+      continue;
+    }
+    core::AttentionWorkload w = base;
+    w.q = core::IntMatrix::Zero(2, cfg.d);
+    w.q.col(0).setOnes();  // s_j = K[j][0]
+    w.k = core::IntMatrix::Zero(n + 1, cfg.d);
+    w.k.col(0).setConstant(top);
+    w.k(n, 0) = top - v.gap;
+    w.v = core::IntMatrix::Zero(n + 1, cfg.dv);
+    for (Eigen::Index c = 0; c < w.v.cols(); ++c) w.v(0, c) = c % 2 == 0 ? 1 : -1;
+    w.params.theta = core::signed_min(core::widths(cfg).tw);  // every key kept
+    w.params.softmax_scale = sigma;
+    cases.push_back({v.label, w, stim, [](const core::IntMatrix& o) { EXPECT_TRUE((o.array() == 0).all()) << o; }});
   }
-  core::AttentionWorkload w = base;
-  w.q = core::IntMatrix::Zero(2, cfg.d);
-  w.q.col(0).setOnes();  // s_j = K[j][0]
-  w.k = core::IntMatrix::Zero(n + 1, cfg.d);
-  w.k.col(0).setConstant(top);
-  w.k(n, 0) = top - ef;
-  w.v = core::IntMatrix::Zero(n + 1, cfg.dv);
-  for (Eigen::Index c = 0; c < w.v.cols(); ++c) w.v(0, c) = c % 2 == 0 ? 1 : -1;
-  w.params.theta = core::signed_min(core::widths(cfg).tw);  // every key kept
-  w.params.softmax_scale = ln2;
-  cases.push_back({"exp_underflow_boundary", w, stim, [](const core::IntMatrix& o) {
-                     EXPECT_TRUE((o.array() == 0).all()) << o;
-                   }});
 }
 
 // Directed cases of the softmax/xV back-end (issue 3), each with an output derived by hand.
@@ -148,7 +152,7 @@ void add_softmax_cases(const core::AttentionConfig& cfg_, std::vector<AttnCase>&
                        }
                      }});
   }
-  add_underflow_boundary_case(cfg_, cases, base, rough);
+  add_underflow_boundary_cases(cfg_, cases, base, rough);
   // Real models' softmax scales (scores in integer units of quantized Q*K): the register's mantissa
   // and shift over the supported range, every key kept; checked against the cycle model every cycle
   // and against the functional model row by row.
