@@ -195,6 +195,7 @@ void run_simulator(const flows::SimBuild& b, const std::string& name, const std:
     argv.insert(argv.end(), {"--report", report});
   }
   if (!out_tensor.empty()) argv.insert(argv.end(), {"--out-tensor", out_tensor});
+  if (stim.last_by_count) argv.push_back("--last-by-count");
   const flows::ProcessResult r = flows::run_process(argv, "", "", 0);
   if (r.exit_code != 0) throw RunFailure{r.exit_code == 2 ? 2 : 1};
 }

@@ -16,7 +16,7 @@ namespace accelgen::tb {
 
 nlohmann::json report_header(const ReportContext& ctx, bool passed, const nlohmann::json& config,
                              const std::string& config_hash) {
-  return {
+  nlohmann::json header = {
       {"tool", "accelgen"},
       {"tool_version", ctx.tool_version},
       {"simulator", ctx.simulator},
@@ -29,6 +29,8 @@ nlohmann::json report_header(const ReportContext& ctx, bool passed, const nlohma
         {"ready_prob", ctx.stimulus.ready_prob},
         {"reset_at", ctx.stimulus.reset_at}}},
   };
+  if (ctx.stimulus.last_by_count) header["stimulus"]["last_by_count"] = true;
+  return header;
 }
 
 nlohmann::json make_report(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,

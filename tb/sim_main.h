@@ -39,6 +39,8 @@ inline void add_stimulus_options(CLI::App& app, StimulusOptions& stim) {
   app.add_option("--ready-prob", stim.ready_prob, "chance the output stream is ready in a cycle")
       ->check(CLI::Range(0.01, 1.0));
   app.add_option("--reset-at", stim.reset_at, "assert reset again at this cycle and start over");
+  app.add_flag("--last-by-count", stim.last_by_count,
+               "leave out the last flag where the design ends a burst by its own count");
 }
 
 // The options both simulators take.
@@ -88,8 +90,9 @@ inline std::string workloads_text(const SimArgs& a) {
 
 inline std::string reproduce_line(const SimArgs& a, const std::string& hash, const StimulusOptions& stim) {
   return fmt::format(
-      "reproduce: config {} (hash {}), workload {}, --seed {} --valid-prob {} --ready-prob {} --reset-at {}{}",
+      "reproduce: config {} (hash {}), workload {}, --seed {} --valid-prob {} --ready-prob {} --reset-at {}{}{}",
       a.config, hash, workloads_text(a), stim.seed, stim.valid_prob, stim.ready_prob, stim.reset_at,
+      stim.last_by_count ? " --last-by-count" : "",
       xstate_args_text());
 }
 

@@ -158,7 +158,8 @@ golden::AttnInputs AttnDriver::inputs(int64_t cycle) {
         in.k_valid = true;
         in.k_data = row(ks.k, next_key_);
         in.k_vdata = row(ks.v, next_key_);
-        in.k_last = next_key_ + 1 == ks.k.rows();
+        // A key set of max_keys keys ends by the store's count; --last-by-count leaves it to that.
+        in.k_last = next_key_ + 1 == ks.k.rows() && !(opts_.last_by_count && ks.k.rows() == cfg_.max_keys);
       }
       if (query_may_go() && (q_presenting_ || chance(opts_.valid_prob))) {
         const size_t t = set_of_query(next_query_);

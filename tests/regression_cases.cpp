@@ -286,6 +286,10 @@ std::vector<AttnCase> attention_directed_cases(const core::AttentionConfig& cfg)
   cases.push_back({"single_key", one, rough});
   add_decoder_cases(cfg, cases, base, plain, rough);
   cases.push_back({"full_key_store", core::make_workload(cfg, "peaky", 3, cfg.max_keys, 79), plain});
+  // The same without k_last_i on key max_keys: the store's count must end the set by itself.
+  tb::StimulusOptions by_count = rough;
+  by_count.last_by_count = true;
+  cases.push_back({"full_key_store_by_count", core::make_workload(cfg, "peaky", 3, cfg.max_keys, 79), by_count});
 
   // A second key set in one run, without a reset: a full key store and its queries, then a shorter
   // key set (the store's stale tail must not be read) with its own queries, under valid gaps and
@@ -363,6 +367,17 @@ std::vector<NmCase> nm_directed_cases(const core::NmConfig& cfg) {
 
   cases.push_back({"single_k", core::make_nm_workload(cfg, 1, 1, 1, 78), plain});
 
+  // K = max_k, no x_last_i and no w_last_i: every row tile and the weight set of D beats must end
+  // by the design's own counts (docs/nm_array.md "One cycle"); two row and two column tiles.
+  tb::StimulusOptions by_count = rough;
+  by_count.last_by_count = true;
+  cases.push_back({"last_by_count", core::make_nm_workload(cfg, 2 * cfg.rows, cfg.max_k, 2 * cfg.cols, 79), by_count});
+  // Row tiles of two beats (G = 2 where max_k allows) ending by the count: a count compare that
+  // only agrees with the right one for some G (1 - G = G - 1 modulo 2^w when G = 1 mod 2^(w-1)).
+  const int64_t kb = core::nm_widths(cfg).kb;
+  cases.push_back({"x_last_by_count_g2", core::make_nm_workload(cfg, cfg.rows + 1, std::min<int64_t>(cfg.max_k, 2 * kb), 1, 80),
+                   by_count});
+
   // Reset half-way through the model's run of the same stimulus.
   const tb::StimulusOptions probe{13, 0.8, 0.7, -1};
   const tb::NmRun full = tb::run_nm(cfg, base, probe, nullptr);
@@ -378,9 +393,9 @@ namespace {
 std::string reproduce_line(const Prepared& p) {
   std::string workloads = "--workload " + p.workload_dir.string();
   for (const fs::path& more : p.more_workload_dirs) workloads += " --workload " + more.string();
-  return fmt::format("reproduce: accelgen sim --config {} {} --seed {} --valid-prob {} --ready-prob {} --reset-at {}",
+  return fmt::format("reproduce: accelgen sim --config {} {} --seed {} --valid-prob {} --ready-prob {} --reset-at {}{}",
                      p.config_file.string(), workloads, p.stim.seed, p.stim.valid_prob, p.stim.ready_prob,
-                     p.stim.reset_at);
+                     p.stim.reset_at, p.stim.last_by_count ? " --last-by-count" : "");
 }
 
 Prepared common(const std::string& label, const fs::path& config_file, const fs::path& dir,
@@ -483,6 +498,7 @@ std::string run_prepared(const Prepared& p, const fs::path& simv, const std::vec
       "--valid-prob", fmt::format("{}", p.stim.valid_prob), "--ready-prob",
       fmt::format("{}", p.stim.ready_prob), "--reset-at", std::to_string(p.stim.reset_at),
       "--out-tensor", p.out_tensor.string()});
+  if (p.stim.last_by_count) argv.push_back("--last-by-count");
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   const flows::ProcessResult r = flows::run_process(argv, "", p.log, time_limit_s);
   if (r.exit_code != 0) {
