@@ -291,6 +291,13 @@ std::vector<AttnCase> attention_directed_cases(const core::AttentionConfig& cfg)
   by_count.last_by_count = true;
   cases.push_back({"full_key_store_by_count", core::make_workload(cfg, "peaky", 3, cfg.max_keys, 79), by_count});
 
+  // The score engine held up by the back-end: every key kept and the output almost never ready, so
+  // both collect buffers close, the result stream's ready drops and lanes keep scores while their
+  // result slot is still full: they must stall (on some configs the random cases never do this).
+  // One key per lane per query, so queries pile up far faster than the output drains them.
+  cases.push_back({"backend_stall", with_theta(core::make_workload(cfg, "gaussian", 6, cfg.lanes, 84), core::signed_min(wd.tw)),
+                   {15, 1.0, 0.01, -1}});
+
   // A second key set in one run, without a reset: a full key store and its queries, then a shorter
   // key set (the store's stale tail must not be read) with its own queries, under valid gaps and
   // back-pressure, so that the new keys wait while queries of the first set are still in flight.
