@@ -294,9 +294,15 @@ std::vector<AttnCase> attention_directed_cases(const core::AttentionConfig& cfg)
   // The score engine held up by the back-end: every key kept and the output almost never ready, so
   // both collect buffers close, the result stream's ready drops and lanes keep scores while their
   // result slot is still full: they must stall (on some configs the random cases never do this).
-  // One key per lane per query, so queries pile up far faster than the output drains them.
-  cases.push_back({"backend_stall", with_theta(core::make_workload(cfg, "gaussian", 6, cfg.lanes, 84), core::signed_min(wd.tw)),
-                   {15, 1.0, 0.01, -1}});
+  // One and three keys per lane per query (with one lane, the output register takes its first
+  // score and its slot the second: the third must wait), few enough that queries pile up faster
+  // than the output drains them.
+  for (const int per_lane : {1, 3}) {
+    cases.push_back({fmt::format("backend_stall_{}", per_lane),
+                     with_theta(core::make_workload(cfg, "gaussian", 6, std::min(cfg.max_keys, per_lane * cfg.lanes), 84),
+                                core::signed_min(wd.tw)),
+                     {15, 1.0, 0.01, -1}});
+  }
 
   // A second key set in one run, without a reset: a full key store and its queries, then a shorter
   // key set (the store's stale tail must not be read) with its own queries, under valid gaps and
