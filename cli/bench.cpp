@@ -116,6 +116,34 @@ nlohmann::json bench_point(const std::string& file, const std::string& kind, con
   return j;
 }
 
+// Key store banks (docs/microarchitecture.md "Key store"): lane utilization and cycles of the same workloads
+// with every power of two of key_banks up to lanes, so the table shows what the derived default costs
+// against a store that could serve every lane each cycle (key_banks = lanes).
+nlohmann::json bank_table(const std::vector<std::string>& configs, const BenchOptions& o) {
+  nlohmann::json rows = nlohmann::json::array();
+  std::cout << "\n| config (key store banks) | workload | lanes | key_banks | cycles | lane util. |\n"
+               "|---|---|---|---|---|---|\n";
+  for (const auto& file : configs) {
+    const core::AttentionConfig base = core::load_attention_config(file);
+    const int lk = std::min(base.max_keys, 16 * base.lanes);
+    for (const char* kind : {"gaussian", "peaky"}) {
+      const core::AttentionWorkload w = core::make_workload(base, kind, o.lq, lk, 1);
+      for (int banks = 1; banks <= base.lanes; banks *= 2) {
+        core::AttentionConfig c = base;
+        c.key_banks = banks;
+        const ModelRun m = run_model(c, w);
+        const double util = static_cast<double>(m.steps) / (c.lanes * static_cast<double>(m.score_cycles));
+        const bool derived = banks == core::key_banks(base);
+        rows.push_back({{"config", c.name}, {"kind", kind}, {"lanes", c.lanes}, {"key_banks", banks},
+                        {"default", derived}, {"cycles", m.result.cycles_total}, {"lane_utilization", util}});
+        std::cout << fmt::format("| {} | {} | {} | {}{} | {} | {:.3f} |\n", c.name, kind, c.lanes, banks,
+                                 derived ? " (default)" : "", m.result.cycles_total, util);
+      }
+    }
+  }
+  return rows;
+}
+
 // Causal prefill (Lq = Lk = min(max_keys, 16 x lanes), offset 0): early queries see few keys, so lanes
 // stay busy only if the next queries fill them. Absolute thresholds (the workload's theta) and, where
 // the hardware has them, relative ones (delta = the 75th percentile of M_i - s_ij over visible keys).
@@ -471,6 +499,7 @@ void run_bench(const BenchOptions& opts) {
                                j["fast_model_cycles_per_s"].get<double>() / 1e6, speed);
     }
   }
+  const nlohmann::json banks = bank_table(configs, opts);
   const nlohmann::json causal = causal_table(configs);
   const nlohmann::json traces = trace_table(opts);
   nlohmann::json areas = nlohmann::json::array();
@@ -478,7 +507,7 @@ void run_bench(const BenchOptions& opts) {
   const nlohmann::json nm = nm_table(nm_configs, opts);
   const nlohmann::json eval = configs.empty() ? nlohmann::json() : eval_timing(configs.front(), opts);
   if (!opts.json_out.empty()) {
-    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"causal", causal}, {"traces", traces}, {"area", areas}, {"nm", nm}, {"eval", eval}}.dump(2)
+    std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"banks", banks}, {"causal", causal}, {"traces", traces}, {"area", areas}, {"nm", nm}, {"eval", eval}}.dump(2)
                                  << "\n";
   }
 }

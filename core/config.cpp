@@ -49,6 +49,15 @@ AttentionWidths widths(const AttentionConfig& c) {
   return w;
 }
 
+int key_banks(const AttentionConfig& c) {
+  if (c.key_banks != 0) return c.key_banks;
+  // Derived: the largest power of two <= lanes / 2 (at least 1). A lane spends 2 or more steps on
+  // most keys, so half as many keys per cycle as lanes keeps the lanes fed (docs/memory.md).
+  int b = 1;
+  while (b * 4 <= c.lanes) b *= 2;
+  return b;
+}
+
 namespace {
 
 const std::set<std::string>& known_keys() {
@@ -108,6 +117,12 @@ AttentionConfig parse_attention_config(const nlohmann::json& j) {
   c.wk = get_int(j, spec("wk"), c.wk);
   c.wv = get_int(j, spec("wv"), c.wv);
   c.lanes = get_int(j, spec("lanes"), c.lanes);
+  c.key_banks = get_int(j, spec("key_banks"), c.key_banks);
+  const std::vector<int>& banks = spec("key_banks").choices;
+  if (std::find(banks.begin(), banks.end(), c.key_banks) == banks.end()) {
+    throw InputError("config.key_banks",
+                     fmt::format("{} is not allowed; allowed 0 (derived) or a power of two 1..64", c.key_banks));
+  }
   c.max_keys = get_int(j, spec("max_keys"), c.max_keys);
   c.threshold_slots = get_int(j, spec("threshold_slots"), c.threshold_slots);
   c.alpha_mant_bits = get_int(j, spec("alpha_mant_bits"), c.alpha_mant_bits);
@@ -116,12 +131,18 @@ AttentionConfig parse_attention_config(const nlohmann::json& j) {
   c.exp_lut_bits = get_int(j, spec("exp_lut_bits"), c.exp_lut_bits);
   c.overlap_backend = get_bool(j, "overlap_backend", c.overlap_backend);
   c.relative_thresholds = parse_threshold_modes(j, c.relative_thresholds);
-  // Cross-field constraints (core/field_specs.cpp): lanes <= max_keys.
+  // Cross-field constraints (core/field_specs.cpp): lanes <= max_keys, key_banks <= lanes.
   const nlohmann::json values = to_json(c);
   const FieldConstraint& lanes = attention_constraints().at(0);
   if (constraint_value(lanes, values) > lanes.hi) {
     throw InputError("config." + lanes.field, fmt::format("{} lanes exceed max_keys = {}; allowed [1, {}]",
                                                           c.lanes, c.max_keys, c.max_keys));
+  }
+  const FieldConstraint& kb = attention_constraints().at(1);
+  if (constraint_value(kb, values) > kb.hi) {
+    throw InputError("config." + kb.field,
+                     fmt::format("{} banks exceed lanes = {}; allowed 0 or a power of two <= {}", c.key_banks,
+                                 c.lanes, c.lanes));
   }
   return c;
 }
@@ -170,6 +191,7 @@ nlohmann::json to_json(const AttentionConfig& c) {
                         {"wk", c.wk},
                         {"wv", c.wv},
                         {"lanes", c.lanes},
+                        {"key_banks", c.key_banks},
                         {"max_keys", c.max_keys},
                         {"threshold_slots", c.threshold_slots},
                         {"alpha_mant_bits", c.alpha_mant_bits},

@@ -21,6 +21,7 @@ struct AttentionConfig {
   int wk = 8;                   // K element width (signed)
   int wv = 8;                   // V element width (signed)
   int lanes = 4;                // parallel bit-serial score lanes
+  int key_banks = 0;            // key store banks (keys read per cycle); 0: derived (key_banks())
   int max_keys = 64;            // keys held on chip
   int threshold_slots = 4;      // (layer, head) threshold registers
   int alpha_mant_bits = 16;     // softmax scale register: mantissa bits (alpha = mant * 2^-shift)
@@ -67,6 +68,9 @@ struct AttentionWidths {
 int clog2(uint64_t x);
 
 AttentionWidths widths(const AttentionConfig& c);
+
+// The key store's banks: key_banks, or for 0 the derived value (docs/config.md).
+int key_banks(const AttentionConfig& c);
 
 // Inclusive range of a signed `bits`-wide integer.
 int64_t signed_min(int bits);

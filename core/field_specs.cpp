@@ -17,6 +17,8 @@ const std::vector<FieldSpec>& attention_field_specs() {
       {"wk", "int", 2, 16, {}, "signed bit width of K elements (bit-serial steps per score)"},
       {"wv", "int", 2, 16, {}, "signed bit width of V elements"},
       {"lanes", "int", 1, 64, {}, "parallel bit-serial score lanes"},
+      {"key_banks", "int", 0, 64, {0, 1, 2, 4, 8, 16, 32, 64},
+       "key store banks: keys the lanes can start per cycle (0: derived from lanes)"},
       {"max_keys", "int", 1, 4096, {}, "keys held on chip"},
       {"threshold_slots", "int", 1, 256, {}, "(layer, head) threshold registers"},
       {"alpha_mant_bits", "int", 13, 24, {},
@@ -48,6 +50,7 @@ const std::vector<FieldSpec>& nm_field_specs() {
 const std::vector<FieldConstraint>& attention_constraints() {
   static const std::vector<FieldConstraint> c = {
       {"lanes", {{1, "lanes"}, {-1, "max_keys"}}, INT_MIN, 0, "lanes <= max_keys"},
+      {"key_banks", {{1, "key_banks"}, {-1, "lanes"}}, INT_MIN, 0, "key_banks <= lanes"},
   };
   return c;
 }

@@ -16,8 +16,10 @@ std::string banner(const DesignPlan& p, const std::string& what) {
 }
 
 GeneratedFile emit_module(const DesignPlan& p, const ModulePlan& m) {
-  const std::string module = p.name + "_" + m.tpl;
-  const ModuleInputs in{&p.params, &p.flags, m.texts};
+  const std::string module = p.name + "_" + m.suffix();
+  std::vector<Param> params = p.params;
+  params.insert(params.end(), m.params.begin(), m.params.end());
+  const ModuleInputs in{&params, &p.flags, m.texts};
   const std::string body = render_module(m.tpl, template_text(m.tpl), in);
   const std::string text = banner(p, "Module " + module + ".") +
                            "`timescale 1ns / 1ps\n`default_nettype none\n\n" + body +
@@ -54,6 +56,15 @@ GeneratedFile emit_manifest(const DesignPlan& p, const Outputs& o) {
                      {"width", port.width},
                      {"signed", port.is_signed}});
   }
+  nlohmann::json memories = nlohmann::json::array();
+  for (const MemoryPlan& mem : p.memories) {
+    memories.push_back({{"module", mem.module},
+                        {"role", mem.role},
+                        {"depth", mem.depth},
+                        {"width", mem.width},
+                        {"bits", static_cast<int64_t>(mem.depth) * mem.width},
+                        {"instances", mem.instances}});
+  }
   nlohmann::json m = {
       {"tool", kToolName},
       {"tool_version", tool_version()},
@@ -64,6 +75,7 @@ GeneratedFile emit_manifest(const DesignPlan& p, const Outputs& o) {
       {"filelist", "files.f"},
       {"params_header", o.params_header},
       {"ports", ports},
+      {"memories", memories},
   };
   return {"manifest.json", m.dump(2) + "\n"};
 }

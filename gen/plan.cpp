@@ -71,6 +71,47 @@ int bit_width(uint64_t v) {  // bits needed to hold v (at least 1)
 
 bool relative_hw(const core::AttentionConfig& c) { return c.relative_thresholds && !c.dense_baseline; }
 
+int key_bank_depth(const core::AttentionConfig& c) {
+  const int banks = core::key_banks(c);
+  return (c.max_keys + banks - 1) / banks;
+}
+
+int key_bank_addr_width(const core::AttentionConfig& c) {
+  return std::max(1, core::clog2(static_cast<uint64_t>(key_bank_depth(c))));
+}
+
+// Text holes of the key store and the key issue (gen/rtl/key_store.v.in, key_issue.v.in): key j
+// lies in bank j mod KeyBanks (its low KeyBankBits bits) at word j / KeyBanks (the bits above,
+// KeyBankAddrWidth of them, or none when every bank holds one word), written so that no
+// part-select is ever empty.
+struct KeyBankTexts {
+  Vars store, issue;
+};
+
+KeyBankTexts key_bank_texts(const core::AttentionConfig& c, const core::AttentionWidths& w) {
+  const int bank_bits = core::clog2(static_cast<uint64_t>(core::key_banks(c)));
+  const int word_bits = w.kiw - bank_bits;
+  if (word_bits < 0 || (word_bits > 0 && word_bits != key_bank_addr_width(c))) {
+    throw std::logic_error("key store: bank word width mismatch");
+  }
+  KeyBankTexts t;
+  // A one-word bank has no address to decode: its address is the constant 0, which also keeps a
+  // driven net that only a port without internal loads reads out of the netlist (OpenSTA 2.0.17's
+  // report_power crashes on one).
+  const bool one_word = key_bank_depth(c) == 1;
+  if (bank_bits == 0) {
+    t.store["issue_word"] = one_word ? "{KeyBankAddrWidth{1'b0}}" : "issue_key_i[i*KeyIndexWidth +: KeyBankAddrWidth]";
+    t.store["widx_word"] = one_word ? "{KeyBankAddrWidth{1'b0}}" : "widx_o";
+    t.issue["cand_bank"] = "1'b0";
+  } else {
+    t.store["issue_word"] = word_bits > 0 ? "issue_key_i[i*KeyIndexWidth + KeyBankBits +: KeyBankAddrWidth]"
+                                          : "{KeyBankAddrWidth{1'b0}}";
+    t.store["widx_word"] = word_bits > 0 ? "widx_o[KeyIndexWidth-1:KeyBankBits]" : "{KeyBankAddrWidth{1'b0}}";
+    t.issue["cand_bank"] = "cand[KeyBankBits-1:0]";
+  }
+  return t;
+}
+
 std::vector<Param> attention_params(const core::AttentionConfig& c, const core::AttentionWidths& w,
                                     int exp_step_width) {
   const int fx = w.xf;
@@ -99,6 +140,9 @@ std::vector<Param> attention_params(const core::AttentionConfig& c, const core::
       {"StepsWidth", w.stw, "clog2(MaxKeys * KWidth + 1): bit steps of a query"},
       {"SlotWidth", w.slw, "max(1, clog2(ThresholdSlots)): slot index"},
       {"BitIndexWidth", core::clog2(static_cast<uint64_t>(c.wk)), "clog2(KWidth): bit plane index"},
+      {"KeyBanks", core::key_banks(c), "key_banks: key j is in bank j mod KeyBanks"},
+      {"KeyBankBits", core::clog2(static_cast<uint64_t>(core::key_banks(c))), "clog2(KeyBanks)"},
+      {"KeyBankAddrWidth", key_bank_addr_width(c), "max(1, clog2(ceil(MaxKeys / KeyBanks))): bank word"},
       {"StoreEntries", c.max_keys, "MaxKeys: the key store's fill counter counts to it"},
       {"StoreCountWidth", w.kcw, "KeyCountWidth: the key store's fill counter"},
       {"CyclesWidth", w.cyw, "cycle counters, saturating"},
@@ -379,6 +423,18 @@ std::vector<HeaderConstant> nm_header(const DesignPlan& d, bool dense) {
 
 }  // namespace
 
+void add_memory(DesignPlan& plan, const std::string& role, int depth, int width, int instances) {
+  if (depth < 1 || width < 1 || instances < 1) throw std::logic_error("memory " + role + ": empty");
+  const std::string suffix = "mem_" + role;
+  const int addr_width = std::max(1, core::clog2(static_cast<uint64_t>(depth)));
+  ModulePlan m{"mem", {{"module", plan.name + "_" + suffix}}, suffix,
+               {{"MemDepth", depth, "words"},
+                {"MemWidth", width, "bits per word"},
+                {"MemAddrWidth", addr_width, "max(1, clog2(MemDepth)): word address"}}};
+  plan.modules.push_back(std::move(m));
+  plan.memories.push_back({plan.name + "_" + suffix, role, depth, width, instances});
+}
+
 AttentionPlan plan_attention(const core::AttentionConfig& c) {
   AttentionPlan a;
   a.config = c;
@@ -397,6 +453,7 @@ AttentionPlan plan_attention(const core::AttentionConfig& c) {
              {"interp", w.xf > w.lb},
              {"overlap", c.overlap_backend},
              {"relative", relative_hw(c)},
+             {"key_banked", core::key_banks(c) > 1},
              {"absolute_only", !c.dense_baseline && !relative_hw(c)}};
   a.score_ports = score_ports(c, w);
   d.top_ports = unit_ports(c, w, a.score_ports);
@@ -404,13 +461,21 @@ AttentionPlan plan_attention(const core::AttentionConfig& c) {
   const Vars prefix = {{"prefix", c.name}};
   d.modules.push_back({"cfg_regs", prefix});
   d.modules.push_back({"store_count", prefix});
-  d.modules.push_back({"key_store", prefix});
+  add_memory(d, "key", key_bank_depth(c), c.d * c.wk, core::key_banks(c));
+  const KeyBankTexts banks = key_bank_texts(c, w);
+  Vars store = prefix;
+  store.insert(banks.store.begin(), banks.store.end());
+  d.modules.push_back({"key_store", store});
   if (!c.dense_baseline) {
     d.modules.push_back({"qpos", prefix});
     d.modules.push_back({"bound_table", prefix});
   }
   if (relative_hw(c)) d.modules.push_back({"rel_threshold", prefix});
-  for (const char* t : {"bs_lane", "key_issue", "out_arb"}) d.modules.push_back({t, prefix});
+  Vars issue = prefix;
+  issue.insert(banks.issue.begin(), banks.issue.end());
+  d.modules.push_back({"bs_lane", prefix});
+  d.modules.push_back({"key_issue", issue});
+  d.modules.push_back({"out_arb", prefix});
   Vars score = prefix;
   score["port_decls"] = port_decls(a.score_ports);
   d.modules.push_back({"score_top", score});

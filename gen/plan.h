@@ -31,10 +31,26 @@ struct Port {
   std::string comment;
 };
 
-// One generated module: `<name>_<tpl>` from gen/rtl/<tpl>.v.in with its text holes.
+// One generated module: `<name>_<tpl>` from gen/rtl/<tpl>.v.in with its text holes. A template
+// rendered more than once (the memory) names each module and gives it parameters of its own.
 struct ModulePlan {
   std::string tpl;
-  Vars texts;  // the template's ${lower_case} holes (module prefix, port lists, tables)
+  Vars texts;                // the template's ${lower_case} holes (module prefix, port lists, tables)
+  std::string name = {};     // module name after `<name>_`; empty: the template's name
+  std::vector<Param> params = {};  // parameters of this module only, besides the plan's
+
+  std::string suffix() const { return name.empty() ? tpl : name; }
+};
+
+// A storage array of the design: a generated memory module (gen/rtl/mem.v.in, one write port, one
+// synchronous read port) and how many instances of it the design holds. The area flow synthesizes
+// it to flops (config "memory": "flops") or takes it as an SRAM macro ("macro").
+struct MemoryPlan {
+  std::string module;  // full module name, `<name>_mem_<role>`
+  std::string role;    // what it stores (key_store, value_store, collect, weight_store)
+  int depth;           // words
+  int width;           // bits per word
+  int instances;       // instances in the design (banks)
 };
 
 // A constant of the C++ params header (`inline constexpr long long <name>`).
@@ -52,6 +68,7 @@ struct DesignPlan {
   std::vector<Param> params;                 // every named parameter of the block
   std::map<std::string, bool> flags;         // template //@if flags
   std::vector<ModulePlan> modules;           // compile order: leaves first, top last
+  std::vector<MemoryPlan> memories;          // storage arrays (their modules are in `modules`)
   std::vector<Port> top_ports;
   std::vector<HeaderConstant> header;        // params header constants, in order
 
@@ -75,6 +92,10 @@ struct NmPlan {
 };
 
 AttentionPlan plan_attention(const core::AttentionConfig& c);
+
+// Adds the memory module `<name>_mem_<role>` of `depth` words of `width` bits, `instances` times in
+// the design, to `plan` (module list and memory list).
+void add_memory(DesignPlan& plan, const std::string& role, int depth, int width, int instances);
 NmPlan plan_nm(const core::NmConfig& c);
 
 // ANSI port list, grouped under comment headings, one trailing comment per port.

@@ -256,12 +256,15 @@ void AttnCycleModel::output_register(State& n, const Comb& c) const {
 }
 
 // Commits, result slots, key issue (from the registered contexts: head first, to every lane whose next-key
-// register is empty), per-context counters and the score-phase cycle counter. The counters count at once what
+// register is empty, at most one key per key store bank), per-context counters and the score-phase cycle
+// counter. The counters count at once what
 // the RTL counts one cycle later: their values differ only while a query's keys are still in the lanes, and
 // they are read only at its end beat.
 void AttnCycleModel::step_lanes(State& n, const Comb& c) const {
   const int h = s_.head;
   uint32_t next[2] = {s_.ctx[0].next_key, s_.ctx[1].next_key};
+  const uint32_t banks = static_cast<uint32_t>(core::key_banks(cfg_));
+  std::vector<bool> bank_used(banks, false);
   bool any_act = false;
   for (size_t l = 0; l < n.lanes.size(); ++l) {
     const Lane& cur = s_.lanes[l];
@@ -280,25 +283,26 @@ void AttnCycleModel::step_lanes(State& n, const Comb& c) const {
     int ictx = 0;
     uint32_t ikey = 0;
     if (!cur.nv) {
+      // The candidate: the head's next key while it has keys left, else the other context's. Keys go in
+      // order, so a candidate whose bank is taken at this edge waits for the next one.
       for (const int x : {h, h ^ 1}) {
         if (s_.ctx[x].busy && next[x] < s_.ctx[x].limit) {
-          issued = true;
-          ictx = x;
-          ikey = issue_index(s_.ctx[x], next[x]++);
+          const uint32_t key = issue_index(s_.ctx[x], next[x]);
+          if (!bank_used[key % banks]) {
+            bank_used[key % banks] = true;
+            issued = true;
+            ictx = x;
+            ikey = key;
+            ++next[x];
+          }
           break;
         }
       }
     }
-    if (c.take[l]) {
-      lane.nv = false;
-      if (cur.nv) {
-        lane = Lane{true, cur.nctx, cur.nkey, 0};
-      } else if (issued) {
-        lane = Lane{true, ictx, ikey, 0};
-      } else {
-        lane.act = false;
-      }
-    } else if (issued) {
+    if (c.take[l]) {  // start the next-key register's key (its row has arrived), or idle
+      lane = cur.nv ? Lane{true, cur.nctx, cur.nkey, 0} : Lane{false, cur.ctx, cur.key, cur.step};
+    }
+    if (issued) {  // into the next-key register; the key store reads its row at this edge
       lane.nv = true;
       lane.nctx = ictx;
       lane.nkey = ikey;

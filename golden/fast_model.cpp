@@ -71,6 +71,7 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
   const int64_t qb_bits = core::widths(cfg).qb;
   const bool overlap = cfg.overlap_backend;
   const uint64_t all = lanes == 64 ? ~uint64_t{0} : (uint64_t{1} << lanes) - 1;
+  const int64_t bank_mask = core::key_banks(cfg) - 1;  // key j lies in bank j & bank_mask
   const uint8_t* const scores = packed.data();
 
   Timing t;
@@ -92,6 +93,7 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
   uint64_t sv_h = 0, sv_o = 0;                 // valid result slots per context
   bool busy_h = false, busy_o = false;
   const uint8_t *next_h = nullptr, *end_h = nullptr, *next_o = nullptr, *end_o = nullptr;
+  const uint8_t *base_h = nullptr, *base_o = nullptr;  // key 0 of each context's query
   int query_h = 0, query_o = 0;
   bool qb_valid = false;
   int qb_query = 0;
@@ -117,20 +119,19 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
     om = (om & ~bit) | (bit & to_o);
     kept = (kept & ~bit) | (bit & (uint64_t{0} - (p >> 7)));
   };
-  // Keys go to the lanes with room (f) in index order; a lane taking a key at this edge starts it, any
-  // other lane keeps it in its next-key register.
-  auto issue = [&](const uint8_t*& next, const uint8_t* end, uint64_t& f, uint64_t take, uint64_t to_o) {
+  // Keys go to the next-key registers of the lanes with room (f) in index order, at most one per key store
+  // bank (`used`); a key whose bank is taken stops its context for this edge.
+  uint64_t used = 0;
+  auto issue = [&](const uint8_t*& next, const uint8_t* base, const uint8_t* end, uint64_t& f, uint64_t to_o) {
     while (f != 0 && next != end) {
+      const uint64_t bank = uint64_t{1} << ((next - base) & bank_mask);
+      if ((used & bank) != 0) return;
+      used |= bank;
       const uint64_t bit = f & (~f + 1);
       f &= f - 1;
-      const uint8_t p = *next++;
-      if ((bit & take) != 0) {
-        start_key(bit, p, to_o);
-      } else {
-        np[std::countr_zero(bit)] = p;
-        nvm |= bit;
-        nom = (nom & ~bit) | (bit & to_o);
-      }
+      np[std::countr_zero(bit)] = *next++;
+      nvm |= bit;
+      nom = (nom & ~bit) | (bit & to_o);
     }
   };
 
@@ -189,8 +190,9 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
       start_key(bit, np[std::countr_zero(bit)], nom);
     }
     if (f != 0) {
-      issue(next_h, end_h, f, take, 0);
-      issue(next_o, end_o, f, take, ~uint64_t{0});
+      used = 0;
+      issue(next_h, base_h, end_h, f, 0);
+      if (next_h == end_h) issue(next_o, base_o, end_o, f, ~uint64_t{0});  // the head's keys go first
     }
 
     // Query beat into the buffer (a key beat never competes: the set is loaded before any query).
@@ -216,11 +218,12 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
       busy_h = busy_o;
       next_h = next_o;
       end_h = end_o;
+      base_h = base_o;
       query_h = query_o;
       sv_h = sv_o;
       sv_o = 0;
       busy_o = false;
-      next_o = end_o = nullptr;
+      next_o = end_o = base_o = nullptr;
       om = ~om;
       nom = ~nom;
     } else if (any_act && cyc < kCyclesMax) {
@@ -231,12 +234,12 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
       if (!busy_h) {
         busy_h = true;
         query_h = qb_query;
-        next_h = row;
+        next_h = base_h = row;
         end_h = row + lk;
       } else {
         busy_o = true;
         query_o = qb_query;
-        next_o = row;
+        next_o = base_o = row;
         end_o = row + lk;
       }
       qb_valid = false;
@@ -251,7 +254,7 @@ Timing simulate(const core::AttentionConfig& cfg, const std::vector<uint8_t>& pa
     const bool sr = c1 >= ready_from;
     const bool eoq_next = sv_h == 0 && busy_h && next_h == end_h && (active & ~om) == 0 && (nvm & ~nom) == 0;
     const bool now = (ov && sr) || ((!ov || sr) && (sv_h != 0 || eoq_next)) || (qb_valid && (!busy_h || !busy_o)) ||
-                     ((all & ~nvm) != 0 && (next_h != end_h || next_o != end_o));
+                     ((all & ~nvm) != 0 && (next_h != end_h || next_o != end_o)) || (nvm & ~active) != 0;
     if (now) {
       c = c1;
       continue;

@@ -598,12 +598,13 @@ TEST(ConfigHash, IsSixteenLowercaseHexDigits) {
 TEST(ConfigJson, CanonicalJsonRoundTrips) {
   const AttentionConfig c = parse_attention_config(
       json{{"name", "rt"}, {"d", 3}, {"dv", 5}, {"wq", 5}, {"wk", 7}, {"wv", 6}, {"lanes", 2},
-           {"max_keys", 17}, {"threshold_slots", 3}, {"alpha_mant_bits", 14},
+           {"key_banks", 2}, {"max_keys", 17}, {"threshold_slots", 3}, {"alpha_mant_bits", 14},
            {"dense_baseline", true}, {"out_frac_bits", 5}, {"exp_lut_bits", 3},
            {"overlap_backend", false}});
   const json j = to_json(c);
   EXPECT_EQ(j.at("kind"), "attention");
-  EXPECT_EQ(j.size(), 16u);
+  EXPECT_EQ(j.size(), 17u);
+  EXPECT_EQ(c.key_banks, 2);
   EXPECT_EQ(c.out_frac_bits, 5);
   EXPECT_EQ(c.exp_lut_bits, 3);
   EXPECT_FALSE(c.overlap_backend);
@@ -621,6 +622,34 @@ TEST(JsonText, NestingDeeperThanTheLimitIsAnInputErrorNamingTheFile) {
   for (int i = 0; i < kMaxJsonDepth; ++i) ok += "]";
   EXPECT_NO_THROW(parse_json_text(ok, "ok.json"));
   EXPECT_NE(error_of([] { parse_json_text("{\"d\": 1,", "t.json"); }).find("t.json: not valid JSON"), std::string::npos);
+}
+
+// key_banks: 0 (derived) or a power of two up to lanes; the derived value is the largest power of
+// two <= lanes / 2, at least 1 (docs/config.md).
+TEST(ConfigKeyBanks, DerivedValueAndLimits) {
+  const auto banks = [](int lanes, int key_banks) {
+    AttentionConfig c = parse_attention_config(json{{"lanes", lanes}, {"key_banks", key_banks}});
+    return core::key_banks(c);
+  };
+  EXPECT_EQ(banks(1, 0), 1);
+  EXPECT_EQ(banks(2, 0), 1);
+  EXPECT_EQ(banks(3, 0), 1);
+  EXPECT_EQ(banks(4, 0), 2);
+  EXPECT_EQ(banks(7, 0), 2);
+  EXPECT_EQ(banks(8, 0), 4);
+  EXPECT_EQ(banks(16, 0), 8);
+  EXPECT_EQ(banks(64, 0), 32);
+  EXPECT_EQ(banks(4, 4), 4);
+  EXPECT_EQ(banks(5, 1), 1);
+  for (const json& bad : {json{{"key_banks", 3}}, json{{"lanes", 2}, {"key_banks", 4}},
+                          json{{"key_banks", -1}}, json{{"key_banks", 128}}, json{{"key_banks", "2"}}}) {
+    try {
+      parse_attention_config(bad);
+      ADD_FAILURE() << "accepted " << bad.dump();
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("config.key_banks"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

@@ -72,7 +72,8 @@ void expect_trace(const Trace& t, const std::vector<AttnOutputs>& expected) {
 }
 
 // d=1, wq=4, wk=2, 1 lane, 4 keys, 1 slot. SW = 4+2+0 = 6, TW = 8, AW = 8, CDW = 8, CAW = clog2(2) = 1.
-core::AttentionConfig tiny(int lanes = 1, int max_keys = 4, int slots = 1) {
+// One key store bank per lane unless `banks` says otherwise.
+core::AttentionConfig tiny(int lanes = 1, int max_keys = 4, int slots = 1, int banks = 0) {
   core::AttentionConfig c;
   c.d = 1;
   c.dv = 1;
@@ -83,6 +84,7 @@ core::AttentionConfig tiny(int lanes = 1, int max_keys = 4, int slots = 1) {
   c.max_keys = max_keys;
   c.threshold_slots = slots;
   c.alpha_mant_bits = 13;  // AW = 13 + 6 = 19
+  c.key_banks = banks != 0 ? banks : lanes;
   return c;
 }
 
@@ -93,12 +95,15 @@ core::AttentionConfig tiny(int lanes = 1, int max_keys = 4, int slots = 1) {
 //                             key -2: A1 = +1, U1 = 2; A2 = 2 = s                 -> kept,   n = 2, s = 2
 // Contexts: the first query enters context 0 (the head after reset); keys are issued from registered
 // contexts only, so a query's first key is issued at the edge after the one where it enters its context.
+// An issued key goes to the lane's next-key register while the key store reads its row (synchronous
+// read); the lane starts it at the end of its current key, at the earliest at the edge after the issue.
 
 // Reset, theta = 1, keys {1, -2}, one query [3], s_ready = 1 throughout.
-//   c4 edge: query buffered.  c5 edge: start into context 0.  c6 edge: lane0 <- key0.
-//   c7: key0 step 1.  c8: key0 step 2, done kept -> slot0; lane0 <- key1.  c9: key1 step 1, done pruned;
-//   lane idle; slot0 granted -> output register.  c10: beat (key0, 3); eoq_cond -> end beat loaded.
-//   c11: end beat: count 1, steps 2+1 = 3, cycles = c7..c9 = 3; no context busy any more.
+//   c4 edge: query buffered.  c5 edge: start into context 0.  c6 edge: key0 issued (row read).
+//   c7: the lane is idle; it takes key0 at the edge.  c8: key0 step 1; key1 issued (the next-key register
+//   is empty again).  c9: key0 step 2, done kept -> slot0; lane0 <- key1.  c10: key1 step 1, done pruned;
+//   lane idle; slot0 granted -> output register.  c11: beat (key0, 3); eoq_cond -> end beat loaded.
+//   c12: end beat: count 1, steps 2+1 = 3, cycles = c8..c10 = 3; no context busy any more.
 TEST(CycleModelTimeline, OneLaneTwoKeysOneQuery) {
   AttnCycleModel m(tiny());
   AttnInputs read1 = key({1}, false);
@@ -108,7 +113,7 @@ TEST(CycleModelTimeline, OneLaneTwoKeysOneQuery) {
                                                  read1,            // c2 key 0 = [1], read theta[0]
                                                  key({-2}, true),  // c3 key 1 = [-2], last
                                                  query({3})},      // c4
-                                                8);                // c5..c12
+                                                9);                // c5..c13
   const Trace t = run(m, ins);
   expect_trace(t, {
                       ports(true, false),                    // c0 reset state
@@ -121,29 +126,30 @@ TEST(CycleModelTimeline, OneLaneTwoKeysOneQuery) {
                       ports(false, true),                    // c7
                       ports(false, true),                    // c8
                       ports(false, true),                    // c9
-                      score_beat(ports(false, true), 0, 3),  // c10
-                      eoq_beat(ports(true, true), 1, 3, 3),  // c11
-                      ports(true, true),                     // c12
+                      ports(false, true),                    // c10
+                      score_beat(ports(false, true), 0, 3),  // c11
+                      eoq_beat(ports(true, true), 1, 3, 3),  // c12
+                      ports(true, true),                     // c13
                   });
-  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0}));
+  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0}));
 }
 
 // As above, with a second query B = [-1] buffered at c6. Context 1 is free, so B enters it at the c7 edge;
 // its keys go to lanes once context 0 (the head) has issued all of its own.
-//   c7: A key0 step 1.  c8: A key0 kept -> slot0; lane0 <- A key1.
-//   c9: A key1 pruned (n=1); lane0 <- B key0 (context 1); slot0 (A) granted.
-//   c10: beat (0, 3). B key0 pruned (n=1); lane0 <- B key1. A's end condition holds -> end beat loaded,
-//        head -> context 1, cycle counter restarts at 1 (a lane is active in c10).
-//   c11: end beat of A: count 1, steps 3, cycles c7..c9 = 3.  B key1 step 1.
-//   c12: B key1 kept -> slot0.  c13: slot0 -> output.  c14: beat (1, 2); end beat loaded.
-//   c15: end beat of B: count 1, steps 1+2 = 3, cycles c10..c12 = 3.
+//   c7: lane0 takes A key0.  c8: A key0 step 1; A key1 issued.  c9: A key0 kept -> slot0; lane0 <- A key1.
+//   c10: A key1 pruned (n=1), lane idle; B key0 issued (context 1); slot0 (A) granted.
+//   c11: beat (0, 3); lane0 takes B key0. A's end condition holds -> end beat loaded, head -> context 1,
+//        cycle counter restarts at 0 (no lane is active in c11).
+//   c12: end beat of A: count 1, steps 3, cycles c8..c10 = 3.  B key0 pruned (n=1); B key1 issued.
+//   c13: idle, lane0 takes B key1.  c14: B key1 step 1.  c15: B key1 kept -> slot0.  c16: slot0 -> output.
+//   c17: beat (1, 2); end beat loaded.  c18: end beat of B: count 1, steps 1+2 = 3, cycles c12, c14, c15 = 3.
 TEST(CycleModelTimeline, NextQueryUsesLanesTheCurrentQueryNoLongerNeeds) {
   AttnCycleModel m(tiny());
   const std::vector<AttnInputs> ins =
       then_idle({reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, true), query({3}),  // c0..c4
                  idle(),                                                                     // c5
                  query({-1})},                                                               // c6
-                10);                                                                         // c7..c16
+                13);                                                                         // c7..c19
   const Trace t = run(m, ins);
   expect_trace(t, {
                       ports(true, false), ports(true, false), ports(true, false), ports(true, false),
@@ -153,27 +159,67 @@ TEST(CycleModelTimeline, NextQueryUsesLanesTheCurrentQueryNoLongerNeeds) {
                       ports(false, false),                    // c7 B buffered; enters context 1 at this edge
                       ports(false, true),                     // c8
                       ports(false, true),                     // c9
-                      score_beat(ports(false, true), 0, 3),   // c10
-                      eoq_beat(ports(false, true), 1, 3, 3),  // c11 B still busy: k_ready stays 0
-                      ports(false, true),                     // c12
+                      ports(false, true),                     // c10
+                      score_beat(ports(false, true), 0, 3),   // c11
+                      eoq_beat(ports(false, true), 1, 3, 3),  // c12 B still busy: k_ready stays 0
                       ports(false, true),                     // c13
-                      score_beat(ports(false, true), 1, 2),   // c14
-                      eoq_beat(ports(true, true), 1, 3, 3),   // c15
-                      ports(true, true),                      // c16
+                      ports(false, true),                     // c14
+                      ports(false, true),                     // c15
+                      ports(false, true),                     // c16
+                      score_beat(ports(false, true), 1, 2),   // c17
+                      eoq_beat(ports(true, true), 1, 3, 3),   // c18
+                      ports(true, true),                      // c19
                   });
-  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(t.active,
+            (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0}));
 }
 
-// 2 lanes, keys {-2, 1, 1}, query [3], theta 1: key0 n=1 pruned, key1 and key2 n=2 kept (s=3).
-//   c6 edge: start.  c7 edge: lane0 <- key0, lane1 <- key1.
-//   c8: lane0 key0 done (pruned) and takes key2 at once; lane1 key1 step 1.      steps 2, cycles 1
-//   c9: lane0 key2 step 1; lane1 key1 done kept -> slot1; lane1 idle.             steps 4, kept 1, cycles 2
-//   c10: lane0 key2 done kept -> slot0; slot1 granted -> output.                  steps 5, kept 2, cycles 3
-//   c11: beat (1, 3); slot0 -> output.   c12: beat (2, 3); end.   c13: end beat: count 2, steps 5, cycles 3.
-TEST(CycleModelTimeline, TwoLanesEarlyFinisherTakesNextKeyImmediately) {
+// 2 lanes (2 banks), keys {-2, 1, 1}, query [3], theta 1: key0 n=1 pruned, key1 and key2 n=2 kept (s=3).
+//   c6 edge: start.  c7 edge: key0 -> lane0's next-key register, key1 -> lane1's (banks 0 and 1).
+//   c8: both lanes idle; they take their keys.
+//   c9: lane0 key0 done (pruned), nothing queued: idle; key2 issued to it; lane1 key1 step 1.  cycles 1
+//   c10: lane0 takes key2; lane1 key1 done kept -> slot1, idle.                                  cycles 2
+//   c11: lane0 key2 step 1; slot1 granted -> output.                                             cycles 3
+//   c12: beat (1, 3); lane0 key2 done kept -> slot0.                                             cycles 4
+//   c13: slot0 -> output.  c14: beat (2, 3); end.  c15: end beat: count 2, steps 5, cycles 4.
+// (The early finisher gets the next key at the edge where it finishes and starts it one cycle later: the
+// key's row is read at the issue edge.)
+TEST(CycleModelTimeline, TwoLanesEarlyFinisherStartsTheNextKeyACycleAfterItsIssue) {
   AttnCycleModel m(tiny(2));
   const std::vector<AttnInputs> ins = then_idle(
       {reset_in(), cfg_write(1, 1), key({-2}, false), key({1}, false), key({1}, true), query({3})},  // c0..c5
+      11);  // c6..c16
+  const Trace t = run(m, ins);
+  expect_trace(t, {
+                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
+                      ports(true, false),                                          // c4 last key
+                      ports(true, true),                                           // c5 query accepted
+                      ports(false, false),                                         // c6
+                      ports(false, true), ports(false, true), ports(false, true),  // c7..c9
+                      ports(false, true), ports(false, true),                      // c10, c11
+                      score_beat(ports(false, true), 1, 3),                        // c12
+                      ports(false, true),                                          // c13
+                      score_beat(ports(false, true), 2, 3),                        // c14
+                      eoq_beat(ports(true, true), 2, 5, 4),                        // c15
+                      ports(true, true),                                           // c16
+                  });
+  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 1, 1, 0, 0, 0, 0}));
+}
+
+// The next-key register (docs/microarchitecture.md "Key issue"): keys go to lanes with room in index order,
+// not to the lane that becomes free first. 2 lanes, keys {1, -2, -2}, query [3], theta 1: key0 n=2 kept (s=3),
+// key1 and key2 n=1 pruned.
+//   c6 edge: start.  c7 edge: key0, key1 -> the next-key registers of lane0, lane1.  c8: both take them.
+//   c9: both lanes have room, lane0 first: key2 goes to lane0's next-key register (key0 is not done).
+//       lane1: key1 done (pruned), nothing for it: idle.                              steps 2, cycles 1
+//   c10: lane0 key0 done kept -> slot0, starts key2 from its register.                 steps 3, cycles 2
+//   c11: lane0 key2 done (pruned); slot0 granted -> output.                            steps 4, cycles 3
+//   c12: beat (0, 3); end condition -> end beat.   c13: end beat: count 1, steps 4, cycles 3.
+// (Handing key2 to the lane that became free first, lane1 in c9, would have ended the scores a cycle earlier.)
+TEST(CycleModelTimeline, TwoLanesKeyWaitsInTheNextKeyRegisterOfTheLowestLaneWithRoom) {
+  AttnCycleModel m(tiny(2));
+  const std::vector<AttnInputs> ins = then_idle(
+      {reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, false), key({-2}, true), query({3})},  // c0..c5
       9);  // c6..c14
   const Trace t = run(m, ins);
   expect_trace(t, {
@@ -182,159 +228,157 @@ TEST(CycleModelTimeline, TwoLanesEarlyFinisherTakesNextKeyImmediately) {
                       ports(true, true),                                           // c5 query accepted
                       ports(false, false),                                         // c6
                       ports(false, true), ports(false, true), ports(false, true),  // c7..c9
-                      ports(false, true),                                          // c10
-                      score_beat(ports(false, true), 1, 3),                        // c11
-                      score_beat(ports(false, true), 2, 3),                        // c12
-                      eoq_beat(ports(true, true), 2, 5, 3),                        // c13
+                      ports(false, true), ports(false, true),                      // c10, c11
+                      score_beat(ports(false, true), 0, 3),                        // c12
+                      eoq_beat(ports(true, true), 1, 4, 3),                        // c13
                       ports(true, true),                                           // c14
                   });
-  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 1, 0, 0, 0, 0}));
-}
-
-// The next-key register (docs/microarchitecture.md "Key issue"): keys go to lanes with room in index order,
-// not to the lane that becomes free first. 2 lanes, keys {1, -2, -2}, query [3], theta 1: key0 n=2 kept (s=3),
-// key1 and key2 n=1 pruned.
-//   c6 edge: start.  c7 edge: lane0 <- key0, lane1 <- key1 (both idle: they start them at once).
-//   c8: both lanes have room, lane0 first: key2 goes to lane0's next-key register (key0 is not done).
-//       lane1: key1 done (pruned), nothing for it: idle.                              steps 2, cycles 1
-//   c9: lane0 key0 done kept -> slot0, starts key2 from its register.                  steps 3, cycles 2
-//   c10: lane0 key2 done (pruned); slot0 granted -> output.                            steps 4, cycles 3
-//   c11: beat (0, 3); end condition -> end beat.   c12: end beat: count 1, steps 4, cycles 3.
-// (Handing key2 to the lane that became free first, lane1 in c8, would have ended the scores a cycle earlier.)
-TEST(CycleModelTimeline, TwoLanesKeyWaitsInTheNextKeyRegisterOfTheLowestLaneWithRoom) {
-  AttnCycleModel m(tiny(2));
-  const std::vector<AttnInputs> ins = then_idle(
-      {reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, false), key({-2}, true), query({3})},  // c0..c5
-      8);  // c6..c13
-  const Trace t = run(m, ins);
-  expect_trace(t, {
-                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
-                      ports(true, false),                                          // c4 last key
-                      ports(true, true),                                           // c5 query accepted
-                      ports(false, false),                                         // c6
-                      ports(false, true), ports(false, true), ports(false, true),  // c7..c9
-                      ports(false, true),                                          // c10
-                      score_beat(ports(false, true), 0, 3),                        // c11
-                      eoq_beat(ports(true, true), 1, 4, 3),                        // c12
-                      ports(true, true),                                           // c13
-                  });
-  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 1, 0, 0, 0}));
+  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 1, 0, 0, 0}));
 }
 
 // 2 lanes, keys {1, 1}, query [3], theta 1: both kept (n=2, s=3) at the same edge; lowest lane goes first.
-//   c5 edge start.  c6 edge: lane0 <- key0, lane1 <- key1.  c7: both step 1.  c8: both kept -> slot0, slot1.
-//   c9: slot0 granted; slot1 waits (its lane is idle, nothing stalls).  c10: beat (0, 3); slot1 granted.
-//   c11: beat (1, 3); end.  c12: end beat: count 2, steps 4, cycles c7..c8 = 2.
+//   c5 edge start.  c6 edge: key0 -> lane0, key1 -> lane1 (next-key registers).  c7: both take them.
+//   c8: both step 1.  c9: both kept -> slot0, slot1.  c10: slot0 granted; slot1 waits (its lane is idle,
+//   nothing stalls).  c11: beat (0, 3); slot1 granted.  c12: beat (1, 3); end.
+//   c13: end beat: count 2, steps 4, cycles c8..c9 = 2.
 TEST(CycleModelTimeline, SimultaneousResultsLeaveLowestLaneFirst) {
   AttnCycleModel m(tiny(2));
   const std::vector<AttnInputs> ins =
       then_idle({reset_in(), cfg_write(1, 1), key({1}, false), key({1}, true), query({3})},  // c0..c4
-                9);                                                                          // c5..c13
+                10);                                                                         // c5..c14
   const Trace t = run(m, ins);
   expect_trace(t, {
                       ports(true, false), ports(true, false), ports(true, false), ports(true, false),
                       ports(true, true),                                           // c4
                       ports(false, false),                                         // c5
                       ports(false, true), ports(false, true), ports(false, true),  // c6..c8
-                      ports(false, true),                                          // c9
-                      score_beat(ports(false, true), 0, 3),                        // c10
-                      score_beat(ports(false, true), 1, 3),                        // c11
-                      eoq_beat(ports(true, true), 2, 4, 2),                        // c12
-                      ports(true, true),                                           // c13
+                      ports(false, true), ports(false, true),                      // c9, c10
+                      score_beat(ports(false, true), 0, 3),                        // c11
+                      score_beat(ports(false, true), 1, 3),                        // c12
+                      eoq_beat(ports(true, true), 2, 4, 2),                        // c13
+                      ports(true, true),                                           // c14
                   });
 }
 
-// 1 lane, keys {1, 1, 1} (all kept, n=2, s=3), query [3], theta 1; s_ready = 0 during c10..c14.
-//   c6 edge start.  c7 edge: lane <- key0.  c8: key0 step 1.  c9: key0 kept -> slot; lane <- key1.
-//   c10: the output register is empty so it loads (slot -> output) even with s_ready = 0; key1 step 1.
-//   c11: beat key0 held; key1 kept into the now-empty slot; lane <- key2.   c12: key2 step 1.
-//   c13, c14: key2 kept but the slot is full and not granted: the lane stalls (no step, but a score cycle).
-//   c15: s_ready: key0 leaves, slot(key1) -> output, key2 commits into the slot.
-//   c16: beat key1; slot(key2) -> output.  c17: beat key2; end.  c18: end: count 3, steps 6, cycles c8..c15
+// As above with one key store bank: one key is issued per cycle.
+//   c6 edge: key0 -> lane0 (bank 0 taken: key1 waits).  c7: lane0 takes key0; key1 -> lane1.
+//   c8: lane0 step 1; lane1 takes key1.  c9: lane0 kept -> slot0; lane1 step 1.
+//   c10: slot0 granted; lane1 kept -> slot1.  c11: beat (0, 3); slot1 granted.  c12: beat (1, 3); end.
+//   c13: end beat: count 2, steps 4, cycles c8..c10 = 3.
+TEST(CycleModelTimeline, OneKeyStoreBankIssuesOneKeyPerCycle) {
+  AttnCycleModel m(tiny(2, 4, 1, 1));
+  const std::vector<AttnInputs> ins =
+      then_idle({reset_in(), cfg_write(1, 1), key({1}, false), key({1}, true), query({3})},  // c0..c4
+                10);                                                                         // c5..c14
+  const Trace t = run(m, ins);
+  expect_trace(t, {
+                      ports(true, false), ports(true, false), ports(true, false), ports(true, false),
+                      ports(true, true),                                           // c4
+                      ports(false, false),                                         // c5
+                      ports(false, true), ports(false, true), ports(false, true),  // c6..c8
+                      ports(false, true), ports(false, true),                      // c9, c10
+                      score_beat(ports(false, true), 0, 3),                        // c11
+                      score_beat(ports(false, true), 1, 3),                        // c12
+                      eoq_beat(ports(true, true), 2, 4, 3),                        // c13
+                      ports(true, true),                                           // c14
+                  });
+  EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 1, 0, 0, 0, 0}));
+}
+
+// 1 lane, keys {1, 1, 1} (all kept, n=2, s=3), query [3], theta 1; s_ready = 0 during c12..c15.
+//   c6 edge start.  c7 edge: key0 issued.  c8: lane takes key0.  c9: key0 step 1; key1 issued.
+//   c10: key0 kept -> slot; lane <- key1.  c11: key1 step 1; key2 issued; slot -> output.
+//   c12: beat key0 held (s_ready = 0); key1 kept into the now-empty slot; lane <- key2.  c13: key2 step 1.
+//   c14, c15: key2 kept but the slot is full and not granted: the lane stalls (no step, but a score cycle).
+//   c16: s_ready: key0 leaves, slot(key1) -> output, key2 commits into the slot.
+//   c17: beat key1; slot(key2) -> output.  c18: beat key2; end.  c19: end: count 3, steps 6, cycles c9..c16
 //   = 8.
 TEST(CycleModelTimeline, BackPressureStallsALaneWithAKeptScore) {
   AttnCycleModel m(tiny());
   std::vector<AttnInputs> ins = {reset_in(),      cfg_write(1, 1), key({1}, false),
                                  key({1}, false), key({1}, true),  query({3})};  // c0..c5
-  for (int c = 6; c <= 19; ++c) ins.push_back(idle(c < 10 || c > 14));
+  for (int c = 6; c <= 20; ++c) ins.push_back(idle(c < 12 || c > 15));
   const Trace t = run(m, ins);
   std::vector<AttnOutputs> expected = {ports(true, false), ports(true, false), ports(true, false),
                                        ports(true, false), ports(true, false), ports(true, true),
                                        ports(false, false)};  // c0..c6
-  for (int c = 7; c <= 10; ++c) expected.push_back(ports(false, true));
-  for (int c = 11; c <= 15; ++c) expected.push_back(score_beat(ports(false, true), 0, 3));
-  expected.push_back(score_beat(ports(false, true), 1, 3));  // c16
-  expected.push_back(score_beat(ports(false, true), 2, 3));  // c17
-  expected.push_back(eoq_beat(ports(true, true), 3, 6, 8));  // c18
-  expected.push_back(ports(true, true));                     // c19
+  for (int c = 7; c <= 11; ++c) expected.push_back(ports(false, true));
+  for (int c = 12; c <= 16; ++c) expected.push_back(score_beat(ports(false, true), 0, 3));
+  expected.push_back(score_beat(ports(false, true), 1, 3));  // c17
+  expected.push_back(score_beat(ports(false, true), 2, 3));  // c18
+  expected.push_back(eoq_beat(ports(true, true), 3, 6, 8));  // c19
+  expected.push_back(ports(true, true));                     // c20
   expect_trace(t, expected);
-  EXPECT_EQ(t.stalled, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(t.stalled,
+            (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0}));
 }
 
 // 1 lane, keys {1, 1}; queries A = B = [3] (every score kept, n=2, s=3); B buffered at c6, enters context 1
-// at c7. s_ready = 0 during c10..c12. B's results wait in the slot until A's end beat has been sent.
-//   c6 edge: lane <- A0.  c7: A0 step 1.  c8: A0 kept -> slot; lane <- A1.  c9: slot (A0) -> output; A1
-//   step 1. c10: beat A0 held; A1 kept into the empty slot; A has no key left: lane <- B0 (context 1). c11:
-//   B0 step 1.  c12: B0 kept, slot full (A1) -> stall. c13: s_ready: A0 leaves, slot (A1) -> output, B0
-//   commits into the slot (context 1); lane <- B1. c14: beat A1; slot holds B0 but only head results (A) may
-//   go: no grant. A's end condition holds: end beat
-//        loaded, head -> B, cycle counter restarts at 1. B1 step 1.
-//   c15: end beat of A: count 2, steps 4, cycles c7..c13 = 7. Slot (B0) -> output; B1 kept into it.
-//   c16: beat B0; slot (B1) -> output.  c17: beat B1; end beat.  c18: end of B: count 2, steps 4, cycles
-//   c14..c15 = 2.
+// at c7. s_ready = 0 during c11..c13. B's results wait in the slot until A's end beat has been sent.
+//   c6 edge: A0 issued.  c7: lane takes A0.  c8: A0 step 1; A1 issued.  c9: A0 kept -> slot; lane <- A1.
+//   c10: slot (A0) -> output; A1 step 1; A has no key left: B0 issued (context 1).
+//   c11: beat A0 held; A1 kept into the empty slot; lane <- B0.  c12: B0 step 1; B1 issued.
+//   c13: B0 kept, slot full (A1) -> stall.  c14: s_ready: A0 leaves, slot (A1) -> output, B0 commits into
+//   the slot (context 1); lane <- B1.  c15: beat A1; slot holds B0 but only head results (A) may go: no
+//   grant. A's end condition holds: end beat loaded, head -> B, cycle counter restarts at 1. B1 step 1.
+//   c16: end beat of A: count 2, steps 4, cycles c8..c14 = 7. Slot (B0) -> output; B1 kept into it.
+//   c17: beat B0; slot (B1) -> output.  c18: beat B1; end beat.  c19: end of B: count 2, steps 4, cycles
+//   c15..c16 = 2.
 TEST(CycleModelTimeline, NextQueryResultsWaitForTheCurrentEndBeat) {
   AttnCycleModel m(tiny());
   std::vector<AttnInputs> ins = {reset_in(), cfg_write(1, 1), key({1}, false), key({1}, true),
                                  query({3}), idle(),          query({3})};  // c0..c6
-  for (int c = 7; c <= 19; ++c) ins.push_back(idle(c < 10 || c > 12));
+  for (int c = 7; c <= 20; ++c) ins.push_back(idle(c < 11 || c > 13));
   const Trace t = run(m, ins);
   std::vector<AttnOutputs> expected = {
       ports(true, false),  ports(true, false),  ports(true, false), ports(true, false),
-      ports(true, true),   ports(false, false), ports(false, true),   // c6 B accepted
-      ports(false, false), ports(false, true),  ports(false, true)};  // c7..c9
-  for (int c = 10; c <= 13; ++c) expected.push_back(score_beat(ports(false, true), 0, 3));
-  expected.push_back(score_beat(ports(false, true), 1, 3));   // c14
-  expected.push_back(eoq_beat(ports(false, true), 2, 4, 7));  // c15
-  expected.push_back(score_beat(ports(false, true), 0, 3));   // c16
-  expected.push_back(score_beat(ports(false, true), 1, 3));   // c17
-  expected.push_back(eoq_beat(ports(true, true), 2, 4, 2));   // c18
-  expected.push_back(ports(true, true));                      // c19
+      ports(true, true),   ports(false, false), ports(false, true),  // c6 B accepted
+      ports(false, false), ports(false, true),  ports(false, true),  // c7..c9
+      ports(false, true)};                                            // c10
+  for (int c = 11; c <= 14; ++c) expected.push_back(score_beat(ports(false, true), 0, 3));
+  expected.push_back(score_beat(ports(false, true), 1, 3));   // c15
+  expected.push_back(eoq_beat(ports(false, true), 2, 4, 7));  // c16
+  expected.push_back(score_beat(ports(false, true), 0, 3));   // c17
+  expected.push_back(score_beat(ports(false, true), 1, 3));   // c18
+  expected.push_back(eoq_beat(ports(true, true), 2, 4, 2));   // c19
+  expected.push_back(ports(true, true));                      // c20
   expect_trace(t, expected);
-  EXPECT_EQ(t.stalled, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(t.stalled,
+            (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}));
 }
 
-// Reset in the middle of a query, while a score beat is valid (c10 of OneLaneTwoKeysOneQuery).
+// Reset in the middle of a query, while a score beat is valid (c11 of OneLaneTwoKeysOneQuery).
 // The reset cycle already shows the reset state; afterwards theta is 0 and no key set is loaded (q_ready =
-// 0). Then key [1] (last) at c12, query [3] at c13 with theta 0: U1 = 3, U2 = 3 -> kept, n = 2.
-//   c14 edge start.  c15 edge issue.  c16 step 1.  c17 kept -> slot.  c18 slot -> output.  c19 beat (0, 3).
-//   c20 end: count 1, steps 2, cycles c16..c17 = 2 (the counter was reset).
+// 0). Then key [1] (last) at c13, query [3] at c14 with theta 0: U1 = 3, U2 = 3 -> kept, n = 2.
+//   c15 edge start.  c16 edge issue.  c17 take.  c18 step 1.  c19 kept -> slot.  c20 slot -> output.
+//   c21 beat (0, 3).  c22 end: count 1, steps 2, cycles c18..c19 = 2 (the counter was reset).
 TEST(CycleModelTimeline, ResetInTheMiddleReturnsToTheResetState) {
   AttnCycleModel m(tiny());
   std::vector<AttnInputs> ins =
-      then_idle({reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, true), query({3})}, 5);  // c0..c9
+      then_idle({reset_in(), cfg_write(1, 1), key({1}, false), key({-2}, true), query({3})}, 6);  // c0..c10
   AttnInputs rst = key({1}, true);  // a key offered during reset is not loaded
   rst.rst_n = false;
   rst.cfg_addr = 1;
-  ins.push_back(rst);  // c10
+  ins.push_back(rst);  // c11
   AttnInputs read1 = idle();
   read1.cfg_addr = 1;
-  ins.push_back(read1);           // c11
-  ins.push_back(key({1}, true));  // c12
-  ins.push_back(query({3}));      // c13
-  for (int c = 14; c <= 21; ++c) ins.push_back(idle());
+  ins.push_back(read1);           // c12
+  ins.push_back(key({1}, true));  // c13
+  ins.push_back(query({3}));      // c14
+  for (int c = 15; c <= 23; ++c) ins.push_back(idle());
   const Trace t = run(m, ins);
-  EXPECT_EQ(t.out[9], ports(false, true));
-  EXPECT_EQ(t.active[9], 1);
-  EXPECT_EQ(t.out[10], ports(true, false, 0));  // reset state: theta reads 0, nothing valid
-  EXPECT_EQ(t.out[11], ports(true, false, 0));  // theta was reset; no key set
-  EXPECT_EQ(t.active[11], 0);
-  EXPECT_EQ(t.out[12], ports(true, false));
-  EXPECT_EQ(t.out[13], ports(true, true));
-  EXPECT_EQ(t.out[14], ports(false, false));
-  for (int c = 15; c <= 18; ++c) EXPECT_EQ(t.out[c], ports(false, true)) << c;
-  EXPECT_EQ(t.out[19], score_beat(ports(false, true), 0, 3));
-  EXPECT_EQ(t.out[20], eoq_beat(ports(true, true), 1, 2, 2));
-  EXPECT_EQ(t.out[21], ports(true, true));
+  EXPECT_EQ(t.out[10], ports(false, true));
+  EXPECT_EQ(t.active[10], 1);
+  EXPECT_EQ(t.out[11], ports(true, false, 0));  // reset state: theta reads 0, nothing valid
+  EXPECT_EQ(t.out[12], ports(true, false, 0));  // theta was reset; no key set
+  EXPECT_EQ(t.active[12], 0);
+  EXPECT_EQ(t.out[13], ports(true, false));
+  EXPECT_EQ(t.out[14], ports(true, true));
+  EXPECT_EQ(t.out[15], ports(false, false));
+  for (int c = 16; c <= 20; ++c) EXPECT_EQ(t.out[c], ports(false, true)) << c;
+  EXPECT_EQ(t.out[21], score_beat(ports(false, true), 0, 3));
+  EXPECT_EQ(t.out[22], eoq_beat(ports(true, true), 1, 2, 2));
+  EXPECT_EQ(t.out[23], ports(true, true));
 }
 
 // q_ready = kset_valid && !qb_valid && !(k_valid && k_ready): a key beat that can be taken in the same

@@ -70,10 +70,10 @@ ProofRun run_proof(const core::AttentionConfig& cfg, const gen::Outputs& o, cons
   const int64_t bw = port_width(lane, "tc0_i") / cfg.wk;
   EXPECT_EQ(sw, cfg.wq + cfg.wk + core::clog2(static_cast<uint64_t>(cfg.d)));
   EXPECT_EQ(tw, sw + 2);
-  EXPECT_EQ(port_width(lane, "plane_i"), cfg.d);
+  EXPECT_EQ(port_width(lane, "row_i"), cfg.d * cfg.wk);
   // Reference arithmetic: |theta| <= 2^(TW-1), |U_m| < 2^(SW+1) = 2^(TW-1); TW + 2 bits hold both.
   const int64_t rw = tw + 2;
-  const int depth = cfg.wk + 3;  // cycle 0 sample, 1 issue, 2..wk+1 steps, wk+2 the slot after
+  const int depth = cfg.wk + 4;  // cycle 0 sample, 1 issue, 2 row, 3..wk+2 steps, wk+3 the slot after
 
   // -DSYNTHESIS: -formal replaces Yosys's implicit SYNTHESIS define with FORMAL, and the RTL's
   // simulation-only checks ($display, $stop; docs/verification.md) are not for the SAT proof.
@@ -82,14 +82,14 @@ ProofRun run_proof(const core::AttentionConfig& cfg, const gen::Outputs& o, cons
       "{lane}.v {table}.v {qpos}.v "
       "{src}/tests/formal/lane_ref.v {src}/tests/formal/lane_bound_check.v\n"
       "hierarchy -check -top lane_bound_check -chparam D {d} -chparam WQ {wq} -chparam WK {wk} "
-      "-chparam TW {tw} -chparam BW {bw} -chparam SW {sw} -chparam KIW {kiw} -chparam BIW {biw} "
+      "-chparam TW {tw} -chparam BW {bw} -chparam SW {sw} -chparam KIW {kiw} "
       "-chparam RW {rw}\n"
       "proc\nflatten\nasync2sync\nopt\nwreduce\nopt_clean\n"
       "sat -seq {depth} -prove-asserts -set-init-zero -verify -show-inputs\n",
       fmt::arg("lane", lane_name), fmt::arg("table", table_name), fmt::arg("qpos", qpos_name), fmt::arg("src", kSource.string()),
       fmt::arg("d", cfg.d), fmt::arg("wq", cfg.wq), fmt::arg("wk", cfg.wk), fmt::arg("tw", tw),
-      fmt::arg("bw", bw), fmt::arg("sw", sw), fmt::arg("kiw", port_width(lane, "key_o")),
-      fmt::arg("biw", port_width(lane, "bit_o")), fmt::arg("rw", rw), fmt::arg("depth", depth));
+      fmt::arg("bw", bw), fmt::arg("sw", sw), fmt::arg("kiw", port_width(lane, "skey_o")),
+      fmt::arg("rw", rw), fmt::arg("depth", depth));
   test_support::write_text(dir / "proof.ys", script);
   const fs::path log = dir / "yosys.log";
   const flows::ProcessResult r =

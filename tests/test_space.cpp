@@ -66,7 +66,8 @@ TEST(SearchSpace, AttentionRangesAreTheDocumentedOnes) {
   EXPECT_EQ(field(s, "dense_baseline")["choices"], json({false, true}));
   EXPECT_EQ(field(s, "overlap_backend")["choices"], json({false, true}));
   EXPECT_EQ(field(s, "threshold_modes")["choices"], json::parse(R"([["absolute"], ["absolute", "relative"]])"));
-  EXPECT_EQ(s["fields"].size(), kAttentionRanges.size() + 3);
+  EXPECT_EQ(field(s, "key_banks")["choices"], json({0, 1, 2, 4, 8, 16, 32, 64}));  // 0: derived
+  EXPECT_EQ(s["fields"].size(), kAttentionRanges.size() + 4);
   EXPECT_EQ(s["fixed"], json({"kind", "name"}));
 }
 
@@ -113,7 +114,7 @@ TEST(SearchSpace, NmRangesChoicesAndBoundaries) {
 
 TEST(SearchSpace, ConstraintsAreDataAndMatchTheValidators) {
   const json a = space_of("attention")["constraints"];
-  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(a[0]["text"], "lanes <= max_keys");
   EXPECT_EQ(a[0]["terms"], json({{"lanes", 1}, {"max_keys", -1}}));
   EXPECT_EQ(a[0]["max"], 0);
@@ -122,6 +123,12 @@ TEST(SearchSpace, ConstraintsAreDataAndMatchTheValidators) {
   EXPECT_EQ(error_or_empty([] { parse_attention_config({{"lanes", 8}, {"max_keys", 8}}); }), "");
   EXPECT_EQ(error_of([] { parse_attention_config({{"lanes", 9}, {"max_keys", 8}}); }),
             "config.lanes: 9 lanes exceed max_keys = 8; allowed [1, 8]");
+  EXPECT_EQ(a[1]["text"], "key_banks <= lanes");
+  EXPECT_EQ(a[1]["terms"], json({{"key_banks", 1}, {"lanes", -1}}));
+  EXPECT_EQ(a[1]["max"], 0);
+  EXPECT_EQ(error_or_empty([] { parse_attention_config({{"lanes", 4}, {"key_banks", 4}}); }), "");
+  EXPECT_EQ(error_of([] { parse_attention_config({{"lanes", 4}, {"key_banks", 8}}); }).rfind("config.key_banks: ", 0),
+            0u);
   const json n = space_of("nm_array")["constraints"];
   ASSERT_EQ(n.size(), 1u);
   EXPECT_EQ(n[0]["text"], "n <= m");

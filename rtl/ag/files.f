@@ -1,5 +1,6 @@
 ag_cfg_regs.v
 ag_store_count.v
+ag_mem_key.v
 ag_key_store.v
 ag_qpos.v
 ag_bound_table.v

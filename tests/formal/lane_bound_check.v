@@ -11,17 +11,18 @@
 // enters its context. Cycle 0 also holds the lane's asynchronous reset. The initial state is all
 // zero (`sat -set-init-zero`; the lane's data registers are loaded at issue).
 //
-// Timeline: cycle 0 sample + reset, cycle 1 issue (the lane takes the key at that edge), cycles
-// 2.. the lane's steps; the key store's role is played by plane_i = bit bit_o of every key element
-// (the plane the lane asks for, as the key store serves it). The output slot is never granted, so
-// a kept score stays visible in the slot.
+// Timeline: cycle 0 sample + reset, cycle 1 issue (the key enters the lane's next-key register at
+// that edge), cycle 2 the key's row on row_i (the key store's synchronous read; the idle lane takes
+// the key at the end of the cycle), cycles 3.. the lane's steps. row_i holds the key's row,
+// plane-major, in every cycle. The output slot is never granted, so a kept score stays visible in
+// the slot.
 //
 // Asserted, for every input:
-//   - from cycle 2 while it is active, the lane works on the issued key and commits a step every
+//   - from cycle 3 while it is active, the lane works on the issued key and commits a step every
 //     cycle;
 //   - once it is idle again (the key ended at the edge before: nothing else is issued), its step
 //     count equals the reference's n and kept_o of its last step equals the reference's s >= theta;
-//   - it is idle from cycle WK + 2 on (at most WK steps, in cycles 2 .. WK + 1);
+//   - it is idle from cycle WK + 3 on (at most WK steps, in cycles 3 .. WK + 2);
 //   - then its result slot holds the key's index and exact score if and only if the key was kept.
 module lane_bound_check #(
   // defaults: tests/data/formal/f_small.json; tests/test_formal.cpp sets them with -chparam
@@ -32,7 +33,6 @@ module lane_bound_check #(
   parameter integer BW  = 11,  // BoundWidth
   parameter integer SW  = 8,   // ScoreWidth
   parameter integer KIW = 2,   // KeyIndexWidth
-  parameter integer BIW = 2,   // BitIndexWidth
   parameter integer RW  = 12   // reference arithmetic width (TW + 2)
 ) (
   input wire            clk_i,
@@ -96,13 +96,13 @@ module lane_bound_check #(
   end
 
   wire            act, ctx, commit, kept, room, nv, nctx, sv, sctx;
-  wire [KIW-1:0]  key, skey;
-  wire [BIW-1:0]  bit_idx;
+  wire [KIW-1:0]  skey;
   wire [SW-1:0]   sscore;
-  reg  [D-1:0]    plane;
-  integer t;
+  reg  [D*WK-1:0] row;  // the key, plane-major: bit b of element t at [b*D + t]
+  integer t, b;
   always @* begin
-    for (t = 0; t < D; t = t + 1) plane[t] = k_r[t*WK + bit_idx];
+    for (b = 0; b < WK; b = b + 1)
+      for (t = 0; t < D; t = t + 1) row[b*D + t] = k_r[t*WK + b];
   end
 
   `LANE_MODULE u_lane (
@@ -111,7 +111,7 @@ module lane_bound_check #(
     .issue_i     (cnt == 4'd1),
     .issue_key_i (key_r),
     .issue_ctx_i (ctx_r),
-    .plane_i     (plane),
+    .row_i       (row),
     .q0_i        (ctx_r ? q_other_in : q_r),
     .q1_i        (ctx_r ? q_r : q_other_in),
     .tc0_i       (ctx_r ? tc_other_in : tc_r),
@@ -119,8 +119,6 @@ module lane_bound_check #(
     .grant_i     (1'b0),
     .act_o       (act),
     .ctx_o       (ctx),
-    .key_o       (key),
-    .bit_o       (bit_idx),
     .commit_o    (commit),
     .kept_o      (kept),
     .room_o      (room),
@@ -133,21 +131,22 @@ module lane_bound_check #(
   );
 
   always @(posedge clk_i) begin
-    if (cnt >= 4'd2 && act) begin
+    if (cnt >= 4'd3 && act) begin
       if (commit) steps_q <= steps_q + 8'd1;
       kept_q <= kept;  // kept_o of the latest step
     end
   end
-  wire ended = cnt >= 4'd3 && !act;  // the key ended at an earlier edge
+  wire ended = cnt >= 4'd4 && !act;  // the key ended at an earlier edge
 
   wire signed [RW-1:0] sscore_ext = $signed(sscore);
   always @* begin
-    if (cnt >= 4'd2 && act) begin
-      assert (commit && ctx == ctx_r && key == key_r);
+    if (cnt == 4'd2) assert (!act);  // the row arrives in cycle 2; the lane starts after it
+    if (cnt >= 4'd3 && act) begin
+      assert (commit && ctx == ctx_r);
     end
-    assert (!nv);  // nothing is issued after cycle 1
-    // step m happens in cycle m + 1: the WK-th step, in cycle WK + 1, ends the key at the latest
-    if (cnt >= WK + 2) assert (ended);
+    assert (nv == (cnt == 4'd2));  // the key waits in the next-key register in cycle 2 only
+    // step m happens in cycle m + 2: the WK-th step, in cycle WK + 2, ends the key at the latest
+    if (cnt >= WK + 3) assert (ended);
     if (ended) begin
       assert (steps_q == n_ref);
       assert (kept_q == kept_ref);
