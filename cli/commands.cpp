@@ -125,9 +125,29 @@ void cmd_nm_model(const std::string& config, const std::string& workload, const 
   std::cout << tb::nm_summary(j);
 }
 
-void cmd_model(const std::string& config, const std::string& workload, const std::string& report,
+// Several --workload directories run back to back in one run (one key set each; attention unit,
+// no --thresholds or --fast).
+void check_one_workload(const std::vector<std::string>& workloads, bool nm, bool fast, bool thresholds) {
+  if (workloads.size() == 1) return;
+  if (nm) throw core::InputError("--workload", "the N:M array runs one workload");
+  if (fast) throw core::InputError("--fast", "runs one workload");
+  if (thresholds) throw core::InputError("--thresholds", "applies to one workload");
+}
+
+// The attention workloads of a run, each checked against the config, their params equal.
+std::vector<core::AttentionWorkload> load_workloads(const std::vector<std::string>& dirs,
+                                                    const core::AttentionConfig& c, const std::string& thresholds) {
+  std::vector<core::AttentionWorkload> sets;
+  for (const std::string& dir : dirs) sets.push_back(load_workload(dir, c, thresholds));
+  tb::check_same_params(sets, dirs);
+  return sets;
+}
+
+void cmd_model(const std::string& config, const std::vector<std::string>& workloads, const std::string& report,
                const tb::StimulusOptions& stim, const std::string& thresholds, const std::string& out_tensor,
                bool fast) {
+  const std::string& workload = workloads.front();
+  check_one_workload(workloads, is_nm_config(config), fast, !thresholds.empty());
   if (is_nm_config(config)) {
     if (fast || !thresholds.empty()) {
       throw core::InputError(fast ? "--fast" : "--thresholds", "applies to attention configs only");
@@ -135,68 +155,73 @@ void cmd_model(const std::string& config, const std::string& workload, const std
     return cmd_nm_model(config, workload, report, stim, out_tensor);
   }
   const core::AttentionConfig c = core::load_attention_config(config);
-  const core::AttentionWorkload w = load_workload(workload, c, thresholds);
+  const std::vector<core::AttentionWorkload> sets = load_workloads(workloads, c, thresholds);
+  const core::AttentionWorkload& w = sets.front();
   if (fast && (stim.valid_prob < 1.0 || stim.ready_prob < 1.0 || stim.reset_at >= 0)) {
     throw core::InputError("--fast", "models full-rate stimulus only; drop --valid-prob, --ready-prob and --reset-at");
   }
-  const tb::RunResult r = fast ? tb::run_attention_fast(c, w) : tb::run_attention(c, w, stim, nullptr);
+  const tb::RunResult r = fast ? tb::run_attention_fast(c, w) : tb::run_attention(c, sets, stim, nullptr);
   if (r.timed_out || !r.functional_error.empty()) {
     std::cerr << fmt::format("model run failed: {}\n",
                              r.timed_out ? "timed out" : r.functional_error);
     throw RunFailure{1};
   }
+  const std::vector<std::string> more(workloads.begin() + 1, workloads.end());
   const nlohmann::json j =
-      tb::make_report(c, w, r, {fast && golden::fast_model_supports(c, w) ? "golden-fast-model" : "golden-cycle-model",
-                                gen::tool_version(), workload, stim});
+      tb::make_report(c, sets, r, {fast && golden::fast_model_supports(c, w) ? "golden-fast-model" : "golden-cycle-model",
+                                   gen::tool_version(), workload, stim, more});
   write_report_and_tensor(report, j, out_tensor, [&] { tb::write_output_tensor(out_tensor, r, c.dv); });
   std::cout << tb::summary(j);
 }
 
 // Runs a per-config simulator (attention or N:M: the same command line) and maps its exit status.
 void run_simulator(const flows::SimBuild& b, const std::string& name, const std::string& config,
-                   const std::string& workload, const std::string& report, const tb::StimulusOptions& stim,
-                   std::string fst, const std::string& out_tensor) {
+                   const std::vector<std::string>& workloads, const std::string& report,
+                   const tb::StimulusOptions& stim, std::string fst, const std::string& out_tensor) {
   if (!b.from_cache) std::cerr << fmt::format("built simulator {} in {:.1f} s\n", b.exe.string(), b.build_seconds);
   if (fst.empty()) {
     const fs::path base = report.empty() ? fs::path(".") : fs::path(report).parent_path();
     fst = (base.empty() ? fs::path(name + "_mismatch.fst") : base / (name + "_mismatch.fst")).string();
   }
-  std::vector<std::string> argv = {b.exe.string(), "--config", config, "--workload", workload,
-                                   "--fst", fst, "--seed", std::to_string(stim.seed),
+  std::vector<std::string> argv = {b.exe.string(), "--config", config};
+  for (const std::string& w : workloads) argv.insert(argv.end(), {"--workload", w});
+  argv.insert(argv.end(), {"--fst", fst, "--seed", std::to_string(stim.seed),
                                    "--valid-prob", fmt::format("{}", stim.valid_prob),
                                    "--ready-prob", fmt::format("{}", stim.ready_prob),
                                    "--reset-at", std::to_string(stim.reset_at),
-                                   "--tool-version", gen::tool_version()};
+                                   "--tool-version", gen::tool_version()});
   if (!report.empty()) {
     if (fs::path(report).has_parent_path()) fs::create_directories(fs::path(report).parent_path());
     argv.insert(argv.end(), {"--report", report});
   }
   if (!out_tensor.empty()) argv.insert(argv.end(), {"--out-tensor", out_tensor});
+  if (stim.last_by_count) argv.push_back("--last-by-count");
   const flows::ProcessResult r = flows::run_process(argv, "", "", 0);
   if (r.exit_code != 0) throw RunFailure{r.exit_code == 2 ? 2 : 1};
 }
 
-void cmd_sim(const std::string& config, std::string workload, const std::string& report,
+void cmd_sim(const std::string& config, std::vector<std::string> workloads, const std::string& report,
              const tb::StimulusOptions& stim, std::string cache, const std::string& fst,
              const std::string& thresholds, const std::string& out_tensor) {
   if (cache.empty()) cache = flows::default_cache_dir().string();
+  check_one_workload(workloads, is_nm_config(config), false, !thresholds.empty());
   if (is_nm_config(config)) {
     if (!thresholds.empty()) throw core::InputError("--thresholds", "applies to attention configs only");
     const core::NmConfig c = core::load_nm_config(config);
-    core::load_nm_workload(workload, c);  // bad input fails here, before any build
-    return run_simulator(flows::ensure_simulator(c, cache), c.name, config, workload, report, stim, fst,
+    core::load_nm_workload(workloads.front(), c);  // bad input fails here, before any build
+    return run_simulator(flows::ensure_simulator(c, cache), c.name, config, workloads, report, stim, fst,
                          out_tensor);
   }
   const core::AttentionConfig c = core::load_attention_config(config);
-  const core::AttentionWorkload w = load_workload(workload, c, thresholds);  // bad input fails here
+  const std::vector<core::AttentionWorkload> sets = load_workloads(workloads, c, thresholds);  // bad input fails here
   if (!thresholds.empty()) {
     // The simulator reads a workload directory: give it one with the learned theta.
     const fs::path tuned = fs::temp_directory_path() /
                            fmt::format("accelgen-sim-{}-{}", core::config_hash(c), ::getpid());
-    core::write_workload(w, tuned.string());
-    workload = tuned.string();
+    core::write_workload(sets.front(), tuned.string());
+    workloads = {tuned.string()};
   }
-  run_simulator(flows::ensure_simulator(c, cache), c.name, config, workload, report, stim, fst, out_tensor);
+  run_simulator(flows::ensure_simulator(c, cache), c.name, config, workloads, report, stim, fst, out_tensor);
 }
 
 void cmd_lint(const std::string& config, const std::string& work) {
@@ -268,14 +293,17 @@ void add_commands(CLI::App& app) {
   });
 
   struct RunArgs {
-    std::string config, workload, report, cache, fst, thresholds, out_tensor;
+    std::string config, report, cache, fst, thresholds, out_tensor;
+    std::vector<std::string> workloads;
     StimulusArgs stim;
     bool fast = false;
   };
   auto sa = std::make_shared<RunArgs>();
   auto* s = app.add_subcommand("sim", "run a workload on the Verilated RTL against the golden model");
   s->add_option("--config", sa->config, "config JSON")->required();
-  s->add_option("--workload", sa->workload, "workload directory")->required();
+  s->add_option("--workload", sa->workloads,
+                 "workload directory; again for workloads run after it without a reset, one key set each")
+      ->required();
   s->add_option("--report", sa->report, "report JSON to write");
   s->add_option("--cache", sa->cache, "simulator cache directory (default: $ACCELGEN_CACHE or ~/.cache/accelgen)");
   s->add_option("--fst", sa->fst, "waveform written on a mismatch");
@@ -283,21 +311,23 @@ void add_commands(CLI::App& app) {
   s->add_option("--out-tensor", sa->out_tensor, "write the attention output O (Lq x dv, int64 .npy)");
   sa->stim.add(s);
   s->callback([sa] {
-    cmd_sim(sa->config, sa->workload, sa->report, sa->stim.opts, sa->cache, sa->fst, sa->thresholds,
+    cmd_sim(sa->config, sa->workloads, sa->report, sa->stim.opts, sa->cache, sa->fst, sa->thresholds,
             sa->out_tensor);
   });
 
   auto ma = std::make_shared<RunArgs>();
   auto* m = app.add_subcommand("model", "run a workload on the golden cycle model alone");
   m->add_option("--config", ma->config, "config JSON")->required();
-  m->add_option("--workload", ma->workload, "workload directory")->required();
+  m->add_option("--workload", ma->workloads,
+                 "workload directory; again for workloads run after it without a reset, one key set each")
+      ->required();
   m->add_option("--report", ma->report, "report JSON to write");
   m->add_option("--thresholds", ma->thresholds, "learned thresholds (accelgen calibrate) replacing theta");
   m->add_option("--out-tensor", ma->out_tensor, "write the attention output O (Lq x dv, int64 .npy)");
   m->add_flag("--fast", ma->fast, "event-driven model: same numbers at full rate, tens of times faster");
   ma->stim.add(m);
   m->callback([ma] {
-    cmd_model(ma->config, ma->workload, ma->report, ma->stim.opts, ma->thresholds, ma->out_tensor, ma->fast);
+    cmd_model(ma->config, ma->workloads, ma->report, ma->stim.opts, ma->thresholds, ma->out_tensor, ma->fast);
   });
 
   auto ba = std::make_shared<BenchOptions>();

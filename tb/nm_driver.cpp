@@ -66,7 +66,8 @@ void NmDriver::garbage(golden::NmInputs& in) {
 
 void NmDriver::weight_beat(golden::NmInputs& in) const {
   in.w_valid = true;
-  in.w_last = beat_ == tiling_.groups - 1;
+  // A weight set of D beats ends by the store's count; --last-by-count leaves it to that.
+  in.w_last = beat_ == tiling_.groups - 1 && !(opts_.last_by_count && tiling_.groups == wd_.depth);
   for (int c = 0; c < cfg_.cols; ++c) {
     const int64_t col = tile_ * cfg_.cols + c;
     for (int s = 0; s < cfg_.n; ++s) {
@@ -89,7 +90,8 @@ void NmDriver::weight_beat(golden::NmInputs& in) const {
 
 void NmDriver::x_beat(golden::NmInputs& in) const {
   in.x_valid = true;
-  in.x_last = beat_ == tiling_.groups - 1;
+  // A row tile has as many beats as the weight set, so it always ends by the count as well.
+  in.x_last = beat_ == tiling_.groups - 1 && !opts_.last_by_count;
   for (int r = 0; r < cfg_.rows; ++r) {
     const int64_t row = stage_ * cfg_.rows + r;
     for (int j = 0; j < wd_.kb; ++j) {

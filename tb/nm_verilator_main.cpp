@@ -32,6 +32,7 @@ struct Args {
 int run(const Args& a) {
   const core::NmConfig cfg = core::load_nm_config(a.sim.config);
   tb::check_config_hash(a.sim.config, core::config_hash(cfg), accelgen_params::kConfigHash);
+  if (!a.sim.more_workloads.empty()) throw core::InputError("--workload", "the N:M array runs one workload");
   const core::NmWorkload w = core::load_nm_workload(a.sim.workload, cfg);
   tb::NmRun r;
   const int failed = tb::run_and_report<tb::VerilatorNmDut<Vdut>>(

@@ -16,7 +16,7 @@ namespace accelgen::tb {
 
 nlohmann::json report_header(const ReportContext& ctx, bool passed, const nlohmann::json& config,
                              const std::string& config_hash) {
-  return {
+  nlohmann::json header = {
       {"tool", "accelgen"},
       {"tool_version", ctx.tool_version},
       {"simulator", ctx.simulator},
@@ -29,10 +29,18 @@ nlohmann::json report_header(const ReportContext& ctx, bool passed, const nlohma
         {"ready_prob", ctx.stimulus.ready_prob},
         {"reset_at", ctx.stimulus.reset_at}}},
   };
+  if (ctx.stimulus.last_by_count) header["stimulus"]["last_by_count"] = true;
+  return header;
 }
 
 nlohmann::json make_report(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                            const RunResult& r, const ReportContext& ctx) {
+  return make_report(cfg, std::vector<core::AttentionWorkload>{w}, r, ctx);
+}
+
+nlohmann::json make_report(const core::AttentionConfig& cfg, const std::vector<core::AttentionWorkload>& sets,
+                           const RunResult& r, const ReportContext& ctx) {
+  const core::AttentionWorkload& w = sets.front();  // the params every workload of the run shares
   uint64_t steps = 0, kept = 0, filtered = 0, score_cycles = 0, backend_cycles = 0;
   int empty = 0;
   nlohmann::json per_kept = nlohmann::json::array(), per_steps = nlohmann::json::array(),
@@ -51,15 +59,24 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
   }
   const core::AttentionWidths wd = core::widths(cfg);
   const core::AlphaRegister alpha = core::decode_alpha(r.alpha_bits, cfg);  // the unit's scale
-  const uint64_t lq = static_cast<uint64_t>(w.q.rows());
-  const uint64_t lk = static_cast<uint64_t>(w.k.rows());
-  const uint64_t scores = lq * lk;
-  // The functional model gives the visible pairs and the ideal bit steps (for an absolute threshold the
-  // realized steps equal them; for a relative one they are the steps against the final M_i - delta).
-  const golden::ScoreResults f = golden::score_all(w.q, w.k, cfg.wk, w.params, cfg.dense_baseline);
-  const uint64_t masked = static_cast<uint64_t>(f.masked_count());
+  uint64_t lq = 0, lk = 0, scores = 0, masked = 0, ideal_steps = 0;
+  nlohmann::json key_sets = nlohmann::json::array();
+  for (size_t s = 0; s < sets.size(); ++s) {
+    const core::AttentionWorkload& ws = sets[s];
+    const uint64_t set_lq = static_cast<uint64_t>(ws.q.rows()), set_lk = static_cast<uint64_t>(ws.k.rows());
+    lq += set_lq;
+    lk += set_lk;
+    scores += set_lq * set_lk;
+    // The functional model gives the visible pairs and the ideal bit steps (for an absolute threshold
+    // the realized steps equal them; for a relative one they are the steps against the final M_i - delta).
+    const golden::ScoreResults f = golden::score_all(ws.q, ws.k, cfg.wk, ws.params, cfg.dense_baseline);
+    masked += static_cast<uint64_t>(f.masked_count());
+    ideal_steps += static_cast<uint64_t>(f.total_steps());
+    const std::string dir = s == 0 ? ctx.workload_dir
+                                   : s - 1 < ctx.more_workload_dirs.size() ? ctx.more_workload_dirs[s - 1] : "";
+    key_sets.push_back({{"dir", dir}, {"lq", set_lq}, {"lk", set_lk}});
+  }
   const uint64_t visible = scores - masked;
-  const uint64_t ideal_steps = static_cast<uint64_t>(f.total_steps());
   const uint64_t dense_steps = visible * static_cast<uint64_t>(cfg.wk);
   const double utilization =
       score_cycles == 0 ? 0.0
@@ -109,6 +126,8 @@ nlohmann::json make_report(const core::AttentionConfig& cfg, const core::Attenti
         {"score_phase_cycles", per_cycles},
         {"softmax_v_cycles", per_bcycles}}},
   });
+  // A run of several workloads (one key set each): lq and lk above are their totals.
+  if (sets.size() > 1) report["workload"]["key_sets"] = key_sets;
   return report;
 }
 
@@ -117,6 +136,9 @@ nlohmann::json report_numbers(const nlohmann::json& report) {
   n.erase("simulator");
   n.erase("tool_version");
   n["workload"].erase("dir");
+  if (n["workload"].contains("key_sets")) {
+    for (nlohmann::json& set : n["workload"]["key_sets"]) set.erase("dir");
+  }
   return n;
 }
 
@@ -135,14 +157,19 @@ void write_report(const std::string& path, const nlohmann::json& report) {
 }
 
 std::string summary(const nlohmann::json& r) {
+  const nlohmann::json& w = r["workload"];
+  const std::string shape =
+      w.contains("key_sets")
+          ? fmt::format("{} queries over {} key sets of {} keys in all", w["lq"].get<uint64_t>(),
+                        w["key_sets"].size(), w["lk"].get<uint64_t>())
+          : fmt::format("{} queries x {} keys", w["lq"].get<uint64_t>(), w["lk"].get<uint64_t>());
   return fmt::format(
-      "{} on '{}' (hash {}): {} queries x {} keys\n"
+      "{} on '{}' (hash {}): {}\n"
       "  cycles: {} total, {} score phase, {} softmax/xV phase; lane utilization {:.3f}\n"
       "  kept {} / pruned {} / filtered {} / masked {} ({} empty rows); bit steps {} = {:.3f} of dense, "
       "{:.3f} x ideal\n",
       r["simulator"].get<std::string>(), r["config"]["name"].get<std::string>(),
-      r["config_hash"].get<std::string>(), r["workload"]["lq"].get<uint64_t>(),
-      r["workload"]["lk"].get<uint64_t>(), r["cycles"]["total"].get<int64_t>(),
+      r["config_hash"].get<std::string>(), shape, r["cycles"]["total"].get<int64_t>(),
       r["cycles"]["score_phase"].get<uint64_t>(), r["cycles"]["softmax_v_phase"].get<uint64_t>(),
       r["lane_utilization"].get<double>(),
       r["kept"].get<uint64_t>(), r["pruned"].get<uint64_t>(), r["filtered"].get<uint64_t>(),

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,7 @@ struct ReportContext {
   std::string tool_version;
   std::string workload_dir;
   StimulusOptions stimulus;
+  std::vector<std::string> more_workload_dirs = {};  // a run of several workloads: the second one's on
 };
 
 // The provenance part every run report of either block starts with: tool, simulator, pass flag,
@@ -25,6 +27,10 @@ nlohmann::json report_header(const ReportContext& ctx, bool passed, const nlohma
                              const std::string& config_hash);
 
 nlohmann::json make_report(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+                           const RunResult& r, const ReportContext& ctx);
+// A run of several workloads (tb::run_attention on a vector): `workload.lq` and `workload.lk` are
+// the totals and `workload.key_sets` lists each workload's dir, lq and lk.
+nlohmann::json make_report(const core::AttentionConfig& cfg, const std::vector<core::AttentionWorkload>& sets,
                            const RunResult& r, const ReportContext& ctx);
 
 // The numbers of a report that must agree between simulators (everything but provenance).

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
 #include "golden/fast_model.h"
 #include "golden/functional.h"
 #include "golden/softmax.h"
@@ -37,6 +38,25 @@ std::optional<Mismatch> compare_outputs(const golden::UnitOutputs& e, const gold
 RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                         const StimulusOptions& opts, Dut* dut, int64_t stop_after,
                         const CycleObserver& observer) {
+  return run_attention(cfg, std::vector<core::AttentionWorkload>{w}, opts, dut, stop_after, observer);
+}
+
+void check_same_params(const std::vector<core::AttentionWorkload>& sets, const std::vector<std::string>& dirs) {
+  for (size_t s = 1; s < sets.size(); ++s) {
+    const core::AttentionParams &a = sets.front().params, &b = sets[s].params;
+    if (a.mode != b.mode || a.theta != b.theta || a.delta != b.delta || a.softmax_scale != b.softmax_scale ||
+        a.slot != b.slot || a.causal != b.causal || a.causal_offset != b.causal_offset) {
+      throw core::InputError((s < dirs.size() ? dirs[s] : std::string("workload")) + "/params.json",
+                             "differs from the first workload's params.json; workloads run back to back "
+                             "share their threshold, slot, scale and causal mask");
+    }
+  }
+}
+
+RunResult run_attention(const core::AttentionConfig& cfg, const std::vector<core::AttentionWorkload>& w,
+                        const StimulusOptions& opts, Dut* dut, int64_t stop_after,
+                        const CycleObserver& observer) {
+  check_same_params(w, {});
   AttnDriver driver(cfg, w, opts);
   golden::UnitCycleModel model(cfg);
   RunResult r;
@@ -91,6 +111,24 @@ RunResult run_dut_only(const core::AttentionConfig& cfg, const core::AttentionWo
   r.queries = driver.results();
   if (!r.queries.empty()) r.cycles_total = r.queries.back().end_cycle - driver.run_start_cycle() + 1;
   return r;
+}
+
+std::string check_functional(const core::AttentionConfig& cfg, const std::vector<core::AttentionWorkload>& sets,
+                             const std::vector<QueryResult>& queries, uint64_t alpha_bits) {
+  if (sets.size() == 1) return check_functional(cfg, sets.front(), queries, alpha_bits);
+  size_t total = 0;
+  for (const core::AttentionWorkload& w : sets) total += static_cast<size_t>(w.q.rows());
+  if (queries.size() != total) return fmt::format("{} queries completed, expected {}", queries.size(), total);
+  size_t first = 0;
+  for (size_t s = 0; s < sets.size(); ++s) {
+    const size_t n = static_cast<size_t>(sets[s].q.rows());
+    const std::vector<QueryResult> mine(queries.begin() + static_cast<std::ptrdiff_t>(first),
+                                        queries.begin() + static_cast<std::ptrdiff_t>(first + n));
+    const std::string error = check_functional(cfg, sets[s], mine, alpha_bits);
+    if (!error.empty()) return fmt::format("workload {} (queries from {} on): {}", s, first, error);
+    first += n;
+  }
+  return "";
 }
 
 std::string check_functional(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,

@@ -53,6 +53,15 @@ using CycleObserver = std::function<void(int64_t cycle, const golden::AttnInputs
 RunResult run_attention(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                         const StimulusOptions& opts, Dut* dut, int64_t stop_after = -1,
                         const CycleObserver& observer = {});
+// Several workloads in one run without a reset in between, each its own key set (tb::AttnDriver);
+// their params must be equal (same_params). The results are checked workload by workload.
+RunResult run_attention(const core::AttentionConfig& cfg, const std::vector<core::AttentionWorkload>& sets,
+                        const StimulusOptions& opts, Dut* dut, int64_t stop_after = -1,
+                        const CycleObserver& observer = {});
+
+// Throws InputError(`dirs[s]` + "/params.json") for the first workload whose params differ from the
+// first one's: a run writes the config registers (threshold, slot, scale) once.
+void check_same_params(const std::vector<core::AttentionWorkload>& sets, const std::vector<std::string>& dirs);
 
 // The same results as run_attention(cfg, w, {seed, 1.0, 1.0, -1}, nullptr) (full-rate stimulus, any
 // seed: garbage data never changes results) from the fast event-driven model golden/fast_model.h,
@@ -73,6 +82,9 @@ std::optional<Mismatch> compare_outputs(const golden::UnitOutputs& expected,
 // count, empty flag and bit steps (golden::score_all) and its output row, element by element
 // (golden::attention_output with the run's alpha). Returns "" when they agree.
 std::string check_functional(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
+                             const std::vector<QueryResult>& queries, uint64_t alpha_bits);
+// The same for a run of several workloads: each against its own slice of the results.
+std::string check_functional(const core::AttentionConfig& cfg, const std::vector<core::AttentionWorkload>& sets,
                              const std::vector<QueryResult>& queries, uint64_t alpha_bits);
 
 }  // namespace accelgen::tb

@@ -26,6 +26,9 @@ namespace accelgen::tb {
 
 struct SimArgs {
   std::string config, workload, report, fst, out_tensor, tool_version = "unknown";
+  // The attention simulator runs further workloads after `workload` without a reset, each its own
+  // key set (`--workload` given more than once; tb::AttnDriver); the N:M simulator takes one.
+  std::vector<std::string> more_workloads;
 };
 
 // --seed, --valid-prob, --ready-prob and --reset-at, filling `stim`.
@@ -36,12 +39,23 @@ inline void add_stimulus_options(CLI::App& app, StimulusOptions& stim) {
   app.add_option("--ready-prob", stim.ready_prob, "chance the output stream is ready in a cycle")
       ->check(CLI::Range(0.01, 1.0));
   app.add_option("--reset-at", stim.reset_at, "assert reset again at this cycle and start over");
+  app.add_flag("--last-by-count", stim.last_by_count,
+               "leave out the last flag where the design ends a burst by its own count");
 }
 
 // The options both simulators take.
 inline void add_sim_options(CLI::App& app, SimArgs& a, StimulusOptions& stim) {
   app.add_option("--config", a.config)->required();
-  app.add_option("--workload", a.workload)->required();
+  // Repeatable: the first goes to a.workload, the others to a.more_workloads (after parsing).
+  app.add_option_function<std::vector<std::string>>(
+         "--workload",
+         [&a](const std::vector<std::string>& dirs) {
+           a.workload = dirs.front();
+           a.more_workloads.assign(dirs.begin() + 1, dirs.end());
+         },
+         "workload directory; again for workloads run after it without a reset (attention unit)")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--report", a.report);
   app.add_option("--out-tensor", a.out_tensor, "write the output tensor as .npy");
   app.add_option("--fst", a.fst, "waveform written on a mismatch")->required();
@@ -67,10 +81,18 @@ inline void check_config_hash(const std::string& path, const std::string& hash, 
   }
 }
 
+// The workload directories of a run, "A then B then C" for several.
+inline std::string workloads_text(const SimArgs& a) {
+  std::string text = a.workload;
+  for (const std::string& w : a.more_workloads) text += " then " + w;
+  return text;
+}
+
 inline std::string reproduce_line(const SimArgs& a, const std::string& hash, const StimulusOptions& stim) {
   return fmt::format(
-      "reproduce: config {} (hash {}), workload {}, --seed {} --valid-prob {} --ready-prob {} --reset-at {}{}",
-      a.config, hash, a.workload, stim.seed, stim.valid_prob, stim.ready_prob, stim.reset_at,
+      "reproduce: config {} (hash {}), workload {}, --seed {} --valid-prob {} --ready-prob {} --reset-at {}{}{}",
+      a.config, hash, workloads_text(a), stim.seed, stim.valid_prob, stim.ready_prob, stim.reset_at,
+      stim.last_by_count ? " --last-by-count" : "",
       xstate_args_text());
 }
 

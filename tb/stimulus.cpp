@@ -1,12 +1,24 @@
 #include "tb/stimulus.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace accelgen::tb {
 
 AttnDriver::AttnDriver(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
                        const StimulusOptions& opts)
-    : cfg_(cfg), wd_(core::widths(cfg)), w_(w), opts_(opts), rng_(opts.seed) {
+    : AttnDriver(cfg, std::vector<core::AttentionWorkload>{w}, opts) {}
+
+AttnDriver::AttnDriver(const core::AttentionConfig& cfg, const std::vector<core::AttentionWorkload>& sets,
+                       const StimulusOptions& opts)
+    : cfg_(cfg), wd_(core::widths(cfg)), sets_(sets), opts_(opts), rng_(opts.seed) {
+  if (sets_.empty()) throw std::invalid_argument("AttnDriver: no workload");
+  for (const core::AttentionWorkload& s : sets_) {
+    first_query_.push_back(total_queries_);
+    total_queries_ += s.q.rows();
+  }
+  // The config writes are the first workload's; the others have the same params.
+  const core::AttentionWorkload& w = sets_.front();
   alpha_ = core::quantize_alpha(w.params.softmax_scale, cfg).bits;  // (shift << mant_bits) | mant
   cfg_writes_.push_back({0, alpha_});
   if (!cfg.dense_baseline) {
@@ -65,12 +77,35 @@ std::vector<int64_t> AttnDriver::row(const core::IntMatrix& m, Eigen::Index i) c
   return std::vector<int64_t>(m.row(i).data(), m.row(i).data() + m.cols());
 }
 
+size_t AttnDriver::set_of_query(Eigen::Index i) const {
+  size_t t = 0;
+  while (t + 1 < sets_.size() && i >= first_query_[t + 1]) ++t;
+  return t;
+}
+
+// Workload 0's keys go at once; a later workload's keys (a new key set) once every query before
+// them has been accepted, so that no query can be taken against the wrong key set.
+bool AttnDriver::keys_may_go() const {
+  if (next_key_ >= sets_[key_set_].k.rows()) return false;
+  return key_set_ == 0 || next_query_ >= first_query_[key_set_];
+}
+
+// Workload 0's queries go at once (the unit holds them until its key set is complete); a later
+// workload's queries once its last key has been accepted.
+bool AttnDriver::query_may_go() const {
+  if (next_query_ >= total_queries_) return false;
+  const size_t t = set_of_query(next_query_);
+  return t == 0 || key_set_ > t || (key_set_ == t && next_key_ == sets_[t].k.rows());
+}
+
 int64_t AttnDriver::cycle_limit() const {
-  const double lq = static_cast<double>(w_.q.rows());
-  const double lk = static_cast<double>(w_.k.rows());
   const core::AttentionWidths w = core::widths(cfg_);
-  const double work =
-      lq * (lk * cfg_.wk / cfg_.lanes + 2 * lk + w.qb + 12) + lk + cfg_.threshold_slots + 16;
+  double work = cfg_.threshold_slots + 16;
+  for (const core::AttentionWorkload& s : sets_) {
+    const double lq = static_cast<double>(s.q.rows());
+    const double lk = static_cast<double>(s.k.rows());
+    work += lq * (lk * cfg_.wk / cfg_.lanes + 2 * lk + w.qb + 12) + lk;
+  }
   const double slow = std::max(1.0, 1.0 / std::max(0.01, std::min(opts_.valid_prob, opts_.ready_prob)));
   const int64_t reset_extra = opts_.reset_at >= 0 ? opts_.reset_at : 0;
   return static_cast<int64_t>(work * 4 * slow) + 1000 + reset_extra;
@@ -81,6 +116,7 @@ void AttnDriver::restart(int64_t cycle) {
   reset_cycles_left_ = 2;
   run_start_ = cycle + 2;
   next_cfg_ = 0;
+  key_set_ = 0;
   next_key_ = next_query_ = 0;
   k_presenting_ = q_presenting_ = false;
   results_.clear();
@@ -116,19 +152,24 @@ golden::AttnInputs AttnDriver::inputs(int64_t cycle) {
       }
       break;
     case Phase::kRun:
-      if (next_key_ < w_.k.rows() && (k_presenting_ || chance(opts_.valid_prob))) {
+      if (keys_may_go() && (k_presenting_ || chance(opts_.valid_prob))) {
+        const core::AttentionWorkload& ks = sets_[key_set_];
         k_presenting_ = true;  // once valid, stays valid until accepted
         in.k_valid = true;
-        in.k_data = row(w_.k, next_key_);
-        in.k_vdata = row(w_.v, next_key_);
-        in.k_last = next_key_ + 1 == w_.k.rows();
+        in.k_data = row(ks.k, next_key_);
+        in.k_vdata = row(ks.v, next_key_);
+        // A key set of max_keys keys ends by the store's count; --last-by-count leaves it to that.
+        in.k_last = next_key_ + 1 == ks.k.rows() && !(opts_.last_by_count && ks.k.rows() == cfg_.max_keys);
       }
-      if (next_query_ < w_.q.rows() && (q_presenting_ || chance(opts_.valid_prob))) {
+      if (query_may_go() && (q_presenting_ || chance(opts_.valid_prob))) {
+        const size_t t = set_of_query(next_query_);
+        const core::AttentionWorkload& qs = sets_[t];
+        const Eigen::Index i = next_query_ - first_query_[t];
         q_presenting_ = true;
         in.q_valid = true;
-        in.q_data = row(w_.q, next_query_);
-        in.q_slot = static_cast<uint32_t>(w_.params.slot);
-        in.q_keys = static_cast<uint32_t>(core::visible_keys(w_.params, next_query_, w_.k.rows()));
+        in.q_data = row(qs.q, i);
+        in.q_slot = static_cast<uint32_t>(qs.params.slot);
+        in.q_keys = static_cast<uint32_t>(core::visible_keys(qs.params, i, qs.k.rows()));
       }
       break;
   }
@@ -144,6 +185,10 @@ void AttnDriver::observe(const golden::AttnInputs& in, const golden::UnitOutputs
   if (in.k_valid && out.k_ready) {
     ++next_key_;
     k_presenting_ = false;
+    if (next_key_ == sets_[key_set_].k.rows() && key_set_ + 1 < sets_.size()) {
+      ++key_set_;  // the next workload's keys, once this one's queries are all in
+      next_key_ = 0;
+    }
   }
   if (in.q_valid && out.q_ready) {
     ++next_query_;

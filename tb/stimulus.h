@@ -37,13 +37,20 @@ class AttnDriver {
  public:
   AttnDriver(const core::AttentionConfig& cfg, const core::AttentionWorkload& w,
              const StimulusOptions& opts);
+  // Several workloads back to back in one run, one reset and one round of config writes at the
+  // start (their params must be equal: the caller checks, see tb::same_params): workload s's keys
+  // are sent as a new key set once every query of workload s-1 has been accepted (the unit takes
+  // them when no query is in flight any more), and its queries once its last key has been
+  // accepted. Results come in query order, workload after workload.
+  AttnDriver(const core::AttentionConfig& cfg, const std::vector<core::AttentionWorkload>& sets,
+             const StimulusOptions& opts);
 
   // Inputs for this cycle. Call once per cycle, then observe() with the outputs of the same cycle.
   golden::AttnInputs inputs(int64_t cycle);
   // Records the handshakes that happen at the end of this cycle.
   void observe(const golden::AttnInputs& in, const golden::UnitOutputs& out, int64_t cycle);
 
-  bool finished() const { return results_.size() == static_cast<size_t>(w_.q.rows()); }
+  bool finished() const { return results_.size() == static_cast<size_t>(total_queries_); }
   const std::vector<QueryResult>& results() const { return results_; }
   int64_t run_start_cycle() const { return run_start_; }  // first cycle after the last reset
   uint64_t alpha_bits() const { return alpha_; }
@@ -61,12 +68,18 @@ class AttnDriver {
   std::vector<int64_t> random_row(int width, int length);
   const std::vector<int64_t>& garbage_row(const std::vector<std::vector<int64_t>>& pool);
   std::vector<int64_t> row(const core::IntMatrix& m, Eigen::Index i) const;
+  // Workload of query number i (counted over the whole run) and its first query's number.
+  size_t set_of_query(Eigen::Index i) const;
+  bool keys_may_go() const;
+  bool query_may_go() const;
   uint64_t theta_bits(int64_t theta) const;
   uint64_t slot_bits(const core::AttentionParams& p) const;
 
   core::AttentionConfig cfg_;
   core::AttentionWidths wd_;
-  core::AttentionWorkload w_;
+  std::vector<core::AttentionWorkload> sets_;
+  std::vector<Eigen::Index> first_query_;  // per workload: number of its first query in the run
+  Eigen::Index total_queries_ = 0;
   StimulusOptions opts_;
   std::mt19937_64 rng_;
   uint64_t alpha_ = 0;
@@ -80,7 +93,8 @@ class AttnDriver {
   bool reset_done_again_ = false;
   int64_t run_start_ = 0;
   size_t next_cfg_ = 0;
-  Eigen::Index next_key_ = 0, next_query_ = 0;
+  size_t key_set_ = 0;                      // workload whose keys are being sent
+  Eigen::Index next_key_ = 0, next_query_ = 0;  // next_key_ within key_set_; next_query_ over the run
   bool k_presenting_ = false, q_presenting_ = false;
   std::vector<QueryResult> results_;
 };

@@ -41,14 +41,22 @@ int run_dut_only(const core::AttentionConfig& cfg, const core::AttentionWorkload
 int run(const Args& a) {
   const core::AttentionConfig cfg = core::load_attention_config(a.sim.config);
   tb::check_config_hash(a.sim.config, core::config_hash(cfg), accelgen_params::kConfigHash);
-  const core::AttentionWorkload w = core::load_attention_workload(a.sim.workload, cfg);
-  if (a.dut_only) return run_dut_only(cfg, w, a);
+  std::vector<std::string> dirs = {a.sim.workload};
+  dirs.insert(dirs.end(), a.sim.more_workloads.begin(), a.sim.more_workloads.end());
+  std::vector<core::AttentionWorkload> sets;
+  for (const std::string& dir : dirs) sets.push_back(core::load_attention_workload(dir, cfg));
+  tb::check_same_params(sets, dirs);
+  if (a.dut_only) {
+    if (sets.size() > 1) throw core::InputError("--dut-only", "times one workload");
+    return run_dut_only(cfg, sets.front(), a);
+  }
   tb::RunResult r;
   const int failed = tb::run_and_report<tb::VerilatorDut<Vdut>>(
       a.sim, a.stim, core::config_hash(cfg), r,
-      [&](tb::Dut* dut, int64_t stop_after) { return tb::run_attention(cfg, w, a.stim, dut, stop_after); });
+      [&](tb::Dut* dut, int64_t stop_after) { return tb::run_attention(cfg, sets, a.stim, dut, stop_after); });
   if (failed != 0) return failed;
-  const nlohmann::json report = tb::make_report(cfg, w, r, {"verilator", a.sim.tool_version, a.sim.workload, a.stim});
+  const nlohmann::json report = tb::make_report(
+      cfg, sets, r, {"verilator", a.sim.tool_version, a.sim.workload, a.stim, a.sim.more_workloads});
   if (!a.sim.report.empty()) tb::write_report(a.sim.report, report);
   if (!a.sim.out_tensor.empty()) tb::write_output_tensor(a.sim.out_tensor, r, cfg.dv);
   std::cout << tb::summary(report);

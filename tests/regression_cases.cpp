@@ -52,6 +52,42 @@ core::AttentionWorkload with_theta(core::AttentionWorkload w, int64_t theta) {
   return w;
 }
 
+// The smallest exponential the back-end keeps, at an exact rounding boundary. n = 2^(F_o+1) keys at
+// the top score with V = +1 (even columns) or -1 (odd columns) in key 0 and 0 elsewhere, plus one
+// key whose exponent x = alpha * (m - s) is EF exactly, the largest x whose exponential is not
+// flushed to 0 (e = 2^-EF, one LSB), with V = 0: Z = n + 2^-EF and O = +-2^F_o / (n + 2^-EF) LSB,
+// just below 1/2, so it rounds to 0. An underflow limit at x >= EF, a Z one LSB short, a numerator
+// with its rounding bits set, or an x a fraction of an LSB too large would give exactly 1/2, i.e.
+// +-1 (mutants of the exponential and the divider; docs/verification.md "Mutants"). Two ways to
+// reach x = EF: alpha = 1 (sigma = ln 2) and a score gap of EF, or alpha = EF (sigma = EF ln 2, a
+// large scale, so the scale shift is small) and a gap of 1. Needs n + 1 keys, the gap and an alpha
+// the register holds exactly.
+void add_underflow_boundary_cases(const core::AttentionConfig& cfg, std::vector<AttnCase>& cases,
+                                  const core::AttentionWorkload& base, const tb::StimulusOptions& stim) {
+  const int ef = core::widths(cfg).ef;
+  const int64_t n = int64_t{1} << (cfg.out_frac_bits + 1);
+  const int64_t top = core::signed_max(cfg.wk);
+  struct Variant { const char* label; double alpha; int64_t gap; };
+  for (const Variant& v : {Variant{"exp_underflow_boundary", 1.0, ef}, Variant{"exp_underflow_boundary_alpha", 1.0 * ef, 1}}) {
+    const double sigma = v.alpha * std::log(2.0);
+    if (cfg.max_keys < n + 1 || top - v.gap < core::signed_min(cfg.wk) ||
+        core::quantize_alpha(sigma, cfg).value != v.alpha) {
+      continue;
+    }
+    core::AttentionWorkload w = base;
+    w.q = core::IntMatrix::Zero(2, cfg.d);
+    w.q.col(0).setOnes();  // s_j = K[j][0]
+    w.k = core::IntMatrix::Zero(n + 1, cfg.d);
+    w.k.col(0).setConstant(top);
+    w.k(n, 0) = top - v.gap;
+    w.v = core::IntMatrix::Zero(n + 1, cfg.dv);
+    for (Eigen::Index c = 0; c < w.v.cols(); ++c) w.v(0, c) = c % 2 == 0 ? 1 : -1;
+    w.params.theta = core::signed_min(core::widths(cfg).tw);  // every key kept
+    w.params.softmax_scale = sigma;
+    cases.push_back({v.label, w, stim, [](const core::IntMatrix& o) { EXPECT_TRUE((o.array() == 0).all()) << o; }});
+  }
+}
+
 // Directed cases of the softmax/xV back-end (issue 3), each with an output derived by hand.
 void add_softmax_cases(const core::AttentionConfig& cfg_, std::vector<AttnCase>& cases,
                        const core::AttentionWorkload& base, const tb::StimulusOptions& plain,
@@ -116,6 +152,7 @@ void add_softmax_cases(const core::AttentionConfig& cfg_, std::vector<AttnCase>&
                        }
                      }});
   }
+  add_underflow_boundary_cases(cfg_, cases, base, rough);
   // Real models' softmax scales (scores in integer units of quantized Q*K): the register's mantissa
   // and shift over the supported range, every key kept; checked against the cycle model every cycle
   // and against the functional model row by row.
@@ -249,6 +286,36 @@ std::vector<AttnCase> attention_directed_cases(const core::AttentionConfig& cfg)
   cases.push_back({"single_key", one, rough});
   add_decoder_cases(cfg, cases, base, plain, rough);
   cases.push_back({"full_key_store", core::make_workload(cfg, "peaky", 3, cfg.max_keys, 79), plain});
+  // The same without k_last_i on key max_keys: the store's count must end the set by itself.
+  tb::StimulusOptions by_count = rough;
+  by_count.last_by_count = true;
+  cases.push_back({"full_key_store_by_count", core::make_workload(cfg, "peaky", 3, cfg.max_keys, 79), by_count});
+
+  // The score engine held up by the back-end: every key kept and the output almost never ready, so
+  // both collect buffers close, the result stream's ready drops and lanes keep scores while their
+  // result slot is still full: they must stall (on some configs the random cases never do this).
+  // One and three keys per lane per query (with one lane, the output register takes its first
+  // score and its slot the second: the third must wait), few enough that queries pile up faster
+  // than the output drains them.
+  for (const int per_lane : {1, 3}) {
+    cases.push_back({fmt::format("backend_stall_{}", per_lane),
+                     with_theta(core::make_workload(cfg, "gaussian", 6, std::min(cfg.max_keys, per_lane * cfg.lanes), 84),
+                                core::signed_min(wd.tw)),
+                     {15, 1.0, 0.01, -1}});
+  }
+
+  // A second key set in one run, without a reset: a full key store and its queries, then a shorter
+  // key set (the store's stale tail must not be read) with its own queries, under valid gaps and
+  // back-pressure, so that the new keys wait while queries of the first set are still in flight.
+  // Kills the mutants of the unit's in-flight count (which gates k_ready_o) and of the key store's
+  // new-set write index (docs/verification.md "Mutants").
+  {
+    AttnCase c{"second_key_set", core::make_workload(cfg, "gaussian", 4, cfg.max_keys, 82), {14, 0.7, 0.5, -1}};
+    core::AttentionWorkload second = core::make_workload(cfg, "peaky", 5, std::max(1, lk_odd - 1), 83);
+    second.params = c.workload.params;  // one round of config writes per run
+    c.then.push_back(second);
+    cases.push_back(c);
+  }
 
   // Reset in the middle of a query: half-way through the model's run of the same stimulus.
   const tb::StimulusOptions probe{13, 0.8, 0.7, -1};
@@ -313,6 +380,17 @@ std::vector<NmCase> nm_directed_cases(const core::NmConfig& cfg) {
 
   cases.push_back({"single_k", core::make_nm_workload(cfg, 1, 1, 1, 78), plain});
 
+  // K = max_k, no x_last_i and no w_last_i: every row tile and the weight set of D beats must end
+  // by the design's own counts (docs/nm_array.md "One cycle"); two row and two column tiles.
+  tb::StimulusOptions by_count = rough;
+  by_count.last_by_count = true;
+  cases.push_back({"last_by_count", core::make_nm_workload(cfg, 2 * cfg.rows, cfg.max_k, 2 * cfg.cols, 79), by_count});
+  // Row tiles of two beats (G = 2 where max_k allows) ending by the count: a count compare that
+  // only agrees with the right one for some G (1 - G = G - 1 modulo 2^w when G = 1 mod 2^(w-1)).
+  const int64_t kb = core::nm_widths(cfg).kb;
+  cases.push_back({"x_last_by_count_g2", core::make_nm_workload(cfg, cfg.rows + 1, std::min<int64_t>(cfg.max_k, 2 * kb), 1, 80),
+                   by_count});
+
   // Reset half-way through the model's run of the same stimulus.
   const tb::StimulusOptions probe{13, 0.8, 0.7, -1};
   const tb::NmRun full = tb::run_nm(cfg, base, probe, nullptr);
@@ -325,6 +403,14 @@ std::vector<NmCase> nm_directed_cases(const core::NmConfig& cfg) {
 
 namespace {
 
+std::string reproduce_line(const Prepared& p) {
+  std::string workloads = "--workload " + p.workload_dir.string();
+  for (const fs::path& more : p.more_workload_dirs) workloads += " --workload " + more.string();
+  return fmt::format("reproduce: accelgen sim --config {} {} --seed {} --valid-prob {} --ready-prob {} --reset-at {}{}",
+                     p.config_file.string(), workloads, p.stim.seed, p.stim.valid_prob, p.stim.ready_prob,
+                     p.stim.reset_at, p.stim.last_by_count ? " --last-by-count" : "");
+}
+
 Prepared common(const std::string& label, const fs::path& config_file, const fs::path& dir,
                 const tb::StimulusOptions& stim) {
   Prepared p;
@@ -336,11 +422,7 @@ Prepared common(const std::string& label, const fs::path& config_file, const fs:
   p.fst = dir / (label + ".fst");
   p.log = dir / (label + ".log");
   p.stim = stim;
-  p.reproduce = fmt::format(
-      "reproduce: accelgen sim --config {} --workload {} --seed {} --valid-prob {} --ready-prob {} "
-      "--reset-at {}",
-      config_file.string(), p.workload_dir.string(), stim.seed, stim.valid_prob, stim.ready_prob,
-      stim.reset_at);
+  p.reproduce = reproduce_line(p);
   return p;
 }
 
@@ -365,18 +447,29 @@ Prepared prepare(const core::AttentionConfig& cfg, const fs::path& config_file, 
                  const AttnCase& c) {
   Prepared p = common(c.label, config_file, dir, c.stim);
   core::write_workload(c.workload, p.workload_dir.string());
-  const tb::RunResult model = tb::run_attention(cfg, c.workload, c.stim, nullptr);
+  std::vector<core::AttentionWorkload> sets = {c.workload};
+  std::vector<std::string> more_dirs;
+  Eigen::Index rows = c.workload.q.rows();
+  for (size_t s = 0; s < c.then.size(); ++s) {
+    p.more_workload_dirs.push_back(dir / fmt::format("{}_then{}", c.label, s + 1));
+    more_dirs.push_back(p.more_workload_dirs.back().string());
+    core::write_workload(c.then[s], more_dirs.back());
+    sets.push_back(c.then[s]);
+    rows += c.then[s].q.rows();
+  }
+  p.reproduce = reproduce_line(p);
+  const tb::RunResult model = tb::run_attention(cfg, sets, c.stim, nullptr);
   if (!model.ok()) throw std::runtime_error(c.label + ": the golden model fails: " + model.functional_error);
-  p.expected_numbers = tb::report_numbers(
-      tb::make_report(cfg, c.workload, model, {"golden-cycle-model", "", p.workload_dir.string(), c.stim}));
-  const Eigen::Index rows = c.workload.q.rows(), cols = c.workload.v.cols();
+  p.expected_numbers = tb::report_numbers(tb::make_report(
+      cfg, sets, model, {"golden-cycle-model", "", p.workload_dir.string(), c.stim, more_dirs}));
+  const Eigen::Index first_rows = c.workload.q.rows(), cols = c.workload.v.cols();
   const auto check = c.check_output;
-  p.check_output = [rows, cols, check](const fs::path& out) -> std::string {
+  p.check_output = [rows, first_rows, cols, check](const fs::path& out) -> std::string {
     const core::IntMatrix o = core::read_npy(out.string());
     if (o.rows() != rows || o.cols() != cols) {
       return fmt::format("O is {}x{}, expected {}x{}", o.rows(), o.cols(), rows, cols);
     }
-    return check ? captured_failures([&] { check(o); }) : std::string();
+    return check ? captured_failures([&] { check(o.topRows(first_rows)); }) : std::string();
   };
   return p;
 }
@@ -410,12 +503,15 @@ std::string run_prepared(const Prepared& p, const fs::path& simv, const std::vec
   std::error_code ec;
   fs::remove(p.report, ec);
   fs::remove(p.out_tensor, ec);
-  std::vector<std::string> argv = {
-      simv.string(), "--config", p.config_file.string(), "--workload", p.workload_dir.string(),
+  std::vector<std::string> argv = {simv.string(), "--config", p.config_file.string(), "--workload",
+                                   p.workload_dir.string()};
+  for (const fs::path& more : p.more_workload_dirs) argv.insert(argv.end(), {"--workload", more.string()});
+  argv.insert(argv.end(), {
       "--report", p.report.string(), "--fst", p.fst.string(), "--seed", std::to_string(p.stim.seed),
       "--valid-prob", fmt::format("{}", p.stim.valid_prob), "--ready-prob",
       fmt::format("{}", p.stim.ready_prob), "--reset-at", std::to_string(p.stim.reset_at),
-      "--out-tensor", p.out_tensor.string()};
+      "--out-tensor", p.out_tensor.string()});
+  if (p.stim.last_by_count) argv.push_back("--last-by-count");
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   const flows::ProcessResult r = flows::run_process(argv, "", p.log, time_limit_s);
   if (r.exit_code != 0) {

@@ -32,6 +32,10 @@ struct AttnCase {
   // Hand-derived expectation on the output tensor O (Lq x dv, units of 2^-out_frac_bits), if any;
   // reports through gtest's EXPECT macros.
   std::function<void(const core::IntMatrix& o)> check_output = {};
+  // Workloads run after `workload` in the same run, without a reset: each loads a new key set once
+  // the previous queries have all been accepted (tb::AttnDriver). Same params as `workload`; O
+  // holds their rows after workload's, and check_output sees only workload's rows.
+  std::vector<core::AttentionWorkload> then = {};
 };
 
 // Several seeds with random valid gaps and back-pressure, both workload kinds, and decoder heads
@@ -61,6 +65,7 @@ std::vector<NmCase> nm_directed_cases(const core::NmConfig& cfg);
 struct Prepared {
   std::string label;
   std::filesystem::path config_file, workload_dir, report, out_tensor, fst, log;
+  std::vector<std::filesystem::path> more_workload_dirs;  // AttnCase::then, run after workload_dir
   tb::StimulusOptions stim;
   nlohmann::json expected_numbers;                      // tb::report_numbers of the model's report
   // "" when the output tensor at the given path is right.

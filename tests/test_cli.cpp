@@ -653,6 +653,49 @@ TEST(CliModel, FastModelGivesTheSameReportNumbers) {
   EXPECT_TRUE(has(bad.output, "--fast")) << bad.output;
 }
 
+// Several --workload directories: one run without a reset, each workload its own key set, loaded
+// once the previous workload's queries are in. Totals are the parts' sums (kept recomputed from the
+// files), O holds A's rows then B's, each equal to that workload's own run. Params that differ,
+// --fast and --thresholds with several workloads are bad input (status 2).
+TEST(CliModel, SeveralWorkloadsRunBackToBackOneKeySetEach) {
+  TempDir t;
+  const fs::path a = cli_workload(t.path(), kDefaultConfig, "gaussian", 5, 40, 11);
+  const fs::path b = cli_workload(t.path(), kDefaultConfig, "peaky", 3, 17, 12);
+  fs::copy_file(a / "params.json", b / "params.json", fs::copy_options::overwrite_existing);
+  auto run = [&](const std::vector<fs::path>& dirs, const std::string& name) {
+    std::vector<std::string> args = {"model", "--config", kDefaultConfig, "--valid-prob", "0.6", "--ready-prob",
+                                     "0.4", "--report", (t.path() / (name + ".json")).string(), "--out-tensor",
+                                     (t.path() / (name + ".npy")).string()};
+    for (const fs::path& d : dirs) args.insert(args.end(), {"--workload", d.string()});
+    const CliRun r = accelgen(args);
+    EXPECT_EQ(r.status, 0) << describe(r);
+    return std::make_pair(json::parse(read_bytes(t.path() / (name + ".json"))),
+                          core::read_npy((t.path() / (name + ".npy")).string()));
+  };
+  const auto [ja, oa] = run({a}, "a");
+  const auto [jb, ob] = run({b}, "b");
+  const auto [jab, oab] = run({a, b}, "ab");
+  EXPECT_EQ(jab.at("workload").at("lq"), 8);
+  EXPECT_EQ(jab.at("workload").at("lk"), 57);
+  ASSERT_EQ(jab.at("workload").at("key_sets").size(), 2u);
+  EXPECT_EQ(jab.at("workload").at("key_sets")[1].at("lk"), 17);
+  EXPECT_EQ(jab.at("workload").at("key_sets")[1].at("dir"), b.string());
+  EXPECT_EQ(jab.at("kept").get<uint64_t>(), expected_from_files(a).kept + expected_from_files(b).kept);
+  EXPECT_EQ(jab.at("bit_steps").get<uint64_t>(), ja.at("bit_steps").get<uint64_t>() + jb.at("bit_steps").get<uint64_t>());
+  ASSERT_EQ(oab.rows(), 8);
+  EXPECT_EQ(oab.topRows(5), oa);
+  EXPECT_EQ(oab.bottomRows(3), ob);
+
+  json params = json::parse(read_bytes(b / "params.json"));
+  params["theta"] = params["theta"].get<int64_t>() + 1;
+  write_text(b / "params.json", params.dump());
+  expect_input_error(accelgen({"model", "--config", kDefaultConfig, "--workload", a.string(), "--workload", b.string()}),
+                     {(b / "params.json").string(), "differs"});
+  expect_input_error(
+      accelgen({"model", "--fast", "--config", kDefaultConfig, "--workload", a.string(), "--workload", a.string()}),
+      {"--fast"});
+}
+
 TEST(CliModel, RunsWithoutAReportFile) {
   TempDir t;
   const fs::path wl = cli_workload(t.path(), kDefaultConfig, "gaussian", 3, 7, 1);
