@@ -101,12 +101,35 @@ void add_area(nlohmann::json& rec, const gen::Outputs& rtl, const EvalOptions& o
   }
 }
 
+// The macros' energy of one run into `j["memory"]` (null in flops mode: inside report_power).
+double add_memory_energy(nlohmann::json& j, const flows::AreaResult& a, const core::AttentionWorkload& w,
+                         const tb::RunResult& run) {
+  const flows::MemoryEnergy m = flows::macro_memory_energy(a, flows::attention_memory_traffic(w, run), run.cycles_total);
+  if (a.memory_mode != "macro") {
+    j["memory"] = nullptr;
+    return 0;
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : m.rows) {
+    rows.push_back({{"module", r.module}, {"role", r.role}, {"instances", r.instances}, {"reads", r.reads},
+                    {"writes", r.writes}, {"read_pj", r.read_pj}, {"write_pj", r.write_pj},
+                    {"idle_pj_per_cycle", r.idle_pj_per_cycle}, {"access_pj", r.access_pj}, {"idle_pj", r.idle_pj}});
+  }
+  const double queries = static_cast<double>(w.q.rows());
+  j["memory"] = {{"available", m.available}, {"note", m.note}, {"memories", rows},
+                 {"pj_per_query", m.available ? nlohmann::json(m.total_pj / queries) : nlohmann::json()}};
+  return m.total_pj / queries;
+}
+
 // One design's energy per query on `w`: its area result (synthesized or cached, with the netlist in
-// the cache), cycles from the fast model, input activity from the pin-level model, report_power.
+// the cache), cycles from the fast model, input activity from the pin-level model, report_power,
+// plus the memory macros' energy in "macro" mode.
 nlohmann::json design_energy(const core::AttentionConfig& c, const core::AttentionWorkload& w,
-                             const std::string& liberty, const std::string& area_cache) {
+                             const std::string& liberty, const std::string& area_cache,
+                             const std::vector<std::string>& macro_libs) {
   flows::AreaOptions ao;
   ao.liberty = liberty;
+  for (const std::string& m : macro_libs) ao.macro_libs.push_back(fs::absolute(m));
   if (!area_cache.empty()) ao.cache_root = area_cache;
   const flows::AreaResult a = flows::synthesize_area(gen::generate(c), ao);
   nlohmann::json j = {{"available", false}, {"note", ""}};
@@ -125,20 +148,23 @@ nlohmann::json design_energy(const core::AttentionConfig& c, const core::Attenti
     j["note"] = "power: " + p.note;
     return j;
   }
+  const double memory_pj_per_query = add_memory_energy(j, a, w, run);
+  if (!j["memory"].is_null() && !j["memory"]["available"].get<bool>()) {
+    j["note"] = "memory macros: " + j["memory"]["note"].get<std::string>();
+    return j;
+  }
   const double run_period_ns = 1000.0 / a.fmax_mhz;
   const double queries = static_cast<double>(w.q.rows());
   const double cycles = static_cast<double>(run.cycles_total);
-  auto per_query = [&](const flows::PowerReport& r) {
-    return cycles * flows::energy_per_cycle_pj(r, p.clock_period_ns, run_period_ns) / queries +
-           flows::macro_access_energy_pj(a);
-  };
+  const double logic_pj_per_query = cycles * flows::energy_per_cycle_pj(p.report, p.clock_period_ns, run_period_ns) / queries;
   auto watts = [](const flows::PowerReport& r) {
     return nlohmann::json{{"internal", r.internal_w},     {"switching", r.switching_w},
                           {"leakage", r.leakage_w},       {"total", r.total_w},
                           {"sequential", r.sequential_w}, {"combinational", r.combinational_w}};
   };
   j["available"] = true;
-  j["pj_per_query"] = per_query(p.report);
+  j["pj_per_query"] = logic_pj_per_query + memory_pj_per_query;
+  j["netlist_pj_per_query"] = logic_pj_per_query;
   j["cycles"] = run.cycles_total;
   j["queries"] = w.q.rows();
   j["fmax_mhz"] = a.fmax_mhz;
@@ -146,7 +172,6 @@ nlohmann::json design_energy(const core::AttentionConfig& c, const core::Attenti
   j["sdc_period_ns"] = p.clock_period_ns;
   j["power_w_at_sdc_clock"] = watts(p.report);
   j["input_activity"] = {{"pins", act.pins.size()}, {"mean", act.mean_activity}, {"cycles", act.cycles}};
-  j["memory_access_pj"] = nullptr;  // macro mode hook (flows::macro_access_energy_pj): not implemented
   j["sta_seconds"] = p.sta_seconds;
   return j;
 }
@@ -160,17 +185,18 @@ void infeasible_config(nlohmann::json& rec, const EvalOptions& o, const core::In
 }  // namespace
 
 nlohmann::json attention_energy(const core::AttentionConfig& c, const core::AttentionWorkload& w,
-                                const std::string& liberty, const std::string& area_cache) {
+                                const std::string& liberty, const std::string& area_cache,
+                                const std::vector<std::string>& macro_libs) {
   nlohmann::json e = {{"method",
                        "OpenSTA report_power on the mapped netlist, input pins toggled as measured on the "
-                       "workload, propagated by OpenSTA; docs/energy.md"},
-                      {"unit", design_energy(c, w, liberty, area_cache)}};
+                       "workload, propagated by OpenSTA; in macro memory mode plus each memory's reads, writes "
+                       "and clocked cycles times the macro's (or the SRAM model's) energies; docs/energy.md"},
+                      {"unit", design_energy(c, w, liberty, area_cache, macro_libs)}};
   e["memory_access"] =
       c.memory == "macro"
-          ? "NOT INCLUDED: \"memory\": \"macro\" keeps the memories as black boxes without power data, and the "
-            "per-access energy (flows::macro_access_energy_pj) is not implemented yet (docs/memory.md)"
-          : "not modelled separately: the memories are flip-flops in the netlist (inside report_power); the "
-            "SRAM macro mode's per-access energy hook is flows::macro_access_energy_pj";
+          ? "included: \"memory\": \"macro\", energies per access and per cycle from the macro library's "
+            "clock-pin internal_power or the SRAM model (docs/memory.md \"Energy\"), access counts from the run"
+          : "inside report_power: the memories are flip-flops in the netlist";
   if (c.dense_baseline) {
     e["dense"] = nullptr;
     e["ratio"] = nullptr;
@@ -178,7 +204,7 @@ nlohmann::json attention_energy(const core::AttentionConfig& c, const core::Atte
   }
   core::AttentionConfig dense = c;
   dense.dense_baseline = true;
-  e["dense"] = design_energy(dense, w, liberty, area_cache);
+  e["dense"] = design_energy(dense, w, liberty, area_cache, macro_libs);
   const auto& u = e["unit"];
   const auto& d = e["dense"];
   if (u["available"].get<bool>() && d["available"].get<bool>()) {
@@ -214,7 +240,7 @@ void evaluate_attention(const EvalOptions& o, nlohmann::json& rec) {
   rec["reason"] = "";
   if (o.area) add_area(rec, gen::generate(c), o, run.cycles_total);
   if (o.energy && rec["feasible"].get<bool>())
-    rec["energy"] = attention_energy(c, w, o.liberty, o.area_cache);
+    rec["energy"] = attention_energy(c, w, o.liberty, o.area_cache, o.macro_libs);
   if (o.verify) {
     const std::string problem = verify_with_verilator(
         flows::ensure_simulator(c, flows::default_cache_dir()), o, core::config_hash(c),

@@ -27,10 +27,12 @@ struct EvalOptions {
 
 // Energy per query of an attention config and of its dense baseline on one workload (the `energy`
 // object of eval records and of the bench, docs/energy.md): synthesis (cached), the fast model's
-// cycles, input activity from the pin-level model, OpenSTA report_power. Never throws for a tool
-// problem: `available` false with a `note`.
+// cycles, input activity from the pin-level model, OpenSTA report_power, and in "macro" memory mode
+// the macros' energy from the run's memory accesses (`macro_libs` as for `accelgen area`). Never
+// throws for a tool problem: `available` false with a `note`.
 nlohmann::json attention_energy(const core::AttentionConfig& c, const core::AttentionWorkload& w,
-                                const std::string& liberty, const std::string& area_cache);
+                                const std::string& liberty, const std::string& area_cache,
+                                const std::vector<std::string>& macro_libs = {});
 
 // Builds the record; throws core::InputError only for a bad workload or thresholds file (the
 // config is part of the design point: its errors go into the record).

@@ -96,4 +96,13 @@ InputActivity measure_unit_input_activity(const core::AttentionConfig& cfg, cons
   return activity_from_vectors(names, widths, values);
 }
 
+MemoryTraffic attention_memory_traffic(const core::AttentionWorkload& w, const tb::RunResult& run) {
+  const uint64_t keys = static_cast<uint64_t>(w.k.rows());
+  uint64_t visible = 0;
+  for (int64_t i = 0; i < w.q.rows(); ++i) visible += static_cast<uint64_t>(core::visible_keys(w.params, i, w.k.rows()));
+  uint64_t survivors = 0;
+  for (const tb::QueryResult& q : run.queries) survivors += q.count + q.filtered;
+  return {{"key", {visible, keys}}, {"value", {survivors, keys}}, {"collect", {survivors, survivors}}};
+}
+
 }  // namespace accelgen::flows

@@ -11,11 +11,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
 #include "core/workload.h"
+#include "tb/run.h"
 
 namespace accelgen::flows {
 
@@ -38,5 +40,20 @@ InputActivity measure_unit_input_activity(const core::AttentionConfig& cfg, cons
 // MSB-first hex string of ceil(width/4) digits (tb::Bits::hex). Exposed for the tests.
 InputActivity activity_from_vectors(const std::vector<std::string>& names, const std::vector<int>& widths,
                                     const std::vector<std::vector<std::string>>& values);
+
+// Word reads and writes of one memory role over a run, all its instances together.
+struct RoleTraffic {
+  uint64_t reads = 0, writes = 0;
+};
+using MemoryTraffic = std::map<std::string, RoleTraffic>;  // by role: key, value, collect
+
+// The attention unit's memory accesses on workload `w`, from the run's per-query results
+// (docs/energy.md "Memories"; the microarchitecture fixes them):
+// - key store: one write per key loaded; one read per visible (query, key) pair: every visible key
+//   is issued exactly once per query and its row is read at the issue edge;
+// - value store: one write per key; one read per lane survivor (kept + filtered): every collect
+//   entry goes through the x V pipeline, filtered ones with e = 0;
+// - collect buffers: one write and one read per lane survivor.
+MemoryTraffic attention_memory_traffic(const core::AttentionWorkload& w, const tb::RunResult& run);
 
 }  // namespace accelgen::flows

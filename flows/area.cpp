@@ -377,7 +377,9 @@ AreaResult synthesize_area(const gen::Outputs& outputs, const AreaOptions& o) {
        {std::string(kAreaFlowVersion), std::string(o.single_process ? "single-process" : "per-module"),
         outputs.top, lib_text, sdc_text, scripts.single, scripts.elab, scripts.module, abc_timing,
         abc_constr, sta_text, tv.yosys, tv.sta, base.memory_mode,
-        macro ? fmt::format("{}|{}|{}", kModelUm2PerBit, kModelClkToDoutNs, macro_texts) : std::string()}) {
+        macro ? fmt::format("{}|{}|{}|{}|{}|{}", kModelUm2PerBit, kModelClkToDoutNs, kModelReadPjPerBit,
+                            kModelWritePjPerBit, kModelIdlePjPerBitCycle, macro_texts)
+              : std::string()}) {
     h.update(part);
     h.update(std::string(1, '\0'));
   }

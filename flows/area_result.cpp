@@ -34,7 +34,8 @@ nlohmann::json to_json(const AreaResult& r) {
   for (const auto& m : r.memories) {
     memories.push_back({{"module", m.module}, {"role", m.role}, {"instances", m.instances}, {"depth", m.depth},
                         {"width", m.width}, {"bits", m.bits}, {"area_um2", m.area_um2}, {"source", m.source},
-                        {"clk_to_dout_ns", m.clk_to_dout_ns}});
+                        {"clk_to_dout_ns", m.clk_to_dout_ns}, {"read_pj", m.read_pj}, {"write_pj", m.write_pj},
+                        {"idle_pj_per_cycle", m.idle_pj_per_cycle}});
   }
   const bool t = r.timing_available;
   return {
@@ -114,7 +115,8 @@ AreaResult area_result_from_json(const nlohmann::json& j) {
       r.memories.push_back({m.at("module").get<std::string>(), m.at("role").get<std::string>(),
                             m.at("instances").get<int>(), m.at("depth").get<int>(), m.at("width").get<int>(),
                             m.at("bits").get<long long>(), m.at("area_um2").get<double>(),
-                            m.at("source").get<std::string>(), m.value("clk_to_dout_ns", 0.0)});
+                            m.at("source").get<std::string>(), m.value("clk_to_dout_ns", 0.0),
+                            m.value("read_pj", -1.0), m.value("write_pj", -1.0), m.value("idle_pj_per_cycle", -1.0)});
     }
   } else {
     r.logic_um2 = r.area_um2;  // an entry written before the memory split

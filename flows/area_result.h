@@ -30,6 +30,10 @@ struct MemoryArea {
   double area_um2 = 0;   // all instances
   std::string source;    // "synthesized", "model", or "<macro cell> x N (D deep, W wide)" per instance
   double clk_to_dout_ns = 0;  // macro mode: the read arc given to OpenSTA (macro's, else the model's)
+  // Macro mode, pJ (docs/memory.md "Energy"); -1 when unknown (flops mode: the memory is in the
+  // netlist and in report_power; a macro library without clock-pin internal_power).
+  double read_pj = -1, write_pj = -1;  // one word read / written (every macro of the word's row)
+  double idle_pj_per_cycle = -1;       // one instance (all its macros), every clock cycle
 };
 
 struct AreaResult {

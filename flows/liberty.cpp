@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <stdexcept>
 #include <string_view>
@@ -106,6 +107,8 @@ class LibLexer {
 };
 
 double time_unit_in_ns(const std::string& raw);
+double voltage_unit_in_v(const std::string& raw);
+double capacitance_unit_in_pf(const std::vector<std::string>& args);
 
 class LibParser {
  public:
@@ -218,7 +221,10 @@ class LibParser {
         pin_names_ = f.args;
         pin_direction_.clear();
         pin_function_.clear();
+        pin_clock_ = false;
+        pin_power_pj_.clear();
       }
+      if (st.size() == 4 && f.group == "internal_power") power_rise_ = power_fall_ = -1;
     }
   }
 
@@ -236,7 +242,13 @@ class LibParser {
       arc_related_.clear();
       arc_max_ = -1;
     }
+    if (st.size() == 4 && st[1].group == "cell" && f.group == "internal_power" && st[2].group == "pin") {
+      const double e = std::max(power_rise_, 0.0) + std::max(power_fall_, 0.0);
+      if (power_rise_ >= 0 || power_fall_ >= 0) pin_power_pj_.push_back(e * energy_unit_pj());
+    }
     if (st.size() == 3 && st[1].group == "cell" && (f.group == "pin" || f.group == "bus")) {
+      if (pin_clock_ && !pin_power_pj_.empty() && !pin_names_.empty())
+        cell_.clock_power.push_back({pin_names_[0], pin_power_pj_});
       for (const auto& p : pin_names_) {
         if (pin_direction_ == "input") cell_.inputs.push_back(p);
         if (pin_direction_ == "output" || pin_direction_ == "inout")
@@ -247,17 +259,30 @@ class LibParser {
 
   // values ("0.1, 0.2", ...) of a cell_rise / cell_fall table inside a pin's or bus's timing group:
   // the largest entry of the arc (kept until the timing group closes, when its type is known).
+  // values (...) of a clock pin's internal_power rise_power / fall_power table: the largest entry.
   void on_complex_attribute(const std::vector<Frame>& st, const std::string& name,
                             const std::vector<std::string>& args) {
-    if (name != "values" || st.size() != 5 || st[1].group != "cell" || st[3].group != "timing") return;
-    if (st[4].group != "cell_rise" && st[4].group != "cell_fall") return;
-    for (const std::string& row : args) {
+    if (st.size() == 1 && name == "capacitive_load_unit") cap_unit_pf_ = capacitance_unit_in_pf(args);
+    if (name != "values" || st.size() != 5 || st[1].group != "cell") return;
+    if (st[3].group == "timing" && (st[4].group == "cell_rise" || st[4].group == "cell_fall")) {
+      arc_max_ = std::max(arc_max_, largest_value(args));
+    } else if (st[3].group == "internal_power" && st[4].group == "rise_power") {
+      power_rise_ = std::max(power_rise_, largest_value(args));
+    } else if (st[3].group == "internal_power" && st[4].group == "fall_power") {
+      power_fall_ = std::max(power_fall_, largest_value(args));
+    }
+  }
+
+  // The largest number of a table's rows ("0.1, 0.2", ...); -1 for none.
+  double largest_value(const std::vector<std::string>& rows) const {
+    double best = -1;
+    for (const std::string& row : rows) {
       std::string num;
       for (char ch : row + ",") {
         if (ch == ',' || ch == ' ' || ch == '\\') {
           if (!num.empty()) {
             try {
-              arc_max_ = std::max(arc_max_, parse_double(num, "values"));
+              best = std::max(best, parse_double(num, "values"));
             } catch (const std::runtime_error&) {
               fail(fmt::format("values of cell {}: '{}' is not a number", cell_.name, num));
             }
@@ -268,11 +293,16 @@ class LibParser {
         }
       }
     }
+    return best;
   }
+
+  // Liberty's internal energy unit: capacitive_load_unit x voltage_unit^2, in pJ.
+  double energy_unit_pj() const { return cap_unit_pf_ * volt_unit_v_ * volt_unit_v_; }
 
   void on_attribute(const std::vector<Frame>& st, const std::string& name, const std::string& value) {
     if (st.size() == 1 && name == "default_operating_conditions") info_.default_operating_conditions = value;
     if (st.size() == 1 && name == "time_unit") time_unit_ns_ = time_unit_in_ns(value);
+    if (st.size() == 1 && name == "voltage_unit") volt_unit_v_ = voltage_unit_in_v(value);
     if (st.size() == 4 && st[1].group == "cell" && st[3].group == "timing") {
       if (name == "timing_type") arc_type_ = value;
       if (name == "related_pin") arc_related_ = value;
@@ -312,6 +342,7 @@ class LibParser {
       if (name == "direction") pin_direction_ = value;
       if (name == "function") pin_function_ = value;
       if (name == "three_state") cell_.three_state = true;
+      if (name == "clock" && value == "true") pin_clock_ = true;
     }
   }
 
@@ -325,6 +356,10 @@ class LibParser {
   double time_unit_ns_ = 1;  // library time_unit in ns
   std::string arc_type_, arc_related_;  // the timing group being read
   double arc_max_ = -1;                 // its largest cell_rise/cell_fall value, -1: none
+  bool pin_clock_ = false;              // the pin being read has `clock : true`
+  std::vector<double> pin_power_pj_;    // its internal_power groups, pJ per cycle each
+  double power_rise_ = -1, power_fall_ = -1;  // the internal_power group being read, -1: none
+  double volt_unit_v_ = 1, cap_unit_pf_ = 1;  // library units (defaults: 1V, 1pF)
 };
 
 // "1ns", "100ps", "1us" -> ns; anything else: 1 (ns, the common unit).
@@ -342,6 +377,36 @@ double time_unit_in_ns(const std::string& raw) {
   }
   const std::string u = v.substr(unit);
   return u == "ps" ? n / 1000 : u == "us" ? n * 1000 : n;
+}
+
+// "1V", "1mV" -> V; anything else: 1 (V).
+double voltage_unit_in_v(const std::string& raw) {
+  std::string v;
+  for (char ch : raw)
+    if (ch != '"') v += ch;
+  const size_t unit = v.find_first_not_of("0123456789.");
+  if (unit == std::string::npos || unit == 0) return 1;
+  double n = 1;
+  try {
+    n = parse_double(v.substr(0, unit), "voltage_unit");
+  } catch (const std::runtime_error&) {
+    return 1;
+  }
+  return v.substr(unit) == "mV" ? n / 1000 : n;
+}
+
+// capacitive_load_unit (1, pf) / (1, ff) -> pF; anything else: 1 (pF).
+double capacitance_unit_in_pf(const std::vector<std::string>& args) {
+  if (args.size() != 2) return 1;
+  double n = 1;
+  try {
+    n = parse_double(args[0], "capacitive_load_unit");
+  } catch (const std::runtime_error&) {
+    return 1;
+  }
+  std::string u;
+  for (char ch : args[1]) u += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return u == "ff" ? n / 1000 : n;
 }
 
 void choose_reference_cells(LibertyInfo& lib) {

@@ -32,6 +32,15 @@ struct LibertyCell {
   // Largest cell_rise/cell_fall value of a rising_edge timing arc of an output pin or bus, in ns
   // (the library's time_unit applied); -1 when the cell has none. For a macro: its clk-to-dout.
   double clk_to_out_ns = -1;
+  // Energy per clock cycle of each `internal_power` group of each clock pin (`clock : true`), in
+  // pJ: the group's largest rise_power entry plus its largest fall_power entry, in the library's
+  // energy unit (capacitive_load_unit x voltage_unit^2) converted to pJ. SRAM compilers write one
+  // group per state of the port (`when : "!csb0 & web0"`: read, ...); only these are kept.
+  struct ClockPinPower {
+    std::string pin;
+    std::vector<double> state_pj;  // one entry per internal_power group, file order
+  };
+  std::vector<ClockPinPower> clock_power;
 };
 
 struct LibertyInfo {

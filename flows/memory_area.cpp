@@ -69,12 +69,20 @@ MemoryArea macro_memory_area(const MemorySpec& m, const std::vector<MacroCell>& 
     a.area_um2 = model_area_um2(m.depth, m.width) * m.instances;
     a.source = "model";
     a.clk_to_dout_ns = kModelClkToDoutNs;
+    a.read_pj = kModelReadPjPerBit * m.width;
+    a.write_pj = kModelWritePjPerBit * m.width;
+    a.idle_pj_per_cycle = kModelIdlePjPerBitCycle * m.width;
   } else {
     const MacroTiling t = cheapest_tiling(macros, m.depth, m.width);
     a.area_um2 = t.area_um2 * m.instances;
     a.source = fmt::format("{} x {} ({} deep, {} wide)", t.cell, t.count(), t.depth_tiles, t.width_tiles);
     // A tiling deeper than one macro adds an output multiplexer that is not modelled.
     a.clk_to_dout_ns = t.clk_to_dout_ns >= 0 ? t.clk_to_dout_ns : kModelClkToDoutNs;
+    // A word lives in one row of the tiling: an access clocks width_tiles macros; all are clocked.
+    if (t.access_pj >= 0) {
+      a.read_pj = a.write_pj = t.access_pj * t.width_tiles;
+      a.idle_pj_per_cycle = t.idle_pj_per_cycle * t.count();
+    }
   }
   return a;
 }

@@ -79,7 +79,33 @@ double energy_per_cycle_pj(const PowerReport& p, double sdc_period_ns, double ru
   return ((p.internal_w + p.switching_w) * sdc_period_ns + p.leakage_w * run_period_ns) * 1000.0;
 }
 
-double macro_access_energy_pj(const AreaResult&) { return 0.0; }
+MemoryEnergy macro_memory_energy(const AreaResult& area, const MemoryTraffic& traffic, int64_t cycles) {
+  MemoryEnergy e;
+  if (area.memory_mode != "macro") {
+    e.note = "\"memory\": \"flops\": the memories are flip-flops in the netlist, inside report_power";
+    return e;
+  }
+  for (const MemoryArea& m : area.memories) {
+    if (m.read_pj < 0 || m.write_pj < 0 || m.idle_pj_per_cycle < 0) {
+      e.note = fmt::format("no energy data for memory {} ({}): its macro has no clock-pin internal_power", m.module,
+                           m.source);
+      return e;
+    }
+    const auto t = traffic.find(m.role);
+    if (t == traffic.end()) {
+      e.note = fmt::format("no access count for memory role {}", m.role);
+      return e;
+    }
+    MemoryEnergyRow r{m.module, m.role, m.instances, t->second.reads, t->second.writes, m.read_pj, m.write_pj,
+                      m.idle_pj_per_cycle};
+    r.access_pj = static_cast<double>(r.reads) * r.read_pj + static_cast<double>(r.writes) * r.write_pj;
+    r.idle_pj = static_cast<double>(cycles) * r.instances * r.idle_pj_per_cycle;
+    e.total_pj += r.access_pj + r.idle_pj;
+    e.rows.push_back(r);
+  }
+  e.available = true;
+  return e;
+}
 
 PowerResult estimate_power(const fs::path& netlist, const AreaResult& area, const InputActivity& activity,
                            const PowerOptions& o) {

@@ -46,9 +46,22 @@ PowerResult estimate_power(const std::filesystem::path& netlist, const AreaResul
 // Energy of one clock cycle in pJ: P_dynamic x T_sdc + P_leakage x run_period_ns.
 double energy_per_cycle_pj(const PowerReport& p, double sdc_period_ns, double run_period_ns);
 
-// Memory read/write energy per access of SRAM macros: the hook for the macro mode (memories as
-// liberty macros), which does not exist yet. Today every memory is flip-flops in the netlist, so its
-// energy is inside report_power and this returns 0.
-double macro_access_energy_pj(const AreaResult& area);
+// Energy of the memories as SRAM macros ("memory": "macro"; docs/energy.md "Memories"), which
+// report_power does not see (they are black boxes without power data): per memory module, every
+// instance clocked every cycle (idle_pj_per_cycle) plus reads x read_pj + writes x write_pj.
+struct MemoryEnergyRow {
+  std::string module, role;
+  int instances = 0;
+  uint64_t reads = 0, writes = 0;  // all instances
+  double read_pj = 0, write_pj = 0, idle_pj_per_cycle = 0;  // per access / per instance and cycle
+  double access_pj = 0, idle_pj = 0;                        // over the run
+};
+struct MemoryEnergy {
+  bool available = false;
+  std::string note;  // why not: flops mode (inside report_power), no energy data, no access count
+  double total_pj = 0;
+  std::vector<MemoryEnergyRow> rows;
+};
+MemoryEnergy macro_memory_energy(const AreaResult& area, const MemoryTraffic& traffic, int64_t cycles);
 
 }  // namespace accelgen::flows

@@ -95,6 +95,61 @@ TEST(MacroLib, ClkToDoutFollowsTheTimeUnit) {
   EXPECT_DOUBLE_EQ(m[0].clk_to_dout_ns, 1.5);  // 1500 ps
 }
 
+// Energies from the clock pins' internal_power groups, by hand from tests/data/macro/test_macros.lib.
+TEST(MacroLib, EnergyFromClockPinInternalPowerByHand) {
+  const std::vector<MacroCell> m = test_macros();
+  ASSERT_EQ(m.size(), 2u);
+  // tm_ram_16x8: idle = clk0's cheapest state (0.25 + 0.25) + clk1's (0.5 + 0.5) = 1.5 pJ per cycle;
+  // access = max(clk0: 2.0 - 0.5, clk1: (1.5 + 1.5) - 1.0) = 2.0 pJ. csb1 is not a clock pin.
+  EXPECT_DOUBLE_EQ(m[0].idle_pj_per_cycle, 1.5);
+  EXPECT_DOUBLE_EQ(m[0].access_pj, 2.0);
+  // tm_ram_64x32: one pin; idle 0.5 + 0.25 = 0.75, dearest state (write) 4.0 + 3.5 = 7.5: access 6.75.
+  EXPECT_DOUBLE_EQ(m[1].idle_pj_per_cycle, 0.75);
+  EXPECT_DOUBLE_EQ(m[1].access_pj, 6.75);
+}
+
+TEST(MacroLib, EnergyFollowsTheLibraryUnitsAndIsUnknownWithoutInternalPower) {
+  // capacitive_load_unit 1 fF and voltage_unit 1 V: the energy unit is 1 fJ = 0.001 pJ.
+  const std::string lib = "library (x) {\n voltage_unit : \"1V\";\n capacitive_load_unit (1, ff);\n"
+                          " cell (r) {\n  area : 5;\n  memory () { type : ram; address_width : 2; word_width : 4; }\n"
+                          "  pin (ck) {\n   direction : input;\n   clock : true;\n"
+                          "   internal_power () { when : \"en\"; rise_power (scalar) { values (\"300\"); }"
+                          " fall_power (scalar) { values (\"200\"); } }\n"
+                          "   internal_power () { when : \"!en\"; rise_power (scalar) { values (\"60\"); }"
+                          " fall_power (scalar) { values (\"40\"); } }\n  }\n }\n"
+                          " cell (quiet) {\n  area : 5;\n  memory () { type : ram; address_width : 2; word_width : 4; }\n }\n}\n";
+  const std::vector<MacroCell> m = macro_cells(parse_liberty(lib));
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_NEAR(m[0].idle_pj_per_cycle, 0.1, 1e-12);  // 60 + 40 fJ
+  EXPECT_NEAR(m[0].access_pj, 0.4, 1e-12);          // 500 - 100 fJ
+  EXPECT_EQ(m[1].idle_pj_per_cycle, -1);            // no clock-pin internal_power: unknown
+  EXPECT_EQ(m[1].access_pj, -1);
+}
+
+// The SRAM energy model (docs/memory.md "Energy"), by hand from the published OpenRAM macro
+// sky130_sram_1kbyte_1rw1r_32x256_8 (32-bit words), scaled by 0.18 / 0.13:
+// read  (port 1 selected 5.425334 pJ - deselected 2.079476) / 32 = 0.104558 pJ/bit -> 0.144773;
+// write (port 0 write 4.598516 - deselected 2.083287) / 32      = 0.078601 pJ/bit -> 0.108832;
+// idle  (both deselected 2.083287 + 2.079476) / 32             = 0.130086 pJ/bit -> 0.180119.
+TEST(MacroLib, ModelEnergiesByHand) {
+  const MemoryArea a = macro_memory_area({"t_mem_x", "key", 32, 128, 2}, {});
+  EXPECT_NEAR(a.read_pj, 0.144773 * 128, 1e-3);
+  EXPECT_NEAR(a.write_pj, 0.108832 * 128, 1e-3);
+  EXPECT_NEAR(a.idle_pj_per_cycle, 0.180119 * 128, 1e-3);  // per instance
+}
+
+// With a macro library: a word is one row of the tiling (width_tiles macros accessed), every macro
+// of an instance is clocked. 64 x 40 -> tm_ram_64x32 1 deep x 2 wide; 20 x 8 -> tm_ram_16x8 2 deep.
+TEST(MacroLib, TilingEnergiesByHand) {
+  const MemoryArea wide = macro_memory_area({"w", "value", 64, 40, 1}, test_macros());
+  EXPECT_DOUBLE_EQ(wide.read_pj, 2 * 6.75);
+  EXPECT_DOUBLE_EQ(wide.write_pj, 2 * 6.75);
+  EXPECT_DOUBLE_EQ(wide.idle_pj_per_cycle, 2 * 0.75);
+  const MemoryArea deep = macro_memory_area({"d", "collect", 20, 8, 2}, test_macros());
+  EXPECT_DOUBLE_EQ(deep.read_pj, 2.0);              // one macro of the two holds the word
+  EXPECT_DOUBLE_EQ(deep.idle_pj_per_cycle, 2 * 1.5);  // both are clocked, per instance
+}
+
 TEST(MacroLib, ModelAreaIsLinearInBits) {
   // docs/memory.md: 11.8 um^2 per bit; 64 x 128 = 8,192 bits -> 96,665.6 um^2.
   EXPECT_NEAR(model_area_um2(64, 128), 96665.6, 1e-6);
