@@ -287,84 +287,99 @@ nlohmann::json trace_table(const BenchOptions& o) {
 // fmax on the gaussian bench workload (the row of `rows`), so the time speedup against dense counts
 // both the cycles saved and the clock lost; energy per query from OpenSTA report_power
 // (docs/energy.md) on the same workload.
+namespace {
+
+// One speed-table row: latency (cycles / fmax) and energy per query of a design and its dense
+// baseline on the gaussian bench row `r`.
+nlohmann::json speed_row(const core::AttentionConfig& c, const flows::AreaResult& a, const flows::AreaResult& d,
+                         const nlohmann::json& r, const BenchOptions& o, std::string& table) {
+  const double cyc = r["cycles"].get<double>(), dcyc = r["dense_cycles"].get<double>();
+  const double lq = r["lq"].get<double>();
+  const double ns = flows::latency_ns(cyc, a.fmax_mhz) / lq, dns = flows::latency_ns(dcyc, d.fmax_mhz) / lq;
+  nlohmann::json j = {{"cycles", cyc},
+                      {"dense_cycles", dcyc},
+                      {"cycle_speedup", dcyc / cyc},
+                      {"latency_ns_per_query", ns},
+                      {"dense_latency_ns_per_query", dns},
+                      {"time_speedup", ns > 0 ? dns / ns : 0.0}};
+  const core::AttentionWorkload w = core::make_workload(c, "gaussian", o.lq, r["lk"].get<int>(), 1);
+  j["energy"] = attention_energy(c, w, "", "");
+  const auto& e = j["energy"];
+  auto pj = [&](const char* who, const char* key) {
+    const auto& x = e[who];
+    return !x.is_null() && x["available"].get<bool>() ? fmt::format("{:.0f}", x[key].get<double>()) : "-";
+  };
+  auto ratio = [&](const char* key) {
+    return e.contains(key) && !e[key].is_null() ? fmt::format("{:.3f}", e[key].get<double>()) : "-";
+  };
+  table += fmt::format("| {} ({}x{}) | {} | {:.0f} | {:.0f} | {:.3f} | {:.1f} | {:.1f} | **{:.3f}** | {} | {} | {} |\n",
+                       c.name, o.lq, r["lk"].get<int>(), c.memory, cyc, dcyc, dcyc / cyc, ns, dns,
+                       j["time_speedup"].get<double>(), pj("unit", "pj_per_query"), pj("dense", "pj_per_query"),
+                       ratio("ratio"));
+  return j;
+}
+
+}  // namespace
+
+// Area, timing and energy of each config and of its dense baseline (same generator, termination and
+// pruning off), with the memories as flops and as SRAM macros (SRAM model, docs/memory.md): the
+// area difference is what early termination and pruning cost; latency is cycles / fmax on the
+// gaussian bench workload (the row of `rows`), so the time speedup against dense counts both the
+// cycles saved and the clock lost; energy per query from OpenSTA report_power plus, in macro mode,
+// the macros' accesses (docs/energy.md) on the same workload.
 nlohmann::json area_table(const std::vector<std::string>& configs, const nlohmann::json& rows, const BenchOptions& o) {
   nlohmann::json out = nlohmann::json::array();
-  std::cout << "\n| config | area um^2 | NAND2-eq | dense area um^2 | pruning logic share | fmax MHz "
-               "| dense fmax MHz | fmax ratio |\n|---|---|---|---|---|---|---|---|\n";
-  // "memory": "macro" (SRAM model, docs/memory.md): the same designs with every memory a macro, so
-  // the termination logic's share is measured against a total whose memories are not flops.
-  std::string macro_table =
-      "\n| config, memory: macro (SRAM model) | area um^2 | logic um^2 | memory um^2 | memory bits "
-      "| dense area um^2 | pruning logic share | fmax MHz | dense fmax MHz |\n|---|---|---|---|---|---|---|---|---|\n";
+  std::string table =
+      "\n| config | memory | area um^2 | logic um^2 | memory um^2 | memory bits | NAND2-eq | dense area um^2 "
+      "| termination + pruning share | fmax MHz | dense fmax MHz | fmax ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   std::string speed_table =
-      "\n| config (gaussian, Lq x Lk) | cycles | dense cycles | cycle speedup | ns/query | dense ns/query "
-      "| time speedup | pJ/query | dense pJ/query | energy ratio |\n|---|---|---|---|---|---|---|---|---|---|\n";
+      "\n| config (gaussian, Lq x Lk) | memory | cycles | dense cycles | cycle speedup | ns/query | dense ns/query "
+      "| time speedup | pJ/query | dense pJ/query | energy ratio |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& file : configs) {
-    core::AttentionConfig c = core::load_attention_config(file);
-    const flows::AreaResult a = flows::synthesize_area(c, flows::AreaOptions{});
-    core::AttentionConfig dc = c;
-    dc.dense_baseline = true;
-    const flows::AreaResult d = flows::synthesize_area(dc, flows::AreaOptions{});
-    const double share = a.feasible && d.feasible ? (a.area_um2 - d.area_um2) / a.area_um2 : 0.0;
-    const double fmax_ratio = d.fmax_mhz > 0 ? a.fmax_mhz / d.fmax_mhz : 0.0;
-    nlohmann::json j = {{"config", c.name}, {"area", flows::to_json(a)}, {"dense_area", flows::to_json(d)},
-                        {"pruning_logic_share", share}, {"fmax_ratio", fmax_ratio}};
-    {
-      core::AttentionConfig mc = c, mdc = dc;
-      mc.memory = mdc.memory = "macro";
-      const flows::AreaResult ma = flows::synthesize_area(mc, flows::AreaOptions{});
-      const flows::AreaResult md = flows::synthesize_area(mdc, flows::AreaOptions{});
-      const double mshare = ma.feasible && md.feasible ? (ma.area_um2 - md.area_um2) / ma.area_um2 : 0.0;
-      j["macro"] = {{"area", flows::to_json(ma)}, {"dense_area", flows::to_json(md)}, {"pruning_logic_share", mshare}};
-      macro_table += fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {} | {:.0f} | {:.3f} | {:.1f} | {:.1f} |\n", c.name,
-                                 ma.area_um2, ma.logic_um2, ma.memory_um2, ma.memory_bits, md.area_um2, mshare,
-                                 ma.fmax_mhz, md.fmax_mhz);
+    const core::AttentionConfig base = core::load_attention_config(file);
+    nlohmann::json j = {{"config", base.name}};
+    for (const char* mode : {"flops", "macro"}) {
+      core::AttentionConfig c = base;
+      c.memory = mode;
+      core::AttentionConfig dc = c;
+      dc.dense_baseline = true;
+      const flows::AreaResult a = flows::synthesize_area(c, flows::AreaOptions{});
+      const flows::AreaResult d = flows::synthesize_area(dc, flows::AreaOptions{});
+      const double share = a.feasible && d.feasible ? (a.area_um2 - d.area_um2) / a.area_um2 : 0.0;
+      const double fmax_ratio = d.fmax_mhz > 0 ? a.fmax_mhz / d.fmax_mhz : 0.0;
+      nlohmann::json m = {{"area", flows::to_json(a)}, {"dense_area", flows::to_json(d)},
+                          {"pruning_logic_share", share}, {"fmax_ratio", fmax_ratio}};
+      table += fmt::format("| {} | {} | {:.0f} | {:.0f} | {:.0f} | {} | {:.0f} | {:.0f} | {:.3f} | {:.1f} | {:.1f} | {:.3f} |\n",
+                           c.name, mode, a.area_um2, a.logic_um2, a.memory_um2, a.memory_bits, a.nand2_eq, d.area_um2,
+                           share, a.fmax_mhz, d.fmax_mhz, fmax_ratio);
+      for (const auto& r : rows) {
+        if (r["config"] == c.name && r["kind"] == "gaussian") m.update(speed_row(c, a, d, r, o, speed_table));
+      }
+      std::cout << "bench --area: " << c.name << " (" << mode << ") done" << std::endl;
+      j[mode] = m;
     }
-    std::cout << fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.3f} | {:.1f} | {:.1f} | {:.3f} |\n", c.name,
-                             a.area_um2, a.nand2_eq, d.area_um2, share, a.fmax_mhz, d.fmax_mhz, fmax_ratio);
-    for (const auto& r : rows) {
-      if (r["config"] != c.name || r["kind"] != "gaussian") continue;
-      const double cyc = r["cycles"].get<double>(), dcyc = r["dense_cycles"].get<double>();
-      const double lq = r["lq"].get<double>();
-      const double ns = flows::latency_ns(cyc, a.fmax_mhz) / lq, dns = flows::latency_ns(dcyc, d.fmax_mhz) / lq;
-      j["cycles"] = cyc;
-      j["dense_cycles"] = dcyc;
-      j["cycle_speedup"] = dcyc / cyc;
-      j["latency_ns_per_query"] = ns;
-      j["dense_latency_ns_per_query"] = dns;
-      j["time_speedup"] = ns > 0 ? dns / ns : 0.0;
-      const core::AttentionWorkload w = core::make_workload(c, "gaussian", o.lq, r["lk"].get<int>(), 1);
-      j["energy"] = attention_energy(c, w, "", "");
-      const auto& e = j["energy"];
-      auto pj = [&](const char* who, const char* key) {
-        const auto& x = e[who];
-        return !x.is_null() && x["available"].get<bool>() ? fmt::format("{:.0f}", x[key].get<double>()) : "-";
-      };
-      auto ratio = [&](const char* key) {
-        return e.contains(key) && !e[key].is_null() ? fmt::format("{:.3f}", e[key].get<double>()) : "-";
-      };
-      speed_table += fmt::format("| {} ({}x{}) | {:.0f} | {:.0f} | {:.3f} | {:.1f} | {:.1f} | **{:.3f}** | {} | {} | {} |\n",
-                                 c.name, o.lq, r["lk"].get<int>(), cyc, dcyc, dcyc / cyc, ns, dns,
-                                 j["time_speedup"].get<double>(), pj("unit", "pj_per_query"),
-                                 pj("dense", "pj_per_query"), ratio("ratio"));
-    }
+    // Flat copies of the flops-mode figures, as before both modes were measured.
+    for (const char* k : {"area", "dense_area", "pruning_logic_share", "fmax_ratio", "time_speedup", "energy"})
+      if (j["flops"].contains(k)) j[k] = j["flops"][k];
     out.push_back(j);
   }
-  std::cout << macro_table << speed_table;
+  std::cout << table << speed_table;
   return out;
 }
 
 // Wall time of one `accelgen eval` of `file` on its gaussian bench workload. With synthesis, the
 // area cache is a fresh directory, so the time includes a cold Yosys + OpenSTA run (what a design
 // search pays for a new design point); without, only the golden model runs.
-nlohmann::json eval_timing(const std::string& file, const BenchOptions& o) {
-  const core::AttentionConfig c = core::load_attention_config(file);
+nlohmann::json eval_timing(const std::string& file, const std::string& memory, const BenchOptions& o) {
+  core::AttentionConfig c = core::load_attention_config(file);
+  c.memory = memory;
   const int lk = std::min(c.max_keys, 16 * c.lanes);
   const fs::path dir = fs::temp_directory_path() / fmt::format("accelgen-bench-eval-{}-{}", c.name, ::getpid());
   fs::remove_all(dir);
   core::write_workload(core::make_workload(c, "gaussian", o.lq, lk, 1), (dir / "workload").string());
+  std::ofstream(dir / "config.json") << core::to_json(c).dump(2) << "\n";
   EvalOptions e;
-  e.config = file;
+  e.config = (dir / "config.json").string();
   e.workload = (dir / "workload").string();
   e.area = o.area;
   e.area_cache = (dir / "area-cache").string();
@@ -372,10 +387,11 @@ nlohmann::json eval_timing(const std::string& file, const BenchOptions& o) {
   const nlohmann::json rec = evaluate(e);
   const double secs = seconds_since(t0);
   fs::remove_all(dir);
-  std::cout << fmt::format("\none eval of {} ({}): {:.1f} s, feasible {}\n", c.name,
+  std::cout << fmt::format("\none eval of {}, \"memory\": \"{}\" ({}): {:.1f} s, feasible {}\n", c.name, memory,
                            o.area ? "cold synthesis + STA + golden model" : "golden model only, --no-area",
                            secs, rec.value("feasible", false));
-  nlohmann::json j = {{"config", c.name}, {"with_area", o.area}, {"seconds", secs}, {"feasible", rec.value("feasible", false)}};
+  nlohmann::json j = {{"config", c.name}, {"memory", memory}, {"with_area", o.area}, {"seconds", secs},
+                      {"feasible", rec.value("feasible", false)}};
   if (rec.contains("area")) {
     const auto& f = rec["area"]["flow"];
     j["synth_seconds"] = f["synth_seconds"];
@@ -521,7 +537,10 @@ void run_bench(const BenchOptions& opts) {
   nlohmann::json areas = nlohmann::json::array();
   if (opts.area) areas = area_table(configs, rows, opts);
   const nlohmann::json nm = nm_table(nm_configs, opts);
-  const nlohmann::json eval = configs.empty() ? nlohmann::json() : eval_timing(configs.front(), opts);
+  nlohmann::json eval = nlohmann::json::array();
+  if (!configs.empty()) {
+    for (const char* mode : {"flops", "macro"}) eval.push_back(eval_timing(configs.front(), mode, opts));
+  }
   if (!opts.json_out.empty()) {
     std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"banks", banks}, {"causal", causal}, {"traces", traces}, {"area", areas}, {"nm", nm}, {"eval", eval}}.dump(2)
                                  << "\n";
