@@ -338,7 +338,7 @@ nlohmann::json area_table(const std::vector<std::string>& configs, const nlohman
   for (const auto& file : configs) {
     const core::AttentionConfig base = core::load_attention_config(file);
     nlohmann::json j = {{"config", base.name}};
-    for (const char* mode : {"flops", "macro"}) {
+    for (const std::string& mode : o.memory_modes) {
       core::AttentionConfig c = base;
       c.memory = mode;
       core::AttentionConfig dc = c;
@@ -360,7 +360,7 @@ nlohmann::json area_table(const std::vector<std::string>& configs, const nlohman
     }
     // Flat copies of the flops-mode figures, as before both modes were measured.
     for (const char* k : {"area", "dense_area", "pruning_logic_share", "fmax_ratio", "time_speedup", "energy"})
-      if (j["flops"].contains(k)) j[k] = j["flops"][k];
+      if (j.contains("flops") && j["flops"].contains(k)) j[k] = j["flops"][k];
     out.push_back(j);
   }
   std::cout << table << speed_table;
@@ -539,7 +539,7 @@ void run_bench(const BenchOptions& opts) {
   const nlohmann::json nm = nm_table(nm_configs, opts);
   nlohmann::json eval = nlohmann::json::array();
   if (!configs.empty()) {
-    for (const char* mode : {"flops", "macro"}) eval.push_back(eval_timing(configs.front(), mode, opts));
+    for (const std::string& mode : opts.memory_modes) eval.push_back(eval_timing(configs.front(), mode, opts));
   }
   if (!opts.json_out.empty()) {
     std::ofstream(opts.json_out) << nlohmann::json{{"rows", rows}, {"banks", banks}, {"causal", causal}, {"traces", traces}, {"area", areas}, {"nm", nm}, {"eval", eval}}.dump(2)

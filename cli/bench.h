@@ -16,6 +16,7 @@ struct BenchOptions {
   int lq = 32;
   std::string traces;       // real-trace directory; empty: <source>/../shared/traces if it exists
   bool use_traces = true;   // the real-trace table (calibration + cycle model per head)
+  std::vector<std::string> memory_modes = {"flops", "macro"};  // --area: the "memory" modes synthesized
 };
 
 void run_bench(const BenchOptions& opts);

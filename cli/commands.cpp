@@ -340,6 +340,8 @@ void add_commands(CLI::App& app) {
   b->add_option("--traces", ba->traces,
                 "real attention traces (L{l}H{h}_b{bits}_w{1..4}); default ../shared/traces when it exists");
   b->add_flag("!--no-traces", ba->use_traces, "skip the real-trace table");
+  b->add_option("--memory", ba->memory_modes, "with --area: the \"memory\" modes to synthesize (default: both)")
+      ->check(CLI::IsMember({"flops", "macro"}));
   b->callback([ba] { run_bench(*ba); });
 
   add_calibrate_command(app);
