@@ -346,5 +346,30 @@ class EnergyMetric(SearchTestCase):
         self.assertEqual(res["values"], [100.0])
 
 
+class PrepareTraces(SearchTestCase):
+    """examples/prepare_traces.py: the first N positions, marked causal; a missing trace exits 2."""
+
+    def test_shortened_causal_copy(self):
+        import numpy as np
+        script = os.path.join(support.REPO, "search", "examples", "prepare_traces.py")
+        out = os.path.join(self.tmp, "prep")
+        p = subprocess.run([support.PY, script, self.tmp, out, "3", "wl"], capture_output=True, text=True)
+        self.ok(p)
+        for name in ("q", "k", "v"):
+            full = np.load(os.path.join(self.tmp, "wl", name + ".npy"))
+            short = np.load(os.path.join(out, "wl", name + ".npy"))
+            self.assertTrue(np.array_equal(short, full[:3]), name)
+        with open(os.path.join(out, "wl", "params.json")) as f:
+            params = json.load(f)
+        self.assertEqual((params["causal"], params["causal_offset"]), (True, 0))
+        p = subprocess.run([support.PY, script, self.tmp, out, "3", "nope"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("nope: missing q.npy", p.stderr)
+        p = subprocess.run([support.PY, script, self.tmp, out, "17", "wl"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("error: N: 17 is more than the 4 positions", p.stderr)
+
+
 if __name__ == "__main__":
     sys.exit(support.main())
