@@ -40,8 +40,9 @@ METRICS: Dict[str, Dict[str, Any]] = {
     "latency_ns_per_query": {"read": _per_query("latency_ns"), "area": True,
                              "doc": "latency_ns / queries (attention) or / X rows (N:M)"},
     "latency_ns": {"read": lambda r: _get(r, "latency_ns"), "area": True, "doc": "latency of the workload, ns"},
-    "energy_per_query": {"read": _per_query("energy_nj"), "area": True,
-                         "doc": "energy_nj / queries, when eval reports energy (it does not yet)"},
+    # eval --energy (the client passes it when a spec metric needs energy) reports pJ per query itself.
+    "energy_per_query": {"read": lambda r: _get(r, "energy.unit.pj_per_query"), "area": True, "energy": True,
+                         "doc": "energy.unit.pj_per_query of eval --energy: pJ per query of the unit"},
     "cycles_per_query": {"read": _per_query("cycles.total"), "area": False,
                          "doc": "cycles.total / queries (attention) or / X rows (N:M)"},
     "cycles": {"read": lambda r: _get(r, "cycles.total"), "area": False, "doc": "cycles.total of the workload"},
@@ -54,6 +55,11 @@ METRICS: Dict[str, Dict[str, Any]] = {
     "calib_error": {"read": lambda r: _get(r, "calibration.error_held_out"), "area": False,
                     "doc": "largest per-slot held-out output error of the learned thresholds (spec calibrate)"},
 }
+
+
+def needs_energy(name: str) -> bool:
+    """Whether eval must run with --energy for this metric (also any dotted path into `energy`)."""
+    return bool(METRICS.get(name, {}).get("energy")) or name.startswith("energy.")
 
 
 def is_known_metric(name: str) -> bool:

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from .errors import SpecError
-from .metrics import METRICS, is_known_metric
+from .metrics import METRICS, is_known_metric, needs_energy
 
 TOP_KEYS = {"base", "free", "workloads", "objectives", "constraints", "budget", "sampler", "area",
             "liberty", "thresholds", "calibrate", "study", "accelgen", "eval_timeout_s"}
-CALIBRATE_KEYS = {"workloads", "max_error"}
+CALIBRATE_KEYS = {"workloads", "max_error", "mode", "holdout_workloads"}
+CALIBRATE_MODES = ("absolute", "relative", "auto")
 SAMPLER_KEYS = {"name", "seed", "population_size"}
 FREE_KEYS = {"min", "max", "step", "choices"}
 OBJECTIVE_KEYS = {"metric", "direction"}
@@ -52,7 +53,8 @@ class Spec:
     area: bool
     liberty: Optional[str]
     thresholds: Optional[str]
-    calibrate: Optional[Dict[str, Any]]  # {"workloads": [dirs], "max_error": E}: learn thresholds per trial
+    # {"workloads": [dirs], "max_error": E, "mode": M, "holdout_workloads": [dirs]}: learn thresholds per trial
+    calibrate: Optional[Dict[str, Any]]
     accelgen: str
     eval_timeout_s: float
     space: Dict[str, Any]
@@ -237,7 +239,8 @@ def load_spec(path: str, accelgen: Optional[str] = None) -> Spec:
     area = raw.get("area", True)
     if not isinstance(area, bool):
         raise SpecError("spec.area", f"must be true or false, got {json.dumps(area)}")
-    needs_area = [o["metric"] for o in objs + cons if METRICS.get(o["metric"], {}).get("area")]
+    needs_area = [o["metric"] for o in objs + cons
+                  if METRICS.get(o["metric"], {}).get("area") or needs_energy(o["metric"])]
     if needs_area and not area:
         raise SpecError("spec.area", f"is false but metric {needs_area[0]} needs synthesis")
     liberty = rel(raw["liberty"], "spec.liberty") if "liberty" in raw else None
@@ -256,7 +259,19 @@ def load_spec(path: str, accelgen: Optional[str] = None) -> Spec:
         e = _number(c.get("max_error"), "spec.calibrate.max_error")
         if e <= 0:
             raise SpecError("spec.calibrate.max_error", f"{e:g} is out of range; allowed > 0")
+        mode = c.get("mode", "absolute")
+        if mode not in CALIBRATE_MODES:
+            raise SpecError("spec.calibrate.mode", f"must be one of {', '.join(CALIBRATE_MODES)}, got {json.dumps(mode)}")
+        held = dir_list(c["holdout_workloads"], "spec.calibrate.holdout_workloads") if "holdout_workloads" in c else []
+        for i, d in enumerate(held):
+            if d in cdirs:
+                raise SpecError(f"spec.calibrate.holdout_workloads[{i}]", f"{d} is also a fitting workload")
         calibrate = {"workloads": cdirs, "max_error": e}
+        # Only when not the default, so a study created before these keys existed still matches.
+        if mode != "absolute":
+            calibrate["mode"] = mode
+        if held:
+            calibrate["holdout_workloads"] = held
     study = raw.get("study", os.path.splitext(os.path.basename(path))[0])
     if not isinstance(study, str) or not study:
         raise SpecError("spec.study", "must be a non-empty string")

@@ -258,5 +258,118 @@ class AreaCache(SearchTestCase):
         self.assertTrue(os.path.isfile(os.path.join(cache, "area", entries[0], "result.json")))
 
 
+class CalibrateOptions(SearchTestCase):
+    """spec.calibrate's mode and whole held-out workloads, the calibration cache, dense baselines."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.held = os.path.join(cls.tmp, "wl_held")  # same shape as wl, other data
+        subprocess.run([support.ACCELGEN, "workload", "--config", os.path.join(cls.tmp, "base.json"), "--kind",
+                        "gaussian", "--lq", str(support.LQ), "--lk", str(support.LK), "--seed", "4", "--out",
+                        cls.held], check=True, capture_output=True)
+
+    def test_spec_errors(self):
+        cal = {"workloads": ["wl"], "max_error": 0.05}
+        self.bad({"calibrate": {**cal, "mode": "best"}}, "spec.calibrate.mode", "ce1")
+        self.bad({"calibrate": {**cal, "holdout_workloads": ["wl"]}}, "spec.calibrate.holdout_workloads[0]", "ce2")
+        self.bad({"calibrate": {**cal, "holdout_workloads": ["nope"]}}, "spec.calibrate.holdout_workloads[0]", "ce3")
+
+    def test_holdout_mode_and_cache(self):
+        both = ["absolute", "relative"]
+        spec = support.write_spec(self.tmp, "ch", budget=3,
+                                  free={"lanes": {"choices": [2]}, "threshold_modes": {"choices": [both]}},
+                                  calibrate={"workloads": ["wl"], "holdout_workloads": ["wl_held"],
+                                             "max_error": 0.05, "mode": "relative"})
+        cache = os.path.join(self.tmp, "ch-cache")
+        db = os.path.join(self.tmp, "ch.db")
+        self.ok(run(["run", spec, "--storage", f"sqlite:///{db}", "--cache", cache, "--quiet"]))
+        ts = sorted(trials(db, "ch"), key=lambda t: t.number)
+        self.assertEqual(len(ts), 3)
+        # The reference: accelgen calibrate run directly with the options the spec asks for.
+        cfg = os.path.join(self.tmp, "ch-config.json")
+        with open(cfg, "w") as f:
+            json.dump(ts[0].user_attrs["config"], f)
+        ref = os.path.join(self.tmp, "ch-ref.json")
+        subprocess.run([support.ACCELGEN, "calibrate", "--config", cfg, "--workload", os.path.join(self.tmp, "wl"),
+                        "--holdout-dir", self.held, "--max-error", "0.05", "--mode", "relative", "--no-cycles",
+                        "--out", ref], check=True, capture_output=True)
+        with open(ref) as f:
+            want = json.load(f)
+        for t in ts:
+            cal = t.user_attrs["records"][0]["calibration"]
+            msg = f"seed {support.SEED} trial {t.number}: {cal}"
+            self.assertEqual(cal["thresholds"], want["thresholds"], msg)
+            self.assertEqual(cal["thresholds"][0]["mode"], "relative", msg)
+            self.assertEqual(cal["error_held_out"], want["report"]["overall"]["learned"]["error_max"]["held_out"])
+            self.assertEqual(cal["from_cache"], t.number > 0, msg)  # one config: calibrated once
+        self.assertEqual(len([f for f in os.listdir(os.path.join(cache, "calib")) if f.endswith(".json")]), 1)
+
+    def test_dense_baseline_is_not_calibrated(self):
+        spec = support.write_spec(self.tmp, "cd", budget=1,
+                                  free={"lanes": {"choices": [2]}, "dense_baseline": {"choices": [True]}},
+                                  calibrate={"workloads": ["wl"], "max_error": 0.05},
+                                  constraints=[{"metric": "calib_error", "max": 0.01}])
+        db = os.path.join(self.tmp, "cd.db")
+        self.ok(run(["run", spec, "--storage", f"sqlite:///{db}", "--quiet"]))
+        (t,) = trials(db, "cd")
+        self.assertTrue(t.user_attrs["feasible"], t.user_attrs["reason"])
+        self.assertEqual(t.user_attrs["records"][0]["calibration"]["error_held_out"], 0.0)
+
+
+class EnergyMetric(SearchTestCase):
+    """energy_per_query reads eval --energy's pJ per query, and only then is --energy passed. eval is
+    replaced by a stand-in that records its argv and returns a fixed record (no synthesis)."""
+
+    def evaluate_with_fake(self, objectives):
+        from accelgen_search.evaluate import evaluate
+        from accelgen_search.spec import load_spec
+        fake = os.path.join(self.tmp, "fake-accelgen")
+        with open(fake, "w") as f:
+            f.write("#!/usr/bin/python3\nimport json, sys\nout = sys.argv[sys.argv.index('--json') + 1]\n"
+                    "json.dump({'feasible': True, 'config_hash': 'h', 'workload': {'lq': 4}, 'latency_ns': 40.0,"
+                    " 'area': {'area_um2': 100.0}, 'energy': {'unit': {'pj_per_query': 12.5}}, 'argv': sys.argv},"
+                    " open(out, 'w'))\n")
+        os.chmod(fake, 0o755)
+        spec = load_spec(support.write_spec(self.tmp, "en", area=True, objectives=objectives))
+        spec.accelgen = fake
+        return evaluate(spec, {"lanes": 2, "wk": 4, "max_keys": 16}, None)
+
+    def test_energy_objective(self):
+        res = self.evaluate_with_fake([{"metric": "energy_per_query"}, {"metric": "latency_ns_per_query"}])
+        self.assertIn("--energy", res["records"][0]["argv"])
+        self.assertEqual(res["values"], [12.5, 10.0])  # 12.5 pJ/query as recorded; 40 ns / 4 queries
+
+    def test_no_energy_without_the_metric(self):
+        res = self.evaluate_with_fake([{"metric": "area_um2"}])
+        self.assertNotIn("--energy", res["records"][0]["argv"])
+        self.assertEqual(res["values"], [100.0])
+
+
+class PrepareTraces(SearchTestCase):
+    """examples/prepare_traces.py: the first N positions, marked causal; a missing trace exits 2."""
+
+    def test_shortened_causal_copy(self):
+        import numpy as np
+        script = os.path.join(support.REPO, "search", "examples", "prepare_traces.py")
+        out = os.path.join(self.tmp, "prep")
+        p = subprocess.run([support.PY, script, self.tmp, out, "3", "wl"], capture_output=True, text=True)
+        self.ok(p)
+        for name in ("q", "k", "v"):
+            full = np.load(os.path.join(self.tmp, "wl", name + ".npy"))
+            short = np.load(os.path.join(out, "wl", name + ".npy"))
+            self.assertTrue(np.array_equal(short, full[:3]), name)
+        with open(os.path.join(out, "wl", "params.json")) as f:
+            params = json.load(f)
+        self.assertEqual((params["causal"], params["causal_offset"]), (True, 0))
+        p = subprocess.run([support.PY, script, self.tmp, out, "3", "nope"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("nope: missing q.npy", p.stderr)
+        p = subprocess.run([support.PY, script, self.tmp, out, "17", "wl"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("error: N: 17 is more than the 4 positions", p.stderr)
+
+
 if __name__ == "__main__":
     sys.exit(support.main())
