@@ -16,6 +16,7 @@ struct BenchOptions {
   int lq = 32;
   std::string traces;       // real-trace directory; empty: <source>/../shared/traces if it exists
   bool use_traces = true;   // the real-trace table (calibration + cycle model per head)
+  std::string trace_cv_rule = "worst";  // --cv-rule of that calibration: worst or predict (level 0.95)
 };
 
 void run_bench(const BenchOptions& opts);

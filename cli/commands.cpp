@@ -340,6 +340,10 @@ void add_commands(CLI::App& app) {
   b->add_option("--traces", ba->traces,
                 "real attention traces (L{l}H{h}_b{bits}_w{1..4}); default ../shared/traces when it exists");
   b->add_flag("!--no-traces", ba->use_traces, "skip the real-trace table");
+  b->add_option("--trace-cv-rule", ba->trace_cv_rule,
+                "cross-validation rule of the real-trace calibration (calibrate --cv-rule): worst (default) or "
+                "predict")
+      ->check(CLI::IsMember({"worst", "predict"}));
   b->callback([ba] { run_bench(*ba); });
 
   add_calibrate_command(app);
