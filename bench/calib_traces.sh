@@ -3,6 +3,7 @@
 # and both bit widths, fit on windows w1-w3, hold out w4, causal (offset 0), --mode auto, E = 0.02, then print
 # the table (mode, margin, kept fraction, held-out error on w4, ideal bit steps / dense on w4).
 # The reported run adds the margin chosen by leave-one-window-out on w1-w3 only:  EXTRA=--cv-margin bench/calib_traces.sh
+# (every left-out window within E), or with the prediction bound:  EXTRA="--cv-margin --cv-rule predict" (docs).
 #
 #   bench/calib_traces.sh [TRACES_DIR] [OUT_DIR]        defaults: /work/shared/traces, out/calib_traces
 #
@@ -30,7 +31,7 @@ python3 - "$OUT" <<'PY'
 import json, sys, os
 out = sys.argv[1]
 cyc = []
-print("| head | bits | mode (auto): value | margin | kept (w4) | held-out error w4 | ideal bit steps / dense (w4) | other mode: kept, error (w4) | LOWO errors (w1-w3) |")
+print("| head | bits | mode (auto): value | margin | kept (w4) | held-out error w4 | ideal bit steps / dense (w4) | other mode: kept, error (w4) | LOWO errors (w1-w3): rule bound |")
 print("|---|---|---|---|---|---|---|---|---|")
 for b in (12, 8):
     for l in (0, 3):
@@ -45,6 +46,8 @@ for b in (12, 8):
                 other = f'{o["mode"][:3]} {ow["kept_fraction"]:.3f}, {ow["error"]:.4f}'
             cv = [c for c in s.get("cv_margin", []) if c["mode"] == m["mode"]]
             lowo = " ".join(f'{f["error"]:.4f}' for f in cv[0]["folds"]) if cv else "-"
+            if cv and cv[0].get("bound") is not None:
+                lowo += f': {cv[0]["rule"]} {cv[0]["bound"]:.4f}'
             margin = f'{m["margin"]:.2f}' + ("" if not cv or cv[0]["met"] else " (not met)")
             print(f'| L{l}H{h} | {b} | {m["mode"]} {m.get("delta", m.get("theta"))} | {margin} | {w["kept_fraction"]:.3f} | '
                   f'{w["error"]:.4f} | {w["bit_step_fraction"]:.3f} | {other} | {lowo} |')

@@ -189,6 +189,29 @@ struct PercentileResult {
 // `acc` accepts (p = 0: no pruning, theta left to the caller).
 PercentileResult percentile_threshold(const QuerySet& fit, const Acceptance& acc);
 
+// ------------------------------------------------------------------------ cross-validation rule
+
+// How --cv-margin judges the left-out errors e_1..e_n of a margin (docs/calibration.md "Cross-validated margin"):
+//   worst:   max_k e_k <= E (a new workload still exceeds the worst of n with probability about 1/(n + 1));
+//   predict: the one-sided upper prediction bound for the error of one NEW workload,
+//            mean(e) + t_{n-1, level} * s * sqrt(1 + 1/n) <= E, s the sample standard deviation (n - 1 in the
+//            denominator), t_{n-1, level} the level quantile of Student's t with n - 1 degrees of freedom;
+//            it holds with probability `level` if the fold errors and the new one are i.i.d. normal.
+enum class CvRule { worst, predict };
+const char* to_string(CvRule r);
+// Parses --cv-rule: "worst" or "predict". Throws InputError("--cv-rule").
+CvRule parse_cv_rule(const std::string& text);
+
+// The q quantile of Student's t with df >= 1 (integer) degrees of freedom, q in (0, 1): exact closed-form CDF for
+// integer df (Abramowitz & Stegun 26.7.3-4) inverted by bisection, to about 1e-12 relative.
+double student_t_quantile(int df, double q);
+
+// The rule's statistic over the fold errors (n >= 1; +infinity when an error is): worst: the largest error;
+// predict: the prediction bound above (n >= 2; with n = 1 it is +infinity: one fold gives no spread).
+double cv_bound(const std::vector<double>& fold_errors, CvRule rule, double level);
+// Whether the fold errors accept a margin: cv_bound(...) <= max_error.
+bool cv_accepts(const std::vector<double>& fold_errors, double max_error, CvRule rule, double level);
+
 // ---------------------------------------------------------------------------------- calibration
 
 struct NamedWorkload {
@@ -226,8 +249,11 @@ struct CalibOptions {
   bool causal = false;
   std::optional<int64_t> causal_offset;
   // --cv-margin: choose the margin per slot and mode by leave-one-workload-out over the slot's fitting workloads
-  // (at least 2): the largest of margin_grid(margin) at which every left-out workload's error stays within E.
+  // (at least 2): the largest of margin_grid(margin) at which cv_rule accepts the left-out workloads' errors.
   bool cv_margin = false;
+  // --cv-rule / --cv-level: how the left-out errors accept a margin (CvRule above); level in [0.5, 0.999].
+  CvRule cv_rule = CvRule::worst;
+  double cv_level = 0.95;
   LearnOptions learn;
   // Cycles (and realized bit steps) of one workload on the golden cycle model under its params (mode,
   // theta or delta, causal mask); std::nullopt when the cycle model cannot run that rule. Empty: no cycle
@@ -263,7 +289,10 @@ struct MethodReport {
 struct CvMargin {
   core::ThresholdMode mode = core::ThresholdMode::absolute;
   double margin = 1.0;                 // the chosen margin
-  bool met = true;                     // every fold within E at `margin` (false: no grid margin was)
+  CvRule rule = CvRule::worst;
+  double level = 0.95;                 // predict: the prediction level
+  bool met = true;                     // the rule accepts `margin` (false: no grid margin was accepted)
+  double bound = 0.0;                  // cv_bound of the fold errors at `margin` (worst: the largest error)
   int margins_tried = 0;
   std::vector<std::string> folds;      // the left-out workload of each fold
   std::vector<double> fold_errors;     // its error at `margin`
@@ -294,7 +323,7 @@ struct CalibrationResult {
 
 // Throws core::InputError when the config cannot be calibrated (the dense baseline never prunes; a relative
 // --mode without relative thresholds in the hardware) or an option is out of range (max_error, holdout,
-// holdout_workloads, margin, z, causal_offset). calibrate() calls it first.
+// holdout_workloads, margin, z, causal_offset, cv_level). calibrate() calls it first.
 void check_options(const core::AttentionConfig& cfg, const CalibOptions& opts);
 
 // The modes calibration considers for cfg: absolute, relative, or (auto) both when the hardware has relative

@@ -173,11 +173,15 @@ nlohmann::json thresholds_json(const core::AttentionConfig& cfg, const Calibrati
       for (const CvMargin& c : s.cv) {
         nlohmann::json folds = nlohmann::json::array();
         for (size_t k = 0; k < c.folds.size(); ++k) folds.push_back({{"left_out", c.folds[k]}, {"error", num(c.fold_errors[k])}});
-        cv.push_back({{"mode", core::to_string(c.mode)},
-                      {"margin", c.margin},
-                      {"met", c.met},
-                      {"margins_tried", c.margins_tried},
-                      {"folds", folds}});
+        nlohmann::json entry = {{"mode", core::to_string(c.mode)},
+                                {"rule", to_string(c.rule)},
+                                {"margin", c.margin},
+                                {"met", c.met},
+                                {"bound", num(c.bound)},
+                                {"margins_tried", c.margins_tried},
+                                {"folds", folds}};
+        if (c.rule == CvRule::predict) entry["level"] = c.level;
+        cv.push_back(std::move(entry));
       }
       slot["cv_margin"] = cv;
     }
@@ -203,6 +207,8 @@ nlohmann::json thresholds_json(const core::AttentionConfig& cfg, const Calibrati
           {"holdout", r.holdout},
           {"holdout_workloads", opts.holdout_workloads},
           {"cv_margin", opts.cv_margin},
+          {"cv_rule", to_string(opts.cv_rule)},
+          {"cv_level", opts.cv_level},
           {"margin", opts.margin},
           {"z", opts.z},
           {"seed", opts.seed},
@@ -262,8 +268,11 @@ std::string summary(const CalibrationResult& r, const CalibOptions& opts) {
     for (const CvMargin& c : s.cv) {
       std::string errs;
       for (double e : c.fold_errors) errs += fmt::format(" {:.4f}", e);
-      out += fmt::format("  {:>4}  cv margin {}: {:.2f}{} (left-out errors{})\n", s.slot, core::to_string(c.mode),
-                         c.margin, c.met ? "" : " (no grid margin held on every fold)", errs);
+      const std::string rule = c.rule == CvRule::predict
+                                   ? fmt::format("prediction bound at level {:g}: {:.4f}", c.level, c.bound)
+                                   : fmt::format("worst fold {:.4f}", c.bound);
+      out += fmt::format("  {:>4}  cv margin {}: {:.2f}{} ({}; left-out errors{})\n", s.slot, core::to_string(c.mode),
+                         c.margin, c.met ? "" : " (no grid margin accepted)", rule, errs);
     }
     for (size_t k = 0; k < s.held_out_workloads.size(); ++k) {
       const MethodReport::HeldOutWorkload& hw = s.learned.held_out_workloads[k];

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -208,9 +209,9 @@ nlohmann::json causal_table(const std::vector<std::string>& configs) {
 // ---------------------------------------------------------------- real decoder traces
 
 // One head of the real traces at one bit width: thresholds learned on windows 1-3 (calibrate --mode auto,
-// causal, E = 0.02, margin by leave-one-window-out on windows 1-3 only), then window 4, never fitted, run
-// causally on the golden cycle model of the trace unit and of its dense baseline.
-nlohmann::json trace_point(const fs::path& traces, const std::string& head, int bits) {
+// causal, E = 0.02, margin by leave-one-window-out on windows 1-3 only, judged by `rule`: --cv-rule), then
+// window 4, never fitted, run causally on the golden cycle model of the trace unit and of its dense baseline.
+nlohmann::json trace_point(const fs::path& traces, const std::string& head, int bits, calib::CvRule rule) {
   const fs::path cfg_file = fs::path(ACCELGEN_SOURCE_DIR) / fmt::format("configs/calib/trace_b{}.json", bits);
   const core::AttentionConfig c = core::load_attention_config(cfg_file.string());
   std::vector<calib::NamedWorkload> ws;
@@ -224,6 +225,7 @@ nlohmann::json trace_point(const fs::path& traces, const std::string& head, int 
   o.causal = true;
   o.causal_offset = 0;
   o.cv_margin = true;
+  o.cv_rule = rule;
   const calib::CalibrationResult cr = calib::calibrate(c, ws, o);
   const calib::MethodReport& m = cr.slots.at(0).learned;
   core::AttentionWorkload w = ws[3].w;  // window 4
@@ -243,11 +245,20 @@ nlohmann::json trace_point(const fs::path& traces, const std::string& head, int 
   }
   const golden::ScoreResults f = golden::score_all(w.q, w.k, c.wk, w.params, false);
   const double visible = static_cast<double>(f.visible.count());
+  // The leave-one-window-out decision of the chosen mode: fold errors on w1-w3 and the rule's bound.
+  nlohmann::json cv = nullptr;
+  for (const calib::CvMargin& f : cr.slots.at(0).cv) {
+    if (f.mode != m.threshold.mode) continue;
+    cv = {{"rule", calib::to_string(f.rule)}, {"met", f.met}, {"margins_tried", f.margins_tried},
+          {"fold_errors", f.fold_errors}, {"bound", std::isfinite(f.bound) ? nlohmann::json(f.bound) : nlohmann::json()}};
+  }
   return {{"head", head},
           {"bits", bits},
           {"lanes", c.lanes},
+          {"cv", cv},
           {"mode", core::to_string(m.threshold.mode)},
           {"value", m.threshold.value},
+          {"cv_rule", calib::to_string(rule)},
           {"margin", m.margin},
           {"kept_fraction", static_cast<double>(kept) / visible},
           {"bit_steps", steps},
@@ -263,12 +274,14 @@ nlohmann::json trace_point(const fs::path& traces, const std::string& head, int 
 nlohmann::json trace_table(const BenchOptions& o) {
   fs::path traces = o.traces.empty() ? fs::path(ACCELGEN_SOURCE_DIR) / "../shared/traces" : fs::path(o.traces);
   if (!o.use_traces || (o.traces.empty() && !fs::is_directory(traces))) return nlohmann::json::array();
+  const calib::CvRule rule = calib::parse_cv_rule(o.trace_cv_rule);  // checked by the option already
   nlohmann::json rows = nlohmann::json::array();
+  std::cout << fmt::format("\nreal traces: calibrate --cv-margin --cv-rule {}\n", calib::to_string(rule));
   std::cout << "\n| trace head (w4 held out) | bits | lanes | mode | theta/delta | kept | bit steps / ideal | bit steps / dense "
                "| cycles | dense cycles | dense / cycles | held-out error |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (int bits : {12, 8}) {
     for (const char* head : {"L0H0", "L0H1", "L0H2", "L0H3", "L3H0", "L3H1", "L3H2", "L3H3"}) {
-      const nlohmann::json j = trace_point(traces, head, bits);
+      const nlohmann::json j = trace_point(traces, head, bits, rule);
       rows.push_back(j);
       std::cout << fmt::format("| {} | {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {} | {} | {:.2f} | {:.4f} |\n", head,
                                bits, j["lanes"].get<int>(), j["mode"].get<std::string>(), j["value"].get<int64_t>(),

@@ -17,6 +17,7 @@ struct BenchOptions {
   std::string traces;       // real-trace directory; empty: <source>/../shared/traces if it exists
   bool use_traces = true;   // the real-trace table (calibration + cycle model per head)
   std::vector<std::string> memory_modes = {"flops", "macro"};  // --area: the "memory" modes synthesized
+  std::string trace_cv_rule = "predict";  // --cv-rule of that calibration: predict (level 0.95) or worst
 };
 
 void run_bench(const BenchOptions& opts);

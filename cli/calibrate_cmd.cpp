@@ -43,6 +43,8 @@ struct CalibrateArgs {
   bool cycles = true;
   bool causal = false;
   bool cv_margin = false;
+  std::string cv_rule;               // empty: not given (worst)
+  std::optional<double> cv_level;
 };
 
 // --causal-offset: an integer (range checked by calib::check_options, naming the option).
@@ -123,7 +125,11 @@ void cmd_calibrate(const CalibrateArgs& a) {
   opts.margin = a.margin;
   opts.z = a.z;
   opts.seed = a.seed;
-  opts.cv_margin = a.cv_margin;
+  // --cv-rule and --cv-level only mean something with --cv-margin, so they imply it (as --causal-offset implies
+  // --causal).
+  opts.cv_margin = a.cv_margin || !a.cv_rule.empty() || a.cv_level.has_value();
+  if (!a.cv_rule.empty()) opts.cv_rule = calib::parse_cv_rule(a.cv_rule);
+  if (a.cv_level) opts.cv_level = *a.cv_level;
   opts.causal = a.causal || !a.causal_offset.empty();  // --causal-offset implies --causal
   if (!a.causal_offset.empty()) opts.causal_offset = parse_causal_offset(a.causal_offset);
   const core::AttentionConfig cfg = core::load_attention_config(a.config);
@@ -191,7 +197,14 @@ void add_calibrate_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 10.0));
   c->add_flag("--cv-margin", a->cv_margin,
               "choose the margin per slot by leave-one-workload-out over the fitting workloads (the largest of "
-              "margin, margin - 0.05, ..., 0.30 at which every left-out workload stays within max-error)");
+              "margin, margin - 0.05, ..., 0.30 that --cv-rule accepts: by default every left-out workload within "
+              "max-error)");
+  c->add_option("--cv-rule", a->cv_rule,
+                "how --cv-margin judges the left-out errors: worst (every one within max-error; default) or predict "
+                "(one-sided Student-t prediction bound for a new workload, mean + t * sd * sqrt(1 + 1/n), within "
+                "max-error); implies --cv-margin");
+  c->add_option("--cv-level", a->cv_level,
+                "level of the --cv-rule predict bound, [0.5, 0.999] (default 0.95); implies --cv-margin");
   c->add_option("--seed", a->seed, "seed of the fitting / held-out split");
   c->add_flag("!--no-cycles", a->cycles, "skip the golden cycle model runs (no cycle figures)");
   c->callback([a] { cmd_calibrate(*a); });

@@ -342,6 +342,10 @@ void add_commands(CLI::App& app) {
   b->add_flag("!--no-traces", ba->use_traces, "skip the real-trace table");
   b->add_option("--memory", ba->memory_modes, "with --area: the \"memory\" modes to synthesize (default: both)")
       ->check(CLI::IsMember({"flops", "macro"}));
+  b->add_option("--trace-cv-rule", ba->trace_cv_rule,
+                "cross-validation rule of the real-trace calibration (calibrate --cv-rule): predict (default) or "
+                "worst")
+      ->check(CLI::IsMember({"worst", "predict"}));
   b->callback([ba] { run_bench(*ba); });
 
   add_calibrate_command(app);

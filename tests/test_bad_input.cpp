@@ -373,6 +373,15 @@ std::vector<Case> cases() {
   v.push_back({"OptionCalibrateMaxErrorNaN",
                {"calibrate", "--config", "{CFG}", "--workload", "{C}/wl", "--max-error", "nan", "--out", "{C}/t.json"},
                "--max-error", workload_with([](const fs::path&) {})});
+  v.push_back({"OptionCalibrateCvRuleUnknown",
+               {"calibrate", "--config", "{CFG}", "--workload", "{C}/wl", "--max-error", "0.02", "--out", "{C}/t.json",
+                "--cv-rule", "mean"},
+               "--cv-rule", workload_with([](const fs::path&) {})});
+  v.push_back({"OptionCalibrateCvLevelOne",
+               {"calibrate", "--config", "{CFG}", "--workload", "{C}/wl", "--max-error", "0.02", "--out", "{C}/t.json",
+                "--cv-level", "1"},
+               "--cv-level", workload_with([](const fs::path&) {})});
+  v.push_back({"OptionBenchTraceCvRuleUnknown", {"bench", "--trace-cv-rule", "mean"}, "--trace-cv-rule"});
   v.push_back({"OptionEvalThresholdsOnNmConfig",
                {"eval", "--config", "{NMCFG}", "--workload", "{C}/nm", "--thresholds", "{C}/t.json", "--no-area",
                 "--json", "{C}/e.json"},

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
@@ -488,6 +489,151 @@ TEST(CalibCvMargin, NeedsTwoFittingWorkloads) {
   EXPECT_TRUE(has(m, "at least 2")) << m;
 }
 
+// ------------------------------------------------------------------------------------- --cv-rule
+
+// Student t quantiles t_{df, q} from a printed table (e.g. any statistics textbook's t table), not from the code.
+struct TRow {
+  int df;
+  double q, t;
+};
+const std::vector<TRow> kTTable = {{1, 0.95, 6.313752}, {2, 0.90, 1.885618}, {2, 0.95, 2.919986},
+                                   {3, 0.95, 2.353363}, {4, 0.975, 2.776445}, {10, 0.95, 1.812461},
+                                   {30, 0.99, 2.457262}, {1, 0.975, 12.706205}, {5, 0.5, 0.0}};
+
+TEST(CalibCvRule, StudentTQuantilesMatchThePrintedTable) {
+  for (const TRow& r : kTTable) {
+    EXPECT_NEAR(student_t_quantile(r.df, r.q), r.t, 2e-6) << "df " << r.df << " q " << r.q;
+  }
+  EXPECT_NEAR(student_t_quantile(2, 0.05), -2.919986, 2e-6);  // symmetric
+}
+
+double t_of(int df, double q) {
+  for (const TRow& r : kTTable)
+    if (r.df == df && r.q == q) return r.t;
+  ADD_FAILURE() << "no table row for df " << df << " q " << q;
+  return 0.0;
+}
+
+TEST(CalibCvRule, PredictionBoundDecisionsByHand) {
+  // bound = mean + t_{n-1,q} * s * sqrt(1 + 1/n), s with n - 1 in the denominator.
+  struct Case {
+    std::vector<double> e;
+    double level, bound;  // bound worked out by hand from the table's t
+    bool accept_002;      // bound <= E = 0.02
+  };
+  const std::vector<Case> cases = {
+      // mean 0.012, s 0.002: 0.012 + 2.919986 * 0.002 * sqrt(4/3) = 0.0187434
+      {{0.010, 0.012, 0.014}, 0.95, 0.012 + t_of(2, 0.95) * 0.002 * std::sqrt(4.0 / 3.0), true},
+      // mean 0.015, s 0.003: 0.015 + 2.919986 * 0.003 * 1.1547005 = 0.0251151 (every fold within E, yet rejected)
+      {{0.012, 0.015, 0.018}, 0.95, 0.015 + t_of(2, 0.95) * 0.003 * std::sqrt(4.0 / 3.0), false},
+      // the same at level 0.90: 0.015 + 1.885618 * 0.003 * 1.1547005 = 0.0215320, still rejected
+      {{0.012, 0.015, 0.018}, 0.90, 0.015 + t_of(2, 0.90) * 0.003 * std::sqrt(4.0 / 3.0), false},
+      // level 0.5: t = 0, the bound is the mean
+      {{0.012, 0.015, 0.018}, 0.5, 0.015, true},
+      // two folds: mean 0.011, s = 0.002 / sqrt(2): 0.011 + 6.313752 * 0.0014142 * sqrt(1.5) = 0.0219357
+      {{0.010, 0.012}, 0.95, 0.011 + t_of(1, 0.95) * 0.002 / std::sqrt(2.0) * std::sqrt(1.5), false},
+      // five folds, level 0.975: mean 0.012, s = sqrt(1e-5 / 4): 0.012 + 2.776445 * 0.0015811 * sqrt(1.2) = 0.0168089
+      {{0.010, 0.011, 0.012, 0.013, 0.014}, 0.975, 0.012 + t_of(4, 0.975) * std::sqrt(1e-5 / 4.0) * std::sqrt(1.2), true},
+      // equal errors: no spread, the bound is the common error
+      {{0.019, 0.019, 0.019}, 0.95, 0.019, true},
+  };
+  for (const Case& c : cases) {
+    // The table's t has 6 decimals: its rounding (5e-7) times s * sqrt(1 + 1/n) (<= 0.004) stays below 1e-8.
+    EXPECT_NEAR(cv_bound(c.e, CvRule::predict, c.level), c.bound, 1e-8) << c.e.size() << " folds, level " << c.level;
+    EXPECT_EQ(cv_accepts(c.e, 0.02, CvRule::predict, c.level), c.accept_002) << c.e.size() << " folds";
+  }
+  // Spot values written out, so a wrong formula in both places above cannot pass.
+  EXPECT_NEAR(cv_bound({0.012, 0.015, 0.018}, CvRule::predict, 0.95), 0.0251151, 1e-7);
+  EXPECT_NEAR(cv_bound({0.010, 0.012}, CvRule::predict, 0.95), 0.0219357, 1e-7);
+  // worst: the largest error, every fold within E.
+  EXPECT_DOUBLE_EQ(cv_bound({0.012, 0.015, 0.018}, CvRule::worst, 0.95), 0.018);
+  EXPECT_TRUE(cv_accepts({0.012, 0.015, 0.018}, 0.02, CvRule::worst, 0.95));
+  EXPECT_FALSE(cv_accepts({0.012, 0.021, 0.018}, 0.02, CvRule::worst, 0.95));
+  // An infinite fold error, or a single fold under predict, never accepts.
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_FALSE(cv_accepts({0.001, inf, 0.001}, 0.02, CvRule::predict, 0.95));
+  EXPECT_FALSE(cv_accepts({0.001, inf}, 0.02, CvRule::worst, 0.95));
+  EXPECT_FALSE(cv_accepts({0.001}, 0.02, CvRule::predict, 0.95));
+}
+
+TEST(CalibCvRule, ParseAndRange) {
+  EXPECT_EQ(parse_cv_rule("worst"), CvRule::worst);
+  EXPECT_EQ(parse_cv_rule("predict"), CvRule::predict);
+  std::string m = error_of([] { parse_cv_rule("mean"); });
+  EXPECT_TRUE(has(m, "--cv-rule")) << m;
+  EXPECT_TRUE(has(m, "worst, predict")) << m;
+  const core::AttentionConfig c = rel_config();
+  CalibOptions o = opts_z0(0.01);
+  for (double bad : {0.49, 1.0, std::nan("")}) {
+    o.cv_level = bad;
+    m = error_of([&] { check_options(c, o); });
+    EXPECT_TRUE(has(m, "--cv-level")) << m;
+    EXPECT_TRUE(has(m, "[0.5, 0.999]")) << m;
+  }
+}
+
+// Three windows where every fold is within E but one is far from the others. A: keys 100 (V 9), 60, 60, 30 (V 0),
+// weights 1024, 64, 64, 8: O_full = 9216/1160; pruning the 30 key (delta 40 .. 69) gives O = 8, error
+// 9280/9216 - 1 = 1/144 = 0.006944; delta < 40 keeps the 100 key alone (O = 9, error 0.13). B = C: the same keys,
+// V = 9, 0, 0, 8: O_full = 9280/1160 = 8 exactly, so pruning the 30 key costs nothing (error 0), delta < 40 gives
+// 9 (error 1/8).
+// Fold "A left out" (fitted on B, C): delta 40 at any margin (error 0), A's error 1/144.
+// Fold "B left out" (fitted on A, C; 3 queries each): delta 40 has pooled error (8 - 9216/1160) / sqrt(f_A + 64)
+// = 0.004893 (f_A = (9216/1160)^2), accepted while m * 0.01 >= 0.004893; otherwise delta 70; B's error 0 either way.
+// Same for "C left out". So at every grid margin the fold errors are {1/144, 0, 0}:
+//   worst: 1/144 <= 0.01, margin 1.00 at the first try; fitted on A, B, C to 0.01: pooled error at delta 40
+//          (8 - 9216/1160) / sqrt(f_A + 128) = 0.00399, accepted: delta 40.
+//   predict, 0.95: mean 1/432, s = (1/144) / sqrt(3): bound = 1/432 + 2.919986 * (1/144) * (2/3) = 0.015833 > 0.01
+//          at every margin: not met, 0.30 after 15 tries; fitted to 0.003 < 0.00399: delta 70 (nothing pruned).
+//   predict with E = 0.02: 0.015833 <= 0.02, margin 1.00 met.
+TEST(CalibCvRule, PredictRejectsWhatTheWorstFoldAccepts) {
+  const core::AttentionConfig c = rel_config();
+  const core::AttentionWorkload a = trace({100, 60, 60, 30}, {9, 0, 0, 0}, 3);
+  const core::AttentionWorkload b = trace({100, 60, 60, 30}, {9, 0, 0, 8}, 3);
+  const std::vector<NamedWorkload> ws = {{"a", a}, {"b", b}, {"c", b}};
+  const double bound = 1.0 / 432.0 + t_of(2, 0.95) * (1.0 / 144.0) * (2.0 / 3.0);
+  CalibOptions o = opts_z0(0.01);
+  o.mode = ModeChoice::relative;
+  o.cv_margin = true;
+
+  const SlotReport w = calibrate(c, ws, o).slots.at(0);
+  ASSERT_EQ(w.cv.size(), 1u);
+  EXPECT_EQ(w.cv[0].rule, CvRule::worst);
+  EXPECT_TRUE(w.cv[0].met);
+  EXPECT_DOUBLE_EQ(w.cv[0].margin, 1.0);
+  EXPECT_EQ(w.cv[0].margins_tried, 1);
+  ASSERT_EQ(w.cv[0].fold_errors.size(), 3u);
+  EXPECT_NEAR(w.cv[0].fold_errors[0], 1.0 / 144.0, 1e-12);
+  EXPECT_NEAR(w.cv[0].fold_errors[1], 0.0, 1e-12);
+  EXPECT_NEAR(w.cv[0].fold_errors[2], 0.0, 1e-12);
+  EXPECT_NEAR(w.cv[0].bound, 1.0 / 144.0, 1e-12);
+  EXPECT_EQ(w.learned.threshold, Threshold::relative(40));
+
+  o.cv_rule = CvRule::predict;
+  const CalibrationResult pr = calibrate(c, ws, o);
+  const SlotReport& p = pr.slots.at(0);
+  ASSERT_EQ(p.cv.size(), 1u);
+  EXPECT_EQ(p.cv[0].rule, CvRule::predict);
+  EXPECT_FALSE(p.cv[0].met);
+  EXPECT_DOUBLE_EQ(p.cv[0].margin, 0.3);
+  EXPECT_EQ(p.cv[0].margins_tried, 15);
+  EXPECT_NEAR(p.cv[0].bound, bound, 1e-6);
+  EXPECT_NEAR(p.cv[0].bound, 0.015833, 1e-6);
+  EXPECT_EQ(p.learned.threshold, Threshold::relative(70));
+  const json j = thresholds_json(c, pr, o, "t");
+  EXPECT_EQ(j["report"]["options"]["cv_rule"], "predict");
+  EXPECT_EQ(j["report"]["slots"][0]["cv_margin"][0]["rule"], "predict");
+  EXPECT_DOUBLE_EQ(j["report"]["slots"][0]["cv_margin"][0]["level"].get<double>(), 0.95);
+  EXPECT_NEAR(j["report"]["slots"][0]["cv_margin"][0]["bound"].get<double>(), bound, 1e-6);
+  EXPECT_TRUE(has(summary(pr, o), "prediction bound at level 0.95: 0.0158")) << summary(pr, o);
+
+  o.max_error = 0.02;
+  const SlotReport q = calibrate(c, ws, o).slots.at(0);
+  EXPECT_TRUE(q.cv[0].met);
+  EXPECT_DOUBLE_EQ(q.cv[0].margin, 1.0);
+  EXPECT_EQ(q.learned.threshold, Threshold::relative(40));
+}
+
 // ---------------------------------------------------------------------------------- thresholds file
 
 json file_of(const core::AttentionConfig& c, const json& thresholds) {
@@ -621,6 +767,11 @@ TEST(CalibModesCli, BadInputExitsWithStatus2AndOneLineNamingTheField) {
       {{"--config", s.rel_cfg, "--workload", w0, "--holdout-dir", w1, "--holdout-workloads", "1"},
        {"--holdout-workloads", "--holdout-dir"}},
       {{"--config", s.rel_cfg, "--workload", w0, "--holdout-dir", w0}, {w0, "twice"}},
+      {{"--config", s.rel_cfg, "--workload", w0, "--workload", w1, "--cv-rule", "mean"}, {"--cv-rule", "worst, predict"}},
+      {{"--config", s.rel_cfg, "--workload", w0, "--workload", w1, "--cv-level", "0.3"}, {"--cv-level", "[0.5, 0.999]"}},
+      {{"--config", s.rel_cfg, "--workload", w0, "--workload", w1, "--cv-level", "high"}, {"--cv-level"}},
+      // --cv-rule implies --cv-margin, which needs 2 fitting workloads
+      {{"--config", s.rel_cfg, "--workload", w0, "--cv-rule", "predict"}, {"--cv-margin", "at least 2"}},
   };
   for (const Case& k : cases) {
     std::vector<std::string> args = {"calibrate", "--max-error", "0.05", "--out", out, "--no-cycles"};
