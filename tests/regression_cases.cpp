@@ -317,6 +317,15 @@ std::vector<AttnCase> attention_directed_cases(const core::AttentionConfig& cfg)
     cases.push_back(c);
   }
 
+  // A query reaching the query buffer in the very cycle in which the head query's end beat leaves
+  // while the other context is idle: it must enter the other context (the new head), not the head's
+  // place. Needs short queries and sparse arrivals, which no other case has; the timing is random,
+  // so many queries: 96 queries of 2 keys at valid probability 0.15 (on r_rel they kill the mutant
+  // of the score engine's target choice, docs/verification.md "Mutants"). About 900 cycles.
+  cases.push_back({"query_meets_end_beat",
+                   core::make_workload(cfg, "gaussian", 96, std::min(cfg.max_keys, 2), 85),
+                   {16, 0.15, 1.0, -1}});
+
   // Reset in the middle of a query: half-way through the model's run of the same stimulus.
   const tb::StimulusOptions probe{13, 0.8, 0.7, -1};
   const tb::RunResult full = tb::run_attention(cfg, base, probe, nullptr);
