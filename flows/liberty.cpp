@@ -6,7 +6,9 @@
 #include <cctype>
 #include <cstddef>
 #include <stdexcept>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 #include "core/error.h"
 #include "flows/liberty_function.h"
@@ -362,37 +364,34 @@ class LibParser {
   double volt_unit_v_ = 1, cap_unit_pf_ = 1;  // library units (defaults: 1V, 1pF)
 };
 
-// "1ns", "100ps", "1us" -> ns; anything else: 1 (ns, the common unit).
-double time_unit_in_ns(const std::string& raw) {
+// A unit attribute "<number><suffix>" (quotes dropped) as its number and suffix; nullopt when it
+// has another shape.
+std::optional<std::pair<double, std::string>> number_and_suffix(const std::string& raw, const char* what) {
   std::string v;
   for (char ch : raw)
     if (ch != '"') v += ch;
   const size_t unit = v.find_first_not_of("0123456789.");
-  if (unit == std::string::npos || unit == 0) return 1;
-  double n = 1;
+  if (unit == std::string::npos || unit == 0) return std::nullopt;
   try {
-    n = parse_double(v.substr(0, unit), "time_unit");
+    return std::make_pair(parse_double(v.substr(0, unit), what), v.substr(unit));
   } catch (const std::runtime_error&) {
-    return 1;
+    return std::nullopt;
   }
-  const std::string u = v.substr(unit);
+}
+
+// "1ns", "100ps", "1us" -> ns; anything else: 1 (ns, the common unit).
+double time_unit_in_ns(const std::string& raw) {
+  const auto nu = number_and_suffix(raw, "time_unit");
+  if (!nu) return 1;
+  const auto& [n, u] = *nu;
   return u == "ps" ? n / 1000 : u == "us" ? n * 1000 : n;
 }
 
 // "1V", "1mV" -> V; anything else: 1 (V).
 double voltage_unit_in_v(const std::string& raw) {
-  std::string v;
-  for (char ch : raw)
-    if (ch != '"') v += ch;
-  const size_t unit = v.find_first_not_of("0123456789.");
-  if (unit == std::string::npos || unit == 0) return 1;
-  double n = 1;
-  try {
-    n = parse_double(v.substr(0, unit), "voltage_unit");
-  } catch (const std::runtime_error&) {
-    return 1;
-  }
-  return v.substr(unit) == "mV" ? n / 1000 : n;
+  const auto nu = number_and_suffix(raw, "voltage_unit");
+  if (!nu) return 1;
+  return nu->second == "mV" ? nu->first / 1000 : nu->first;
 }
 
 // capacitive_load_unit (1, pf) / (1, ff) -> pF; anything else: 1 (pF).

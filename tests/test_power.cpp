@@ -45,6 +45,27 @@ flows::PowerResult tiny_power(double activity, const std::string& pin = "a_i") {
   return flows::estimate_power(kSrc / "tests/data/opensta/power_tiny.v", a, act, flows::PowerOptions{});
 }
 
+// `accelgen eval --energy` of the smallest unit (one lane, one key, 1-element rows) on 4 gaussian
+// queries, with its memories in `memory` mode; everything in `dir`.
+nlohmann::json tiny_unit_energy_record(const TempDir& dir, const std::string& memory) {
+  core::AttentionConfig c;
+  c.name = memory == "macro" ? "pm" : "pe";
+  c.d = c.dv = 1;
+  c.wq = c.wk = c.wv = 2;
+  c.lanes = c.max_keys = c.threshold_slots = 1;
+  c.alpha_mant_bits = 13;
+  c.memory = memory;
+  const fs::path cfg = dir.path() / "unit.json";
+  std::ofstream(cfg) << core::to_json(c).dump();
+  core::write_workload(core::make_workload(c, "gaussian", 4, 1, 5), (dir.path() / "wl").string());
+  cli::EvalOptions o;
+  o.config = cfg.string();
+  o.workload = (dir.path() / "wl").string();
+  o.area_cache = (dir.path() / "cache").string();
+  o.energy = true;
+  return cli::evaluate(o);
+}
+
 }  // namespace
 
 // Numbers read off tests/data/opensta/power_report_small.txt by hand.
@@ -217,21 +238,7 @@ TEST(Activity, UnitInputsHoldDataBetweenBeats) {
 // OpenSTA (measured 350 s at load average 13-19 on the 2 cores; not measured idle).
 TEST(EvalEnergy, RecordFields) {
   TempDir dir;
-  core::AttentionConfig c;  // the smallest unit: one lane, one key, 1-element rows
-  c.name = "pe";
-  c.d = c.dv = 1;
-  c.wq = c.wk = c.wv = 2;
-  c.lanes = c.max_keys = c.threshold_slots = 1;
-  c.alpha_mant_bits = 13;
-  const fs::path cfg = dir.path() / "pe.json";
-  std::ofstream(cfg) << core::to_json(c).dump();
-  core::write_workload(core::make_workload(c, "gaussian", 4, 1, 5), (dir.path() / "wl").string());
-  cli::EvalOptions o;
-  o.config = cfg.string();
-  o.workload = (dir.path() / "wl").string();
-  o.area_cache = (dir.path() / "cache").string();
-  o.energy = true;
-  const nlohmann::json rec = cli::evaluate(o);
+  const nlohmann::json rec = tiny_unit_energy_record(dir, "flops");
   ASSERT_TRUE(rec["feasible"].get<bool>()) << rec.dump(2);
   ASSERT_TRUE(rec.contains("energy")) << rec.dump(2);
   const auto& e = rec["energy"];
@@ -260,22 +267,7 @@ TEST(EvalEnergy, RecordFields) {
 // 4 queries x 1 visible key. Two small syntheses without memories (black boxes).
 TEST(EvalEnergy, MacroModeAddsEachMemorysAccessesAndCycles) {
   TempDir dir;
-  core::AttentionConfig c;
-  c.name = "pm";
-  c.d = c.dv = 1;
-  c.wq = c.wk = c.wv = 2;
-  c.lanes = c.max_keys = c.threshold_slots = 1;
-  c.alpha_mant_bits = 13;
-  c.memory = "macro";
-  const fs::path cfg = dir.path() / "pm.json";
-  std::ofstream(cfg) << core::to_json(c).dump();
-  core::write_workload(core::make_workload(c, "gaussian", 4, 1, 5), (dir.path() / "wl").string());
-  cli::EvalOptions o;
-  o.config = cfg.string();
-  o.workload = (dir.path() / "wl").string();
-  o.area_cache = (dir.path() / "cache").string();
-  o.energy = true;
-  const nlohmann::json rec = cli::evaluate(o);
+  const nlohmann::json rec = tiny_unit_energy_record(dir, "macro");
   ASSERT_TRUE(rec["feasible"].get<bool>()) << rec.dump(2);
   const auto& u = rec["energy"]["unit"];
   ASSERT_TRUE(u["available"].get<bool>()) << u.dump(2);
