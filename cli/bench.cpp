@@ -208,6 +208,37 @@ nlohmann::json causal_table(const std::vector<std::string>& configs) {
 
 // ---------------------------------------------------------------- real decoder traces
 
+// What no threshold of this rule and no schedule can beat on window 4: the threshold fitted to E on window 4
+// itself (an oracle, in-sample: never used for the unit's figures), its ideal bit steps n* (the least work any
+// lossless implementation does: docs/semantics.md) and the cycle speedup if every lane did useful steps in
+// every cycle, dense cycles / (sum n* / lanes). The dense cycles keep their fixed costs (key load, the last
+// query's back-end), so the limit is, if anything, too generous.
+nlohmann::json in_sample_limit(const core::AttentionConfig& c, const calib::NamedWorkload& window,
+                               int64_t dense_cycles) {
+  calib::CalibOptions o;
+  o.max_error = 0.02;
+  o.mode = calib::ModeChoice::automatic;
+  o.causal = true;
+  o.causal_offset = 0;
+  o.z = 0.0;
+  o.holdout = 0.0;
+  const calib::CalibrationResult cr = calib::calibrate(c, {{window.dir, window.w, false}}, o);
+  const calib::MethodReport& m = cr.slots.at(0).learned;
+  core::AttentionWorkload w = window.w;
+  w.params.causal = true;
+  w.params.causal_offset = 0;
+  w.params.mode = m.threshold.mode;
+  (m.threshold.mode == core::ThresholdMode::relative ? w.params.delta : w.params.theta) = m.threshold.value;
+  const golden::ScoreResults f = golden::score_all(w.q, w.k, c.wk, w.params, false);
+  const double lane_cycles = static_cast<double>(f.total_steps()) / c.lanes;
+  return {{"mode", core::to_string(m.threshold.mode)},
+          {"value", m.threshold.value},
+          {"error", m.fit.error},
+          {"kept_fraction", m.fit.kept_fraction()},
+          {"bit_steps_ideal", f.total_steps()},
+          {"speedup_cycles_bound", static_cast<double>(dense_cycles) / lane_cycles}};
+}
+
 // One head of the real traces at one bit width: thresholds learned on windows 1-3 (calibrate --mode auto,
 // causal, E = 0.02, margin by leave-one-window-out on windows 1-3 only, judged by `rule`: --cv-rule), then
 // window 4, never fitted, run causally on the golden cycle model of the trace unit and of its dense baseline.
@@ -245,6 +276,7 @@ nlohmann::json trace_point(const fs::path& traces, const std::string& head, int 
   }
   const golden::ScoreResults f = golden::score_all(w.q, w.k, c.wk, w.params, false);
   const double visible = static_cast<double>(f.visible.count());
+  const nlohmann::json limit = in_sample_limit(c, ws[3], d.cycles_total);
   // The leave-one-window-out decision of the chosen mode: fold errors on w1-w3 and the rule's bound.
   nlohmann::json cv = nullptr;
   for (const calib::CvMargin& f : cr.slots.at(0).cv) {
@@ -268,7 +300,30 @@ nlohmann::json trace_point(const fs::path& traces, const std::string& head, int 
           {"cycles", r.cycles_total},
           {"dense_cycles", d.cycles_total},
           {"speedup_cycles", static_cast<double>(d.cycles_total) / static_cast<double>(r.cycles_total)},
-          {"held_out_error", m.held_out_workloads.at(0).eval.error}};
+          {"held_out_error", m.held_out_workloads.at(0).eval.error},
+          {"limit", limit}};
+}
+
+// Per width, over the eight heads: summed dense cycles over summed unit cycles, and the mean of the per-head
+// ratios; the same for the in-sample limit (dense cycles over sum n* / lanes).
+void print_trace_summary(const nlohmann::json& rows) {
+  for (int bits : {12, 8}) {
+    double dense = 0, unit = 0, floor = 0, ratios = 0, limits = 0;
+    int heads = 0;
+    for (const nlohmann::json& j : rows) {
+      if (j["bits"].get<int>() != bits) continue;
+      dense += j["dense_cycles"].get<double>();
+      unit += j["cycles"].get<double>();
+      floor += j["dense_cycles"].get<double>() / j["limit"]["speedup_cycles_bound"].get<double>();
+      ratios += j["speedup_cycles"].get<double>();
+      limits += j["limit"]["speedup_cycles_bound"].get<double>();
+      ++heads;
+    }
+    if (heads == 0) continue;
+    std::cout << fmt::format("{} bits, {} heads: dense / unit cycles summed {:.3f}, mean of per-head ratios {:.3f}; "
+                             "limit summed {:.3f}, mean {:.3f}\n",
+                             bits, heads, dense / unit, ratios / heads, dense / floor, limits / heads);
+  }
 }
 
 nlohmann::json trace_table(const BenchOptions& o) {
@@ -278,20 +333,23 @@ nlohmann::json trace_table(const BenchOptions& o) {
   nlohmann::json rows = nlohmann::json::array();
   std::cout << fmt::format("\nreal traces: calibrate --cv-margin --cv-rule {}\n", calib::to_string(rule));
   std::cout << "\n| trace head (w4 held out) | bits | lanes | mode | theta/delta | kept | bit steps / ideal | bit steps / dense "
-               "| cycles | dense cycles | dense / cycles | held-out error |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+               "| cycles | dense cycles | dense / cycles | held-out error | limit: kept | limit: dense / cycles |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (int bits : {12, 8}) {
     for (const char* head : {"L0H0", "L0H1", "L0H2", "L0H3", "L3H0", "L3H1", "L3H2", "L3H3"}) {
       const nlohmann::json j = trace_point(traces, head, bits, rule);
       rows.push_back(j);
-      std::cout << fmt::format("| {} | {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {} | {} | {:.2f} | {:.4f} |\n", head,
-                               bits, j["lanes"].get<int>(), j["mode"].get<std::string>(), j["value"].get<int64_t>(),
+      std::cout << fmt::format("| {} | {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {} | {} | {:.2f} | {:.4f} | {:.3f} | {:.2f} |\n",
+                               head, bits, j["lanes"].get<int>(), j["mode"].get<std::string>(), j["value"].get<int64_t>(),
                                j["kept_fraction"].get<double>(), j["bit_steps_over_ideal"].get<double>(),
                                j["bit_step_fraction"].get<double>(), j["cycles"].get<int64_t>(),
                                j["dense_cycles"].get<int64_t>(), j["speedup_cycles"].get<double>(),
-                               j["held_out_error"].get<double>());
+                               j["held_out_error"].get<double>(), j["limit"]["kept_fraction"].get<double>(),
+                               j["limit"]["speedup_cycles_bound"].get<double>());
       std::cout.flush();
     }
   }
+  print_trace_summary(rows);
   return rows;
 }
 
