@@ -56,4 +56,7 @@ using MemoryTraffic = std::map<std::string, RoleTraffic>;  // by role: key, valu
 // - collect buffers: one write and one read per lane survivor.
 MemoryTraffic attention_memory_traffic(const core::AttentionWorkload& w, const tb::RunResult& run);
 
+// "collect R/W key R/W value R/W": every role's reads and writes on one line (logs, test messages).
+std::string describe(const MemoryTraffic& t);
+
 }  // namespace accelgen::flows
