@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 #include "flows/icarus.h"
 #include "tb/run.h"
 
@@ -103,6 +105,12 @@ MemoryTraffic attention_memory_traffic(const core::AttentionWorkload& w, const t
   uint64_t survivors = 0;
   for (const tb::QueryResult& q : run.queries) survivors += q.count + q.filtered;
   return {{"key", {visible, keys}}, {"value", {survivors, keys}}, {"collect", {survivors, survivors}}};
+}
+
+std::string describe(const MemoryTraffic& t) {
+  std::string s;
+  for (const auto& [role, rw] : t) s += fmt::format("{}{} {}/{}", s.empty() ? "" : " ", role, rw.reads, rw.writes);
+  return s;
 }
 
 }  // namespace accelgen::flows

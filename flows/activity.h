@@ -54,6 +54,11 @@ using MemoryTraffic = std::map<std::string, RoleTraffic>;  // by role: key, valu
 // - value store: one write per key; one read per lane survivor (kept + filtered): every collect
 //   entry goes through the x V pipeline, filtered ones with e = 0;
 // - collect buffers: one write and one read per lane survivor.
+// For a run without a reset in the middle. The RTL's re_i/we_i edges, counted in the Icarus replay
+// (flows/icarus.h rtl_memory_traffic), equal these (tests/test_memory_traffic.cpp).
 MemoryTraffic attention_memory_traffic(const core::AttentionWorkload& w, const tb::RunResult& run);
+
+// "collect R/W key R/W value R/W": every role's reads and writes on one line (logs, test messages).
+std::string describe(const MemoryTraffic& t);
 
 }  // namespace accelgen::flows

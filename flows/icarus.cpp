@@ -10,6 +10,7 @@
 
 #include "flows/subprocess.h"
 #include "flows/templates.h"
+#include "gen/plan.h"
 #include "gen/template.h"
 
 namespace accelgen::tb {
@@ -41,6 +42,28 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
   std::string s;
   for (size_t i = 0; i < parts.size(); ++i) s += (i == 0 ? "" : sep) + parts[i];
   return s;
+}
+
+// The testbench lines that count the signals `counted` (ReplayTop::counted), per template hole.
+struct CounterLines {
+  std::vector<std::string> decls, start, count, report;
+};
+
+CounterLines counter_lines(const std::vector<std::string>& counted) {
+  CounterLines c;
+  for (size_t i = 0; i < counted.size(); ++i) {
+    // A hierarchical name below the DUT; iverilog rejects one that names nothing.
+    const std::string signal = "dut." + counted[i];
+    const std::string one = fmt::format("count_one_{}", i), unknown = fmt::format("count_unknown_{}", i);
+    c.decls.push_back(fmt::format("  integer {}, {};  // {}", one, unknown, signal));
+    c.start.push_back(fmt::format("    {} = 0;\n    {} = 0;", one, unknown));
+    // Sampled with the inputs settled, just before the edge that sees these values.
+    c.count.push_back(fmt::format("          if (reset_seen && {1} === 1'b1) {0} = {0} + 1;", one, signal));
+    c.count.push_back(fmt::format("          if (reset_seen && {1} !== 1'b1 && {1} !== 1'b0) {0} = {0} + 1;",
+                                  unknown, signal));
+    c.report.push_back(fmt::format("    $display(\"COUNT {} %0d %0d\", {}, {});", counted[i], one, unknown));
+  }
+  return c;
 }
 
 }  // namespace
@@ -126,6 +149,7 @@ std::string replay_testbench(const ReplayTop& top) {
     if (!lines.empty() && lines.back() == '\n') lines.pop_back();
     output_checks.push_back(lines);
   }
+  const CounterLines counters = counter_lines(top.counted);
   for (size_t i = 0; i < top.ports.size(); ++i) {
     port_connections.push_back(
         fmt::format("    .{0}({0}){1}", top.ports[i].name, i + 1 < top.ports.size() ? "," : ""));
@@ -146,7 +170,11 @@ std::string replay_testbench(const ReplayTop& top) {
                     {"scan_format", scan_format},
                     {"scan_targets", scan_targets},
                     {"apply_inputs", join(apply_inputs, "\n")},
-                    {"output_checks", join(output_checks, "\n")}});
+                    {"output_checks", join(output_checks, "\n")},
+                    {"counter_decls", join(counters.decls, "\n")},
+                    {"counter_start", join(counters.start, "\n")},
+                    {"count_edges", join(counters.count, "\n")},
+                    {"counter_reports", join(counters.report, "\n")}});
 }
 
 // ---------------------------------------------------------------- compile and run
@@ -191,6 +219,7 @@ IcarusResult run_icarus_replay(const std::string& tb_text, const std::vector<gen
   // An RTL assertion (docs/verification.md "Assertions"): it prints $time in ns (the RTL's
   // `timescale 1ns / 1ps); the rising edge of cycle N is at 10 N + 9 ns.
   static const std::regex kAssertion(R"(^ASSERTION FAILED at time (\d+) in (\S+): (.*)$)");
+  static const std::regex kCount(R"(^COUNT (\S+) (\d+) (\d+)\s*$)");
   for (std::string l; std::getline(lines, l);) {
     std::smatch m;
     if (!r.mismatch && std::regex_match(l, m, kMismatch)) {
@@ -199,6 +228,8 @@ IcarusResult run_icarus_replay(const std::string& tb_text, const std::vector<gen
       r.mismatch = Mismatch{std::stoll(m[1]), m[2], "no X or Z bit", m[3]};
     } else if (!r.mismatch && std::regex_match(l, m, kAssertion)) {
       r.mismatch = Mismatch{(std::stoll(m[1]) - 9) / 10, "assertion " + m[2].str(), "no failed assertion", m[3]};
+    } else if (std::regex_match(l, m, kCount)) {
+      r.counts[m[1]] = EdgeCount{std::stoll(m[2]), std::stoll(m[3])};
     } else if (std::regex_match(l, m, kSummary)) {
       summary = true;
       r.cycles_checked = std::stoll(m[1]);
@@ -248,7 +279,54 @@ ReplayTop unit_top_replay(const core::AttentionConfig& cfg) {
       top.ports.push_back({p.name, p.width, p.input, data ? "o_valid_o" : ""});
     }
   }
+  for (const MemoryInstance& m : unit_memory_instances(cfg)) {
+    top.counted.push_back(m.path + ".re_i");
+    top.counted.push_back(m.path + ".we_i");
+  }
   return top;
+}
+
+std::vector<MemoryInstance> unit_memory_instances(const core::AttentionConfig& cfg) {
+  std::vector<MemoryInstance> all;
+  for (const gen::MemoryPlan& m : gen::plan_attention(cfg).design.memories) {
+    // The instances of each role as the templates name them.
+    std::vector<std::string> paths;
+    if (m.role == "key") {
+      // gen/rtl/key_store.v.in: one memory per bank in the generate loop gen_bank (also for one bank).
+      for (int b = 0; b < core::key_banks(cfg); ++b) {
+        paths.push_back(fmt::format("u_score.u_key_store.gen_bank[{}].u_mem", b));
+      }
+    } else if (m.role == "value") {
+      paths = {"u_value_store.u_mem"};
+    } else if (m.role == "collect") {
+      paths = {"u_softmax_v.u_cb0", "u_softmax_v.u_cb1"};
+    }
+    if (static_cast<int>(paths.size()) != m.instances) {
+      throw std::logic_error(fmt::format("unit_memory_instances: {} instances of {} in the plan, {} known here",
+                                         m.instances, m.module, paths.size()));
+    }
+    for (const std::string& p : paths) all.push_back({m.role, p});
+  }
+  return all;
+}
+
+flows::MemoryTraffic rtl_memory_traffic(const core::AttentionConfig& cfg, const IcarusResult& replay) {
+  auto edges = [&](const std::string& signal) -> uint64_t {
+    const auto it = replay.counts.find(signal);
+    if (it == replay.counts.end()) throw std::runtime_error("rtl_memory_traffic: no count of " + signal);
+    if (it->second.unknown != 0) {
+      throw std::runtime_error(fmt::format("rtl_memory_traffic: {} was X or Z at {} edges after reset", signal,
+                                           it->second.unknown));
+    }
+    return static_cast<uint64_t>(it->second.ones);
+  };
+  flows::MemoryTraffic traffic;
+  for (const MemoryInstance& m : unit_memory_instances(cfg)) {
+    flows::RoleTraffic& t = traffic[m.role];
+    t.reads += edges(m.path + ".re_i");
+    t.writes += edges(m.path + ".we_i");
+  }
+  return traffic;
 }
 
 std::string unit_vector_line(const core::AttentionConfig& cfg, const ReplayTop& top,

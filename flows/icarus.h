@@ -33,12 +33,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
 #include "core/workload.h"
+#include "flows/activity.h"
 #include "gen/generator.h"
 #include "golden/cycle_model.h"
 #include "tb/run.h"
@@ -46,11 +48,20 @@
 
 namespace accelgen::tb {
 
+// Rising edges at which a counted 1-bit signal (ReplayTop::counted) was 1, and at which it was X or
+// Z, from the first reset cycle on.
+struct EdgeCount {
+  int64_t ones = 0;
+  int64_t unknown = 0;
+  bool operator==(const EdgeCount&) const = default;
+};
+
 struct IcarusResult {
   bool passed = false;
   int64_t cycles_checked = 0;        // from the testbench's summary line
   std::string log;                   // what happened, the tools' output and how to reproduce it
   std::optional<Mismatch> mismatch;  // the testbench's MISMATCH line, parsed (values in hex)
+  std::map<std::string, EdgeCount> counts;  // the testbench's COUNT lines, by counted signal
 };
 
 // Runs the workload with the golden model, records the vectors, and replays them on Icarus with the
@@ -78,6 +89,9 @@ struct ReplayTop {
   std::string clock;    // driven by the testbench, not a column
   std::string reset;    // an active-low asynchronous reset input column; held at 1 before cycle 0
   std::vector<ReplayPort> ports;  // the columns, in file order: every input first, then every output
+  // 1-bit signals inside the DUT, as hierarchical names below its instance ("u_a.u_b.we_i"),
+  // counted at every rising edge (IcarusResult::counts). Observation only: the RTL is not touched.
+  std::vector<std::string> counted = {};
 };
 
 // A fixed-width bit vector, written as hex (most significant digit first, ceil(width/4) digits).
@@ -96,7 +110,9 @@ class Bits {
 // The Verilog-2005 testbench (module `icarus_tb`) for `top`, flows/icarus_tb.v.in filled in. It
 // reads the vector file named by the plusarg +vectors=PATH (default "vectors.txt"); +vcd dumps
 // icarus_tb.vcd. Per cycle (10 ns): the inputs are applied with the clock low, the outputs compared
-// 4 ns later, then the rising edge. Throws std::invalid_argument for a `top` it cannot replay.
+// 4 ns later, the counted signals sampled, then the rising edge. At the end it prints
+// `COUNT <signal> <ones> <unknown>` per counted signal. Throws std::invalid_argument for a `top` it
+// cannot replay.
 std::string replay_testbench(const ReplayTop& top);
 
 // The RTL files of generated outputs, in compile order.
@@ -111,8 +127,29 @@ IcarusResult run_icarus_replay(const std::string& tb_text, const std::vector<gen
 
 // ---------------------------------------------------------------- the unit's columns
 
-// `<name>_attn_top`'s columns from gen::unit_top_ports (clock excluded, o_* data qualified by o_valid_o).
+// `<name>_attn_top`'s columns from gen::unit_top_ports (clock excluded, o_* data qualified by
+// o_valid_o); counted: the read and write enables (re_i, we_i) of every memory instance
+// (unit_memory_instances), so every replay of the unit counts its memories' accesses.
 ReplayTop unit_top_replay(const core::AttentionConfig& cfg);
+
+// One memory instance of the unit (an instance of a generated `<name>_mem_<role>` module).
+struct MemoryInstance {
+  std::string role;  // gen::MemoryPlan::role: key, value, collect
+  std::string path;  // hierarchical instance name below `<name>_attn_top`
+};
+
+// Every memory instance of the unit: the key store's banks, the value store, both collect buffers.
+// The instance names are the templates' (gen/rtl/key_store.v.in, value_store.v.in, softmax_v.v.in,
+// attn_top.v.in); the count per role is checked against the design plan's memory list, so a bank
+// or buffer the list has but this function misses throws std::logic_error, and a renamed instance
+// fails the testbench's compile.
+std::vector<MemoryInstance> unit_memory_instances(const core::AttentionConfig& cfg);
+
+// Word reads and writes per memory role, counted in the RTL: the rising edges at which re_i (reads)
+// and we_i (writes) of each instance were 1 in a replay of the unit (summed over the role's
+// instances). Throws std::runtime_error if the replay has no count for an instance's enable or saw
+// an enable X or Z after reset (the counts would mean nothing).
+flows::MemoryTraffic rtl_memory_traffic(const core::AttentionConfig& cfg, const IcarusResult& replay);
 
 // One line of the vector file: the fields of `top`'s columns, space-separated, no newline.
 std::string unit_vector_line(const core::AttentionConfig& cfg, const ReplayTop& top,
