@@ -208,6 +208,31 @@ nlohmann::json causal_table(const std::vector<std::string>& configs) {
 
 // ---------------------------------------------------------------- real decoder traces
 
+// The same run with other ways of feeding the lanes: key_queue 1 or 2 (keys a lane holds ahead) times the
+// derived key_banks or one bank per lane; the unit and its dense baseline each (docs/microarchitecture.md
+// "Next-key queue"). Window 4 only measures them here; nothing is fitted to it.
+nlohmann::json lane_feed_variants(const core::AttentionConfig& c, const core::AttentionWorkload& w,
+                                  const std::string& head) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const int queue : {1, 2}) {
+    for (const int banks : {0, c.lanes}) {
+      core::AttentionConfig v = c;
+      v.key_queue = queue;
+      v.key_banks = banks;
+      core::AttentionConfig dense = v;
+      dense.dense_baseline = true;
+      const tb::RunResult r = tb::run_attention_fast(v, w);
+      const tb::RunResult d = tb::run_attention_fast(dense, w);
+      if (!r.ok() || !d.ok()) throw std::runtime_error("bench: lane feed run failed for " + head);
+      rows.push_back({{"key_queue", queue},
+                      {"key_banks", core::key_banks(v)},
+                      {"cycles", r.cycles_total},
+                      {"dense_cycles", d.cycles_total}});
+    }
+  }
+  return rows;
+}
+
 // What no threshold of this rule and no schedule can beat on window 4: the threshold fitted to E on window 4
 // itself (an oracle, in-sample: never used for the unit's figures), its ideal bit steps n* (the least work any
 // lossless implementation does: docs/semantics.md) and the cycle speedup if every lane did useful steps in
@@ -277,6 +302,7 @@ nlohmann::json trace_point(const fs::path& traces, const std::string& head, int 
   const golden::ScoreResults f = golden::score_all(w.q, w.k, c.wk, w.params, false);
   const double visible = static_cast<double>(f.visible.count());
   const nlohmann::json limit = in_sample_limit(c, ws[3], d.cycles_total);
+  const nlohmann::json lane_feed = lane_feed_variants(c, w, head);
   // The leave-one-window-out decision of the chosen mode: fold errors on w1-w3 and the rule's bound.
   nlohmann::json cv = nullptr;
   for (const calib::CvMargin& f : cr.slots.at(0).cv) {
@@ -301,28 +327,66 @@ nlohmann::json trace_point(const fs::path& traces, const std::string& head, int 
           {"dense_cycles", d.cycles_total},
           {"speedup_cycles", static_cast<double>(d.cycles_total) / static_cast<double>(r.cycles_total)},
           {"held_out_error", m.held_out_workloads.at(0).eval.error},
-          {"limit", limit}};
+          {"limit", limit},
+          {"lane_feed", lane_feed}};
 }
 
-// Per width, over the eight heads: summed dense cycles over summed unit cycles, and the mean of the per-head
-// ratios; the same for the in-sample limit (dense cycles over sum n* / lanes).
+// Per width, over the eight heads, dense cycles over unit cycles summed (and the mean of the per-head ratios)
+// three ways: measured; with the calibrated thresholds and a perfect schedule (sum n* / lanes cycles); with the
+// in-sample limit's thresholds and a perfect schedule. The gaps say what the schedule and the held-out
+// calibration cost.
 void print_trace_summary(const nlohmann::json& rows) {
+  if (!rows.empty()) std::cout << "\n";
   for (int bits : {12, 8}) {
-    double dense = 0, unit = 0, floor = 0, ratios = 0, limits = 0;
+    double dense = 0, unit = 0, ideal = 0, limit = 0, unit_ratios = 0, ideal_ratios = 0, limit_ratios = 0;
     int heads = 0;
     for (const nlohmann::json& j : rows) {
       if (j["bits"].get<int>() != bits) continue;
-      dense += j["dense_cycles"].get<double>();
-      unit += j["cycles"].get<double>();
-      floor += j["dense_cycles"].get<double>() / j["limit"]["speedup_cycles_bound"].get<double>();
-      ratios += j["speedup_cycles"].get<double>();
-      limits += j["limit"]["speedup_cycles_bound"].get<double>();
+      const double d = j["dense_cycles"].get<double>(), lanes = j["lanes"].get<double>();
+      const double u = j["cycles"].get<double>(), i = j["bit_steps_ideal"].get<double>() / lanes;
+      const double l = d / j["limit"]["speedup_cycles_bound"].get<double>();
+      dense += d;
+      unit += u;
+      ideal += i;
+      limit += l;
+      unit_ratios += d / u;
+      ideal_ratios += d / i;
+      limit_ratios += d / l;
       ++heads;
     }
     if (heads == 0) continue;
-    std::cout << fmt::format("{} bits, {} heads: dense / unit cycles summed {:.3f}, mean of per-head ratios {:.3f}; "
-                             "limit summed {:.3f}, mean {:.3f}\n",
-                             bits, heads, dense / unit, ratios / heads, dense / floor, limits / heads);
+    std::cout << fmt::format(
+        "{} bits, {} heads, dense / unit cycles summed (mean of per-head ratios): measured {:.3f} ({:.3f}); "
+        "calibrated thresholds, perfect schedule {:.3f} ({:.3f}); limit {:.3f} ({:.3f})\n",
+        bits, heads, dense / unit, unit_ratios / heads, dense / ideal, ideal_ratios / heads, dense / limit,
+        limit_ratios / heads);
+  }
+}
+
+// Per lane-feed variant and width: dense / unit cycles summed over the heads and the mean of the per-head
+// ratios (the thresholds are the table's).
+void print_lane_feed_table(const nlohmann::json& rows) {
+  if (rows.empty()) return;
+  std::cout << "\n| trace unit: key_queue | key_banks | 12 bits: dense / cycles summed | mean of per-head "
+               "| 8 bits: summed | mean of per-head |\n|---|---|---|---|---|---|\n";
+  const size_t variants = rows.at(0)["lane_feed"].size();
+  for (size_t v = 0; v < variants; ++v) {
+    const nlohmann::json& first = rows.at(0)["lane_feed"].at(v);
+    std::string cells;
+    for (int bits : {12, 8}) {
+      double dense = 0, unit = 0, ratios = 0;
+      int heads = 0;
+      for (const nlohmann::json& j : rows) {
+        if (j["bits"].get<int>() != bits) continue;
+        const nlohmann::json& f = j["lane_feed"].at(v);
+        dense += f["dense_cycles"].get<double>();
+        unit += f["cycles"].get<double>();
+        ratios += f["dense_cycles"].get<double>() / f["cycles"].get<double>();
+        ++heads;
+      }
+      cells += heads ? fmt::format(" {:.3f} | {:.3f} |", dense / unit, ratios / heads) : " | |";
+    }
+    std::cout << fmt::format("| {} | {} |{}\n", first["key_queue"].get<int>(), first["key_banks"].get<int>(), cells);
   }
 }
 
@@ -350,6 +414,7 @@ nlohmann::json trace_table(const BenchOptions& o) {
     }
   }
   print_trace_summary(rows);
+  print_lane_feed_table(rows);
   return rows;
 }
 

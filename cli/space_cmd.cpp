@@ -29,13 +29,13 @@ void cmd_space(const SpaceArgs& a) {
     const std::string ck = core::config_kind(raw);
     if (!kind.empty() && kind != ck) throw core::InputError("--kind", fmt::format("is {}, but {} is a {} config", kind, a.config, ck));
     kind = ck;
-    base = kind == "nm_array" ? core::to_json(core::parse_nm_config(raw)) : core::to_json(core::parse_attention_config(raw));
+    base = kind == "nm_array" ? core::to_json(core::parse_nm_config(raw)) : core::all_fields_json(core::parse_attention_config(raw));
   }
   if (kind.empty()) kind = "attention";
   if (kind != "attention" && kind != "nm_array") {
     throw core::InputError("--kind", fmt::format("must be attention or nm_array, got \"{}\"", kind));
   }
-  defaults = kind == "nm_array" ? core::to_json(core::NmConfig{}) : core::to_json(core::AttentionConfig{});
+  defaults = kind == "nm_array" ? core::to_json(core::NmConfig{}) : core::all_fields_json(core::AttentionConfig{});
   if (base.is_null()) base = kind == "nm_array" ? core::to_json(core::parse_nm_config({{"kind", "nm_array"}})) : defaults;
   const nlohmann::json space = core::search_space_json(kind, base, defaults);
   if (a.json) {

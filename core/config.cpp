@@ -123,6 +123,7 @@ AttentionConfig parse_attention_config(const nlohmann::json& j) {
     throw InputError("config.key_banks",
                      fmt::format("{} is not allowed; allowed 0 (derived) or a power of two 1..64", c.key_banks));
   }
+  c.key_queue = get_int(j, spec("key_queue"), c.key_queue);
   c.max_keys = get_int(j, spec("max_keys"), c.max_keys);
   c.threshold_slots = get_int(j, spec("threshold_slots"), c.threshold_slots);
   c.alpha_mant_bits = get_int(j, spec("alpha_mant_bits"), c.alpha_mant_bits);
@@ -184,7 +185,7 @@ AttentionConfig load_attention_config(const std::string& path) {
 nlohmann::json to_json(const AttentionConfig& c) {
   // nlohmann::ordered_json would keep insertion order; plain json sorts keys, which is just as
   // canonical and is what the hash is taken over.
-  return nlohmann::json{{"kind", "attention"},
+  nlohmann::json j{{"kind", "attention"},
                         {"name", c.name},
                         {"d", c.d},
                         {"dv", c.dv},
@@ -202,10 +203,20 @@ nlohmann::json to_json(const AttentionConfig& c) {
                         {"overlap_backend", c.overlap_backend},
                         {"threshold_modes", threshold_modes_json(c.relative_thresholds)},
                         {"memory", c.memory}};
+  // Written only when it differs from 1, so that the hash (and every banner) of a config that existed
+  // before the option stays what it was.
+  if (c.key_queue != 1) j["key_queue"] = c.key_queue;
+  return j;
 }
 
 nlohmann::json threshold_modes_json(bool relative) {
   return relative ? nlohmann::json::array({"absolute", "relative"}) : nlohmann::json::array({"absolute"});
+}
+
+nlohmann::json all_fields_json(const AttentionConfig& c) {
+  nlohmann::json j = to_json(c);
+  j["key_queue"] = c.key_queue;
+  return j;
 }
 
 std::string config_hash(const AttentionConfig& c) { return hash_hex(to_json(c).dump()); }

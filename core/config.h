@@ -22,6 +22,9 @@ struct AttentionConfig {
   int wv = 8;                   // V element width (signed)
   int lanes = 4;                // parallel bit-serial score lanes
   int key_banks = 0;            // key store banks (keys read per cycle); 0: derived (key_banks())
+  // Keys each lane holds issued ahead of the key in progress (its next-key queue): 1 or 2. With 2 a lane whose
+  // key ends after one step finds the next key's row already there (docs/microarchitecture.md "Key issue").
+  int key_queue = 1;
   int max_keys = 64;            // keys held on chip
   int threshold_slots = 4;      // (layer, head) threshold registers
   int alpha_mant_bits = 16;     // softmax scale register: mantissa bits (alpha = mant * 2^-shift)
@@ -90,8 +93,12 @@ nlohmann::json read_json_file(const std::string& path, const std::string& what);
 inline constexpr int kMaxJsonDepth = 64;
 nlohmann::json parse_json_text(const std::string& text, const std::string& where);
 
-// Canonical JSON (every field, fixed key order) and its hash: same config, same hash.
+// Canonical JSON (every field but key_queue at its default 1, fixed key order) and its hash: same
+// config, same hash.
 nlohmann::json to_json(const AttentionConfig& c);
+// to_json with every field written, also those to_json leaves out at their default (key_queue): for
+// reports that list the fields, such as `accelgen space`. Not hashed.
+nlohmann::json all_fields_json(const AttentionConfig& c);
 std::string config_hash(const AttentionConfig& c);
 // The canonical "threshold_modes" list of a config.
 nlohmann::json threshold_modes_json(bool relative);

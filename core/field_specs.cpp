@@ -25,6 +25,8 @@ const std::vector<FieldSpec>& attention_field_specs() {
       {"lanes", "int", 1, 64, {}, "parallel bit-serial score lanes"},
       {"key_banks", "int", 0, 64, {0, 1, 2, 4, 8, 16, 32, 64},
        "key store banks: keys the lanes can start per cycle (0: derived from lanes)"},
+      {"key_queue", "int", 1, 2, {},
+       "keys each lane holds issued ahead of its current key (2: no idle cycle after a one-step key)"},
       {"max_keys", "int", 1, 4096, {}, "keys held on chip"},
       {"threshold_slots", "int", 1, 256, {}, "(layer, head) threshold registers"},
       {"alpha_mant_bits", "int", 13, 24, {},

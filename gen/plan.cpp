@@ -454,6 +454,7 @@ AttentionPlan plan_attention(const core::AttentionConfig& c) {
              {"overlap", c.overlap_backend},
              {"relative", relative_hw(c)},
              {"key_banked", core::key_banks(c) > 1},
+             {"key_queue2", c.key_queue == 2},
              {"absolute_only", !c.dense_baseline && !relative_hw(c)}};
   a.score_ports = score_ports(c, w);
   d.top_ports = unit_ports(c, w, a.score_ports);

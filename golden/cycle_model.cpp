@@ -74,7 +74,10 @@ void AttnCycleModel::reset(State& s) {
   for (Context& x : s.ctx) x = Context{};
   s.head = 0;
   s.cycles = 0;
-  for (Lane& l : s.lanes) l.act = l.nv = false;
+  for (Lane& l : s.lanes) {
+    l.act = false;
+    l.next.clear();
+  }
   for (Slot& sl : s.slots) sl.valid = false;
   s.survivors.clear();
   s.out = AttnOutputs{};
@@ -138,7 +141,7 @@ AttnCycleModel::Comb AttnCycleModel::comb(const State& s, const AttnInputs& in) 
   bool head_act = false;
   for (size_t l = 0; l < nl; ++l) {
     const Lane& lane = s.lanes[l];
-    head_act = head_act || (lane.nv && lane.nctx == h);
+    for (const Lane::Next& k : lane.next) head_act = head_act || k.ctx == h;
     if (!lane.act) continue;
     head_act = head_act || lane.ctx == h;
     // Step m = step + 1 terminates when U_m is below the threshold the context's bound table holds now.
@@ -282,7 +285,7 @@ void AttnCycleModel::step_lanes(State& n, const Comb& c) const {
     bool issued = false;
     int ictx = 0;
     uint32_t ikey = 0;
-    if (!cur.nv) {
+    if (cur.next.size() < static_cast<size_t>(cfg_.key_queue)) {
       // The candidate: the head's next key while it has keys left, else the other context's. Keys go in
       // order, so a candidate whose bank is taken at this edge waits for the next one.
       for (const int x : {h, h ^ 1}) {
@@ -299,14 +302,18 @@ void AttnCycleModel::step_lanes(State& n, const Comb& c) const {
         }
       }
     }
-    if (c.take[l]) {  // start the next-key register's key (its row has arrived), or idle
-      lane = cur.nv ? Lane{true, cur.nctx, cur.nkey, 0} : Lane{false, cur.ctx, cur.key, cur.step};
+    if (c.take[l]) {  // start the oldest queued key (its row has arrived), or idle
+      if (cur.next.empty()) {
+        lane.act = false;
+      } else {
+        lane.act = true;
+        lane.ctx = cur.next.front().ctx;
+        lane.key = cur.next.front().key;
+        lane.step = 0;
+        lane.next.erase(lane.next.begin());
+      }
     }
-    if (issued) {  // into the next-key register; the key store reads its row at this edge
-      lane.nv = true;
-      lane.nctx = ictx;
-      lane.nkey = ikey;
-    }
+    if (issued) lane.next.push_back({ictx, ikey});  // the key store reads its row at this edge
   }
   for (int x = 0; x < 2; ++x) n.ctx[x].next_key = next[x];
   if (c.eoq_fire) {

@@ -91,10 +91,13 @@ class AttnCycleModel {
     int ctx = 0;  // context of its key
     uint32_t key = 0;
     int step = 0;  // steps already done for this key
-    // The next-key register (docs/microarchitecture.md "Key issue"): a key issued ahead of time.
-    bool nv = false;
-    int nctx = 0;
-    uint32_t nkey = 0;
+    // The next-key queue (docs/microarchitecture.md "Key issue"): keys issued ahead of time, oldest first,
+    // at most key_queue of them (one next-key register by default).
+    struct Next {
+      int ctx = 0;
+      uint32_t key = 0;
+    };
+    std::vector<Next> next;
   };
   // A score that survived its last step, on its way to the running maximum (relative hardware).
   struct Survivor {

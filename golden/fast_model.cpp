@@ -328,14 +328,15 @@ FastScores fast_score(const core::AttentionConfig& cfg, const core::AttentionWor
 }
 
 bool fast_model_supports(const core::AttentionConfig& cfg, const core::AttentionWorkload& w) {
-  // Relative-threshold hardware also scores keys in another order (the last visible one first).
+  // Relative-threshold hardware also scores keys in another order (the last visible one first); the
+  // lanes' next-key state is one register (key_queue 1) in this model's bit masks.
   const bool relative_hw = !cfg.dense_baseline && cfg.relative_thresholds;
-  return !w.params.causal && !relative_hw;
+  return !w.params.causal && !relative_hw && cfg.key_queue == 1;
 }
 
 FastRun run_fast(const core::AttentionConfig& cfg, const core::AttentionWorkload& w) {
   if (!fast_model_supports(cfg, w)) {
-    throw std::invalid_argument("golden::run_fast: causal or relative-threshold run (use the cycle model)");
+    throw std::invalid_argument("golden::run_fast: causal, relative-threshold or key_queue 2 run (use the cycle model)");
   }
   check_inputs(cfg, w);
   return run_unchecked(cfg, w, score_unchecked(cfg, w));

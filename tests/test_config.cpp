@@ -123,7 +123,7 @@ const std::vector<IntRange> kRanges = {
     {"d", 1, 256},          {"dv", 1, 256},           {"wq", 2, 16},
     {"wk", 2, 16},          {"wv", 2, 16},            {"lanes", 1, 64},
     {"max_keys", 1, 4096},  {"threshold_slots", 1, 256}, {"alpha_mant_bits", 13, 24},
-    {"out_frac_bits", 0, 8},  {"exp_lut_bits", 0, 12},
+    {"out_frac_bits", 0, 8},  {"exp_lut_bits", 0, 12},  {"key_queue", 1, 2},
 };
 
 // A config with `key` set to `value` whose other fields keep every cross-field rule satisfied
@@ -148,6 +148,7 @@ int field(const AttentionConfig& c, const std::string& key) {
   if (key == "alpha_mant_bits") return c.alpha_mant_bits;
   if (key == "out_frac_bits") return c.out_frac_bits;
   if (key == "exp_lut_bits") return c.exp_lut_bits;
+  if (key == "key_queue") return c.key_queue;
   ADD_FAILURE() << "no field " << key;
   return -1;
 }
@@ -540,6 +541,18 @@ TEST(ConfigHash, ExplicitDefaultsHashLikeOmittedKeys) {
           "dense_baseline":false})";
   EXPECT_EQ(config_hash(parse_attention_config(json::parse(full))),
             config_hash(parse_attention_config(json::object())));
+}
+
+// key_queue came after configs had been hashed (area caches, thresholds files, RTL banners): its
+// default is left out of the hashed JSON, so those hashes stay valid; any other value is hashed.
+TEST(ConfigHash, KeyQueueOneHashesLikeAConfigWithoutIt) {
+  const json base = {{"name", "kq"}, {"lanes", 4}};
+  json one = base, two = base;
+  one["key_queue"] = 1;
+  two["key_queue"] = 2;
+  EXPECT_EQ(config_hash(parse_attention_config(one)), config_hash(parse_attention_config(base)));
+  EXPECT_NE(config_hash(parse_attention_config(two)), config_hash(parse_attention_config(base)));
+  EXPECT_EQ(parse_attention_config(to_json(parse_attention_config(two))).key_queue, 2);
 }
 
 TEST(ConfigHash, IndependentOfKeyOrderInTheInput) {

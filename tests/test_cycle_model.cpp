@@ -285,6 +285,55 @@ TEST(CycleModelTimeline, OneKeyStoreBankIssuesOneKeyPerCycle) {
   EXPECT_EQ(t.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 1, 0, 0, 0, 0}));
 }
 
+// The next-key queue (key_queue 2, docs/microarchitecture.md "Next-key queue"). 1 lane, one bank, keys
+// {-2, -2, -2, 1}, query [3], theta 1: keys 0-2 pruned at their sign step (n=1), key 3 kept (n=2, s=3).
+//   c6: query accepted.  c7 edge: start.  c8 edge: key0 issued into the empty queue.
+//   key_queue 2 -- c9 edge: the lane takes key0; the queue has room: key1 issued.
+//     c10: key0 pruned; the lane takes key1 (its row arrived in c10); key2 issued.
+//     c11: key1 pruned, lane <- key2; key3 issued.  c12: key2 pruned, lane <- key3.  c13: key3 step 1.
+//     c14: key3 kept -> slot.  c15: slot -> output.  c16: beat (3, 3); end condition -> end beat.
+//     c17: end beat: count 1, steps 5, cycles c10..c14 = 5.
+//   key_queue 1 -- c9 edge: the lane takes key0; the register was full before the edge: nothing issued.
+//     c10: key0 pruned, the register is empty: the lane idles; key1 issued.  c11: idle, lane <- key1.
+//     c12: key1 pruned; key2 issued.  c13: idle, lane <- key2.  c14: key2 pruned; key3 issued.
+//     c15: idle, lane <- key3.  c16, c17: key3 steps 1, 2, kept -> slot.  c18: slot -> output.
+//     c19: beat (3, 3); end beat.  c20: end beat: count 1, steps 5, cycles c10, c12, c14, c16, c17 = 5.
+// A one-step key costs two cycles with one key ahead and one with two.
+TEST(CycleModelTimeline, NextKeyQueueOfTwoRemovesTheIdleCycleAfterAOneStepKey) {
+  const std::vector<AttnInputs> ins = then_idle({reset_in(), cfg_write(1, 1), key({-2}, false), key({-2}, false),
+                                                 key({-2}, false), key({1}, true), query({3})},  // c0..c6
+                                                15);                                             // c7..c21
+  const auto head = [] {
+    return std::vector<AttnOutputs>{
+        ports(true, false), ports(true, false), ports(true, false), ports(true, false),
+        ports(true, false), ports(true, false),  // c0..c5: reset, theta, keys
+        ports(true, true),                       // c6 query accepted
+        ports(false, false),                     // c7 buffered, start at this edge
+    };
+  };
+  core::AttentionConfig two = tiny();
+  two.key_queue = 2;
+  AttnCycleModel m2(two);
+  std::vector<AttnOutputs> e2 = head();
+  for (int c = 8; c <= 15; ++c) e2.push_back(ports(false, true));  // c8..c15
+  e2.push_back(score_beat(ports(false, true), 3, 3));               // c16
+  e2.push_back(eoq_beat(ports(true, true), 1, 5, 5));               // c17
+  for (int c = 18; c <= 21; ++c) e2.push_back(ports(true, true));
+  const Trace t2 = run(m2, ins);
+  expect_trace(t2, e2);
+  EXPECT_EQ(t2.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0}));
+
+  AttnCycleModel m1(tiny());
+  std::vector<AttnOutputs> e1 = head();
+  for (int c = 8; c <= 18; ++c) e1.push_back(ports(false, true));  // c8..c18
+  e1.push_back(score_beat(ports(false, true), 3, 3));               // c19
+  e1.push_back(eoq_beat(ports(true, true), 1, 5, 5));               // c20
+  e1.push_back(ports(true, true));                                  // c21
+  const Trace t1 = run(m1, ins);
+  expect_trace(t1, e1);
+  EXPECT_EQ(t1.active, (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0}));
+}
+
 // 1 lane, keys {1, 1, 1} (all kept, n=2, s=3), query [3], theta 1; s_ready = 0 during c12..c15.
 //   c6 edge start.  c7 edge: key0 issued.  c8: lane takes key0.  c9: key0 step 1; key1 issued.
 //   c10: key0 kept -> slot; lane <- key1.  c11: key1 step 1; key2 issued; slot -> output.

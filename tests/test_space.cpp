@@ -27,7 +27,7 @@ using nlohmann::json;
 const std::map<std::string, std::pair<int, int>> kAttentionRanges = {
     {"d", {1, 256}},          {"dv", {1, 256}},          {"wq", {2, 16}},           {"wk", {2, 16}},
     {"wv", {2, 16}},          {"lanes", {1, 64}},        {"max_keys", {1, 4096}},   {"threshold_slots", {1, 256}},
-    {"alpha_mant_bits", {13, 24}}, {"out_frac_bits", {0, 8}}, {"exp_lut_bits", {0, 12}}};
+    {"alpha_mant_bits", {13, 24}}, {"out_frac_bits", {0, 8}}, {"exp_lut_bits", {0, 12}}, {"key_queue", {1, 2}}};
 // docs/config.md, N:M table (m has choices, n is bounded by m).
 const std::map<std::string, std::pair<int, int>> kNmRanges = {
     {"rows", {1, 64}}, {"cols", {1, 64}}, {"wx", {2, 16}}, {"ww", {2, 16}}, {"max_k", {1, 65536}}};
@@ -43,7 +43,7 @@ std::string error_or_empty(const std::function<void()>& f) {
 }
 
 json space_of(const std::string& kind) {
-  const json defaults = kind == "nm_array" ? to_json(NmConfig{}) : to_json(AttentionConfig{});
+  const json defaults = kind == "nm_array" ? to_json(NmConfig{}) : all_fields_json(AttentionConfig{});
   return search_space_json(kind, defaults, defaults);
 }
 
@@ -163,7 +163,7 @@ TEST(SearchSpace, ConstraintsAreDataAndMatchTheValidators) {
 }
 
 TEST(SearchSpace, DefaultsAndBaseValuesAreReported) {
-  const json defaults = to_json(AttentionConfig{});
+  const json defaults = all_fields_json(AttentionConfig{});
   json base = defaults;
   base["lanes"] = 8;
   const json s = search_space_json("attention", base, defaults);
