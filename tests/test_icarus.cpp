@@ -45,17 +45,9 @@ namespace fs = std::filesystem;
 const fs::path kSource = ACCELGEN_SOURCE_DIR;
 const fs::path kBinary = ACCELGEN_BINARY_DIR;
 
-core::AttentionConfig load(const std::string& name) {
-  return core::load_attention_config((kSource / "configs/regression" / (name + ".json")).string());
-}
+core::AttentionConfig load(const std::string& name) { return test_support::regression_config(kSource, name); }
 
-// A fresh scratch directory per test, kept afterwards so a failure can be rerun by hand.
-fs::path scratch(const std::string& test) {
-  const fs::path d = kBinary / "test-scratch" / "icarus" / test;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path scratch(const std::string& test) { return test_support::fresh_scratch(kBinary, "icarus", test); }
 
 std::vector<std::string> read_lines(const fs::path& p) {
   std::ifstream in(p);

@@ -46,16 +46,9 @@ namespace fs = std::filesystem;
 const fs::path kSource = ACCELGEN_SOURCE_DIR;
 const fs::path kBinary = ACCELGEN_BINARY_DIR;
 
-core::AttentionConfig load(const std::string& name) {
-  return core::load_attention_config((kSource / "configs/regression" / (name + ".json")).string());
-}
+core::AttentionConfig load(const std::string& name) { return test_support::regression_config(kSource, name); }
 
-fs::path scratch(const std::string& test) {
-  const fs::path d = kBinary / "test-scratch" / "memory_traffic" / test;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path scratch(const std::string& test) { return test_support::fresh_scratch(kBinary, "memory_traffic", test); }
 
 // What the expected counts are made of, computed independently of flows/activity.cpp.
 struct Figures {

@@ -174,6 +174,21 @@ inline std::vector<std::string> regression_configs(const std::filesystem::path& 
   return names;
 }
 
+// A regression config by name (configs/regression/<name>.json under `source_dir`).
+inline core::AttentionConfig regression_config(const std::filesystem::path& source_dir, const std::string& name) {
+  return core::load_attention_config((source_dir / "configs/regression" / (name + ".json")).string());
+}
+
+// A fresh scratch directory <binary_dir>/test-scratch/<group>/<test>, kept afterwards so that a failure can be
+// rerun by hand.
+inline std::filesystem::path fresh_scratch(const std::filesystem::path& binary_dir, const std::string& group,
+                                           const std::string& test) {
+  const std::filesystem::path d = binary_dir / "test-scratch" / group / test;
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
 // `accelgen` as a user runs it: the binary next to this test binary's directory (build/tests/x ->
 // build/accelgen; empty when it has not been built), run with an argument vector (no shell), stdout and
 // stderr captured in <t>/cli.log.
