@@ -208,6 +208,25 @@ nlohmann::json causal_table(const std::vector<std::string>& configs) {
 
 // ---------------------------------------------------------------- real decoder traces
 
+// The calibration every trace row uses: E = 0.02, auto mode, causal prefill (offset 0).
+calib::CalibOptions trace_calib_options() {
+  calib::CalibOptions o;
+  o.max_error = 0.02;
+  o.mode = calib::ModeChoice::automatic;
+  o.causal = true;
+  o.causal_offset = 0;
+  return o;
+}
+
+// A trace window run as causal prefill (offset 0) under a learned threshold.
+core::AttentionWorkload causal_with(core::AttentionWorkload w, const calib::Threshold& t) {
+  w.params.causal = true;
+  w.params.causal_offset = 0;
+  w.params.mode = t.mode;
+  (t.mode == core::ThresholdMode::relative ? w.params.delta : w.params.theta) = t.value;
+  return w;
+}
+
 // The same run with other ways of feeding the lanes: key_queue 1 or 2 (keys a lane holds ahead) times the
 // derived key_banks or one bank per lane; the unit and its dense baseline each (docs/microarchitecture.md
 // "Next-key queue"). Window 4 only measures them here; nothing is fitted to it.
@@ -240,20 +259,12 @@ nlohmann::json lane_feed_variants(const core::AttentionConfig& c, const core::At
 // query's back-end), so the limit is, if anything, too generous.
 nlohmann::json in_sample_limit(const core::AttentionConfig& c, const calib::NamedWorkload& window,
                                int64_t dense_cycles) {
-  calib::CalibOptions o;
-  o.max_error = 0.02;
-  o.mode = calib::ModeChoice::automatic;
-  o.causal = true;
-  o.causal_offset = 0;
+  calib::CalibOptions o = trace_calib_options();
   o.z = 0.0;
   o.holdout = 0.0;
   const calib::CalibrationResult cr = calib::calibrate(c, {{window.dir, window.w, false}}, o);
   const calib::MethodReport& m = cr.slots.at(0).learned;
-  core::AttentionWorkload w = window.w;
-  w.params.causal = true;
-  w.params.causal_offset = 0;
-  w.params.mode = m.threshold.mode;
-  (m.threshold.mode == core::ThresholdMode::relative ? w.params.delta : w.params.theta) = m.threshold.value;
+  const core::AttentionWorkload w = causal_with(window.w, m.threshold);
   const golden::ScoreResults f = golden::score_all(w.q, w.k, c.wk, w.params, false);
   const double lane_cycles = static_cast<double>(f.total_steps()) / c.lanes;
   return {{"mode", core::to_string(m.threshold.mode)},
@@ -275,20 +286,12 @@ nlohmann::json trace_point(const fs::path& traces, const std::string& head, int 
     const fs::path dir = traces / fmt::format("{}_b{}_w{}", head, bits, win);
     ws.push_back({dir.string(), core::load_attention_workload(dir.string(), c), win == 4});
   }
-  calib::CalibOptions o;
-  o.max_error = 0.02;
-  o.mode = calib::ModeChoice::automatic;
-  o.causal = true;
-  o.causal_offset = 0;
+  calib::CalibOptions o = trace_calib_options();
   o.cv_margin = true;
   o.cv_rule = rule;
   const calib::CalibrationResult cr = calib::calibrate(c, ws, o);
   const calib::MethodReport& m = cr.slots.at(0).learned;
-  core::AttentionWorkload w = ws[3].w;  // window 4
-  w.params.causal = true;
-  w.params.causal_offset = 0;
-  w.params.mode = m.threshold.mode;
-  (m.threshold.mode == core::ThresholdMode::relative ? w.params.delta : w.params.theta) = m.threshold.value;
+  const core::AttentionWorkload w = causal_with(ws[3].w, m.threshold);  // window 4
   const tb::RunResult r = tb::run_attention_fast(c, w);
   core::AttentionConfig dense = c;
   dense.dense_baseline = true;
